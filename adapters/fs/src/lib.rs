@@ -1,0 +1,39 @@
+//! # persist-queue-fs
+//!
+//! The filesystem [`Storage`] for persist-queue: one directory per queue,
+//! holding the metadata file `meta`, chunk files `c0000000000`,
+//! `c0000000001`, ... (format: `core/FORMAT.md`) and a `lock` file.
+//!
+//! What it guarantees, per [`Durability`]:
+//!
+//! * **Buffered**: each append is one `write()` into the page cache, so it
+//!   survives a crash of the process. `meta` is replaced by writing
+//!   `meta.tmp` in the queue's own directory and renaming it over (never
+//!   across devices, persist-queue #46/#59).
+//! * **Synced**: additionally, a flush runs `fdatasync` on every file
+//!   written since the previous flush and `fsync` on the directory when a
+//!   file was created, replaced or removed; the temp file of a replace is
+//!   `fsync`ed before the rename. Directory `fsync` is done where the OS has
+//!   it (Unix); Windows/NTFS journals the rename itself.
+//!
+//! One process at a time: the directory is locked (`File::try_lock`) while
+//! a queue is open; a second opener gets [`std::io::ErrorKind::WouldBlock`]
+//! with a message naming the directory.
+//!
+//! ```
+//! use persist_queue_core::{ChunkQueue, Config, Durability};
+//! use persist_queue_fs::FsStorage;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let storage = FsStorage::open(dir.path(), Durability::Synced).unwrap();
+//! let config = Config { durability: Durability::Synced, ..Config::default() };
+//! let mut q = ChunkQueue::open(storage, config).unwrap();
+//! q.put(b"durable").unwrap(); // on disk when this returns
+//! ```
+
+mod flush;
+mod storage;
+
+pub use crate::flush::FsFlush;
+pub use crate::storage::FsStorage;
+pub use persist_queue_core::{Durability, Storage};

@@ -1,0 +1,254 @@
+//! `FsStorage`: blobs as files in one directory.
+
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use persist_queue_core::{Blob, Durability, Storage};
+
+use crate::flush::{FsFlush, sync_dir};
+
+/// Open file handles kept at most (the head chunk is always kept).
+const MAX_OPEN: usize = 8;
+const LOCK_FILE: &str = "lock";
+const META_TMP: &str = "meta.tmp";
+
+/// Adds the operation and path to an I/O error, keeping its kind.
+pub(crate) fn context(e: io::Error, op: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{op} {}: {e}", path.display()))
+}
+
+/// A queue directory. See the crate docs for what each durability level
+/// does on disk.
+#[derive(Debug)]
+pub struct FsStorage {
+    dir: PathBuf,
+    durability: Durability,
+    files: HashMap<Blob, Arc<File>>,
+    /// Files written since the last flush (synced durability only).
+    dirty: HashMap<Blob, (PathBuf, Arc<File>)>,
+    dir_dirty: bool,
+    last_appended: Option<Blob>,
+    _lock: File,
+}
+
+impl FsStorage {
+    /// Opens (creating if needed) the queue directory `dir` and locks it.
+    /// Leftover temp files from a crash are deleted.
+    ///
+    /// # Errors
+    ///
+    /// `dir` exists and is not a directory (`NotADirectory`), another
+    /// process holds the queue (`WouldBlock`), or any I/O error, each with
+    /// the path in its message.
+    pub fn open(dir: impl AsRef<Path>, durability: Durability) -> io::Result<FsStorage> {
+        let dir = dir.as_ref().to_path_buf();
+        if dir.exists() && !dir.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} exists and is not a directory", dir.display()),
+            ));
+        }
+        let created = !dir.exists();
+        fs::create_dir_all(&dir).map_err(|e| context(e, "create directory", &dir))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| context(e, "open", &lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("queue {} is open in another process", dir.display()),
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(context(e, "lock", &lock_path)),
+        }
+        let tmp = dir.join(META_TMP);
+        match fs::remove_file(&tmp) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(context(e, "remove", &tmp)),
+        }
+        if created && durability.is_synced() {
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent)?;
+            }
+        }
+        Ok(FsStorage {
+            dir,
+            durability,
+            files: HashMap::new(),
+            dirty: HashMap::new(),
+            dir_dirty: created,
+            last_appended: None,
+            _lock: lock,
+        })
+    }
+
+    /// The queue directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The path of `blob`'s file.
+    pub fn path_of(&self, blob: Blob) -> PathBuf {
+        self.dir.join(blob.to_string())
+    }
+
+    fn handle(&mut self, blob: Blob, create: bool) -> io::Result<Arc<File>> {
+        if let Some(f) = self.files.get(&blob) {
+            return Ok(Arc::clone(f));
+        }
+        let path = self.path_of(blob);
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(create)
+            .open(&path)
+            .map_err(|e| context(e, "open", &path))?;
+        if create && file.metadata().map(|m| m.len() == 0).unwrap_or(true) {
+            self.dir_dirty = true;
+        }
+        if self.files.len() >= MAX_OPEN {
+            let keep = self.last_appended;
+            self.files.retain(|b, _| Some(*b) == keep);
+        }
+        let file = Arc::new(file);
+        self.files.insert(blob, Arc::clone(&file));
+        Ok(file)
+    }
+
+    fn mark_dirty(&mut self, blob: Blob, file: &Arc<File>) {
+        if self.durability.is_synced() && !self.dirty.contains_key(&blob) {
+            self.dirty
+                .insert(blob, (self.path_of(blob), Arc::clone(file)));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(buf)
+}
+
+impl Storage for FsStorage {
+    type Error = io::Error;
+    type Flush = FsFlush;
+
+    fn list(&mut self) -> io::Result<Vec<Blob>> {
+        let mut out = Vec::new();
+        for entry in fs::read_dir(&self.dir).map_err(|e| context(e, "list", &self.dir))? {
+            let entry = entry.map_err(|e| context(e, "list", &self.dir))?;
+            if let Some(blob) = entry.file_name().to_str().and_then(Blob::parse) {
+                out.push(blob);
+            }
+        }
+        Ok(out)
+    }
+
+    fn size(&mut self, blob: Blob) -> io::Result<Option<u64>> {
+        if let Some(f) = self.files.get(&blob) {
+            return f.metadata().map(|m| Some(m.len()));
+        }
+        let path = self.path_of(blob);
+        match fs::metadata(&path) {
+            Ok(m) => Ok(Some(m.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(context(e, "stat", &path)),
+        }
+    }
+
+    fn read(&mut self, blob: Blob, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let file = self.handle(blob, false)?;
+        let mut done = 0;
+        while done < buf.len() {
+            let n = read_at(&file, &mut buf[done..], offset + done as u64)
+                .map_err(|e| context(e, "read", &self.path_of(blob)))?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+        }
+        Ok(done)
+    }
+
+    fn append(&mut self, blob: Blob, data: &[u8]) -> io::Result<()> {
+        let file = self.handle(blob, true)?;
+        (&*file)
+            .write_all(data)
+            .map_err(|e| context(e, "append to", &self.path_of(blob)))?;
+        self.last_appended = Some(blob);
+        self.mark_dirty(blob, &file);
+        Ok(())
+    }
+
+    fn truncate(&mut self, blob: Blob, len: u64) -> io::Result<()> {
+        let file = self.handle(blob, false)?;
+        file.set_len(len)
+            .map_err(|e| context(e, "truncate", &self.path_of(blob)))?;
+        self.mark_dirty(blob, &file);
+        Ok(())
+    }
+
+    fn replace(&mut self, blob: Blob, data: &[u8]) -> io::Result<()> {
+        let tmp = self.dir.join(META_TMP);
+        let target = self.path_of(blob);
+        let mut file = File::create(&tmp).map_err(|e| context(e, "create", &tmp))?;
+        file.write_all(data)
+            .map_err(|e| context(e, "write", &tmp))?;
+        if self.durability.is_synced() {
+            file.sync_data()
+                .map_err(|e| context(e, "fdatasync", &tmp))?;
+        }
+        drop(file);
+        // The old handle refers to the replaced file: forget it first
+        // (Windows cannot rename over an open file).
+        self.files.remove(&blob);
+        self.dirty.remove(&blob);
+        fs::rename(&tmp, &target).map_err(|e| context(e, "rename over", &target))?;
+        self.dir_dirty = true;
+        Ok(())
+    }
+
+    fn remove(&mut self, blob: Blob) -> io::Result<()> {
+        self.files.remove(&blob);
+        self.dirty.remove(&blob);
+        if self.last_appended == Some(blob) {
+            self.last_appended = None;
+        }
+        let path = self.path_of(blob);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(context(e, "remove", &path)),
+        }
+        self.dir_dirty = true;
+        Ok(())
+    }
+
+    fn begin_flush(&mut self) -> io::Result<FsFlush> {
+        let files = self.dirty.drain().map(|(_, v)| v).collect();
+        let dir = std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone());
+        Ok(FsFlush { files, dir })
+    }
+}

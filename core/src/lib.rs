@@ -1,0 +1,63 @@
+//! # persist-queue-core
+//!
+//! The rules of persist-queue, written once: the on-storage record format
+//! and its checksums, the chunked log with its head and read cursors, read
+//! checkpoints, and recovery after a crash. Every backend (filesystem,
+//! SQLite, IndexedDB, localStorage, WASI, MySQL, PostgreSQL) runs these
+//! rules; none re-implements them.
+//!
+//! What this crate is **not**: it does no I/O, reads no clock, spawns no
+//! thread and takes no lock. It is `#![no_std]` + `alloc` and talks to a
+//! small [`Storage`] trait; the `persist-queue` crate adds threads, blocking,
+//! async and serializers on top.
+//!
+//! ```
+//! use persist_queue_core::{ChunkQueue, Config, MemoryStorage};
+//!
+//! let mut q = ChunkQueue::open(MemoryStorage::new(), Config::default()).unwrap();
+//! q.put(b"first").unwrap();
+//! q.put(b"second").unwrap();
+//! assert_eq!(q.get().unwrap().as_deref(), Some(&b"first"[..]));
+//! q.task_done().unwrap(); // saves the read cursor
+//!
+//! // "Restart": reopen the same bytes. The confirmed item is gone.
+//! let mut q = ChunkQueue::open(q.into_storage(), Config::default()).unwrap();
+//! assert_eq!(q.len(), 1);
+//! assert_eq!(q.get().unwrap().as_deref(), Some(&b"second"[..]));
+//! ```
+//!
+//! Features: `testing` adds [`FaultyStorage`] (power cuts, torn writes,
+//! failed flushes); it is exempt from semver. The byte-level format is in
+//! `FORMAT.md` beside this crate.
+
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+
+mod chunk;
+mod config;
+mod cursor;
+mod durability;
+mod error;
+mod frame;
+mod memory;
+mod meta;
+mod queue;
+mod reader;
+mod recovery;
+mod storage;
+#[cfg(feature = "testing")]
+mod testing;
+
+pub use crate::chunk::{CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, HeaderProblem};
+pub use crate::config::{Config, MAX_ITEM_SIZE_LIMIT};
+pub use crate::cursor::Position;
+pub use crate::durability::Durability;
+pub use crate::error::{ConfigError, Corruption, CorruptionKind, OpenError, ReadError, WriteError};
+pub use crate::frame::FRAME_HEADER_LEN;
+pub use crate::memory::{MemoryStorage, MissingBlob};
+pub use crate::meta::{META_COMPACT_AT, META_MAGIC, META_VERSION, MetaProblem};
+pub use crate::queue::{ChunkQueue, Stats, SyncTicket};
+pub use crate::storage::{Blob, Flush, NoFlush, Storage};
+#[cfg(feature = "testing")]
+pub use crate::testing::{Fault, FaultPlan, FaultyFlush, FaultyStorage};

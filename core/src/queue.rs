@@ -1,0 +1,481 @@
+//! The chunked FIFO queue: one state machine over a [`Storage`].
+
+use alloc::vec::Vec;
+
+use crate::chunk;
+use crate::config::Config;
+use crate::cursor::Position;
+use crate::error::{Corruption, CorruptionKind, ReadError, WriteError};
+use crate::frame;
+use crate::meta::{self, META_COMPACT_AT, MetaHeader};
+use crate::reader::{Found, Reader};
+use crate::storage::{Blob, Flush, Storage};
+
+/// What recovery and skipping have done since the queue was opened.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Bytes cut from torn tails (chunk and metadata) at open.
+    pub truncated_bytes: u64,
+    /// Damaged records skipped because `skip_corrupted` is on.
+    pub skipped_records: u64,
+    /// The saved read cursor pointed past the data (unsynced data lost in a
+    /// power cut under buffered durability) and was moved back to the end.
+    pub checkpoint_clamped: bool,
+}
+
+/// A flush taken under the queue's lock, to run outside it (group commit).
+///
+/// Call [`SyncTicket::run`] without holding the queue, then hand the result
+/// to [`ChunkQueue::end_sync`].
+pub struct SyncTicket<F> {
+    flush: F,
+    saved: Position,
+}
+
+impl<F: Flush> SyncTicket<F> {
+    /// Makes everything written before the ticket was taken durable.
+    pub fn run(&mut self) -> Result<(), F::Error> {
+        self.flush.run()
+    }
+}
+
+/// A persistent FIFO queue of byte records, stored as numbered chunks of
+/// `chunk_size` checksummed records plus a metadata blob that holds the read
+/// checkpoint (see `FORMAT.md`).
+///
+/// # Calls and durability
+///
+/// The `put`/`get`/`task_done` family applies the configured
+/// [`crate::Durability`] itself: at `Synced` they flush before returning.
+/// Hosts that share flushes between threads use the non-flushing family
+/// (`push`, `push_many`, `pop`, `done`, `checkpoint`) and then, if
+/// [`ChunkQueue::needs_flush`], `begin_sync` → [`SyncTicket::run`] (outside
+/// their lock) → `end_sync`, before reporting the operation as complete.
+///
+/// # Delivery
+///
+/// `pop` advances an in-memory read cursor; the cursor is saved by
+/// `checkpoint` (`task_done`, or every `pop` with `autosave`). After a crash
+/// the queue restarts from the last saved cursor: items read but not
+/// checkpointed are delivered again (at-least-once), checkpointed ones never.
+pub struct ChunkQueue<S: Storage> {
+    pub(crate) storage: S,
+    pub(crate) config: Config,
+    pub(crate) header: MetaHeader,
+    /// Next write position.
+    pub(crate) head: Position,
+    /// Next read position (in memory).
+    pub(crate) read: Position,
+    /// Last checkpoint written to storage.
+    pub(crate) saved: Position,
+    /// Last checkpoint known durable: chunks before it may be deleted.
+    pub(crate) durable_saved: Position,
+    /// Lowest chunk number that may still exist.
+    pub(crate) oldest_chunk: u64,
+    /// Records between `read` and `head`.
+    pub(crate) len: u64,
+    /// Records put (or recovered) and not yet `task_done`.
+    pub(crate) unfinished: u64,
+    pub(crate) meta_checkpoints: u32,
+    pub(crate) unflushed: bool,
+    pub(crate) poisoned: bool,
+    pub(crate) scratch: Vec<u8>,
+    pub(crate) reader: Reader,
+    pub(crate) stats: Stats,
+}
+
+impl<S: Storage> ChunkQueue<S> {
+    // ---- state -------------------------------------------------------
+
+    /// Items not yet read (`qsize()` in persist-queue).
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether no item is waiting to be read.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Items put (or found at open) and not yet confirmed by `task_done`.
+    pub fn unfinished(&self) -> u64 {
+        self.unfinished
+    }
+
+    /// Records per chunk (the stored value for an existing queue).
+    pub fn chunk_size(&self) -> u32 {
+        self.header.chunk_size
+    }
+
+    /// The settings in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Recovery and skip counters.
+    pub fn stats(&self) -> Stats {
+        self.stats
+    }
+
+    /// Whether a failed write has poisoned the queue.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Whether writes since the last flush must be flushed before the
+    /// current operation may report success (synced durability only).
+    pub fn needs_flush(&self) -> bool {
+        self.config.durability.is_synced() && self.unflushed
+    }
+
+    /// The storage, for inspection.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// Gives the storage back (e.g. to simulate a crash and reopen).
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    // ---- writes --------------------------------------------------------
+
+    fn writable(&self) -> Result<(), WriteError<S::Error>> {
+        if self.poisoned {
+            Err(WriteError::Poisoned)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records the outcome of a storage mutation: success marks data to
+    /// flush, failure poisons the queue.
+    pub(crate) fn mutated<T>(&mut self, r: Result<T, S::Error>) -> Result<T, WriteError<S::Error>> {
+        match r {
+            Ok(v) => {
+                self.unflushed = true;
+                Ok(v)
+            }
+            Err(e) => {
+                self.poisoned = true;
+                Err(WriteError::Storage(e))
+            }
+        }
+    }
+
+    fn check_size(&self, len: usize) -> Result<(), WriteError<S::Error>> {
+        if len > self.config.max_item_size as usize {
+            return Err(WriteError::TooLarge {
+                len,
+                max: self.config.max_item_size,
+            });
+        }
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> Result<(), WriteError<S::Error>> {
+        let next = self.head.chunk + 1;
+        let r = self
+            .storage
+            .append(Blob::Chunk(next), &chunk::encode_header(next));
+        self.mutated(r)?;
+        self.head = Position::chunk_start(next);
+        Ok(())
+    }
+
+    /// Appends the frames in `scratch`, `records` of them, to the head chunk.
+    fn append_scratch(&mut self, records: u32) -> Result<(), WriteError<S::Error>> {
+        if records == 0 {
+            return Ok(());
+        }
+        let r = self
+            .storage
+            .append(Blob::Chunk(self.head.chunk), &self.scratch);
+        self.mutated(r)?;
+        self.head.index += records;
+        self.head.offset += self.scratch.len() as u64;
+        self.len += u64::from(records);
+        self.unfinished += u64::from(records);
+        self.scratch.clear();
+        Ok(())
+    }
+
+    /// Appends one item without flushing.
+    pub fn push(&mut self, payload: &[u8]) -> Result<(), WriteError<S::Error>> {
+        self.writable()?;
+        self.check_size(payload.len())?;
+        if self.head.index >= self.header.chunk_size {
+            self.rotate()?;
+        }
+        self.scratch.clear();
+        frame::encode_into(&mut self.scratch, payload);
+        self.append_scratch(1)
+    }
+
+    /// Appends many items, one storage append per chunk touched, without
+    /// flushing. Sizes are checked first: on `TooLarge` nothing is written.
+    pub fn push_many<P: AsRef<[u8]>>(
+        &mut self,
+        payloads: &[P],
+    ) -> Result<(), WriteError<S::Error>> {
+        self.writable()?;
+        for p in payloads {
+            self.check_size(p.as_ref().len())?;
+        }
+        self.scratch.clear();
+        let mut pending = 0u32;
+        for p in payloads {
+            if self.head.index + pending >= self.header.chunk_size {
+                self.append_scratch(pending)?;
+                pending = 0;
+                self.rotate()?;
+            }
+            frame::encode_into(&mut self.scratch, p.as_ref());
+            pending += 1;
+        }
+        self.append_scratch(pending)
+    }
+
+    /// Saves the read cursor (without flushing) and, at buffered
+    /// durability, deletes the chunks it has passed.
+    pub fn checkpoint(&mut self) -> Result<(), WriteError<S::Error>> {
+        self.writable()?;
+        self.normalize_read();
+        if self.read == self.saved {
+            return Ok(());
+        }
+        if self.meta_checkpoints >= META_COMPACT_AT {
+            let bytes = meta::encode(&self.header, &self.read);
+            let r = self.storage.replace(Blob::Meta, &bytes);
+            self.mutated(r)?;
+            self.meta_checkpoints = 1;
+        } else {
+            self.scratch.clear();
+            meta::encode_checkpoint(&mut self.scratch, &self.read);
+            let r = self.storage.append(Blob::Meta, &self.scratch);
+            self.mutated(r)?;
+            self.meta_checkpoints += 1;
+        }
+        self.saved = self.read;
+        if !self.config.durability.is_synced() {
+            self.durable_saved = self.saved;
+            self.remove_consumed()?;
+        }
+        Ok(())
+    }
+
+    /// Confirms one item (persist-queue's `task_done` without the flush):
+    /// decrements the unfinished count and saves the read cursor.
+    ///
+    /// Like persist-queue, the checkpoint covers *every* item read so far,
+    /// not only the caller's; use an ack queue for per-item confirmation.
+    pub fn done(&mut self) -> Result<(), WriteError<S::Error>> {
+        self.writable()?;
+        if self.unfinished == 0 {
+            return Err(WriteError::TaskDoneTooMany);
+        }
+        self.unfinished -= 1;
+        self.checkpoint()
+    }
+
+    /// Deletes chunks entirely before the durable checkpoint.
+    fn remove_consumed(&mut self) -> Result<(), WriteError<S::Error>> {
+        while self.oldest_chunk < self.durable_saved.chunk {
+            let r = self.storage.remove(Blob::Chunk(self.oldest_chunk));
+            self.mutated(r)?;
+            self.oldest_chunk += 1;
+        }
+        Ok(())
+    }
+
+    /// A fully read chunk is left for the next one once that exists.
+    fn normalize_read(&mut self) {
+        if self.read.index >= self.header.chunk_size && self.read.chunk < self.head.chunk {
+            self.read = Position::chunk_start(self.read.chunk + 1);
+        }
+    }
+
+    // ---- flushing ------------------------------------------------------
+
+    /// Takes a flush of everything written so far (no I/O). See
+    /// [`SyncTicket`].
+    pub fn begin_sync(&mut self) -> Result<SyncTicket<S::Flush>, WriteError<S::Error>> {
+        self.writable()?;
+        let r = self.storage.begin_flush();
+        let flush = match r {
+            Ok(f) => f,
+            Err(e) => {
+                self.poisoned = true;
+                return Err(WriteError::Storage(e));
+            }
+        };
+        self.unflushed = false;
+        Ok(SyncTicket {
+            flush,
+            saved: self.saved,
+        })
+    }
+
+    /// Completes a flush. On failure the queue is poisoned: the state on
+    /// disk is unknown until it is reopened.
+    pub fn end_sync(
+        &mut self,
+        ticket: SyncTicket<S::Flush>,
+        result: Result<(), S::Error>,
+    ) -> Result<(), WriteError<S::Error>> {
+        if let Err(e) = result {
+            self.poisoned = true;
+            return Err(WriteError::Storage(e));
+        }
+        self.writable()?;
+        self.storage.end_flush(ticket.flush);
+        let s = ticket.saved;
+        if (s.chunk, s.index) > (self.durable_saved.chunk, self.durable_saved.index) {
+            self.durable_saved = s;
+        }
+        self.remove_consumed()
+    }
+
+    /// Flushes everything written so far, in place.
+    pub fn sync(&mut self) -> Result<(), WriteError<S::Error>> {
+        let mut ticket = self.begin_sync()?;
+        let r = ticket.run();
+        self.end_sync(ticket, r)
+    }
+
+    fn sync_if_needed(&mut self) -> Result<(), WriteError<S::Error>> {
+        if self.needs_flush() {
+            self.sync()
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Puts one item, flushed per the configured durability.
+    pub fn put(&mut self, payload: &[u8]) -> Result<(), WriteError<S::Error>> {
+        self.push(payload)?;
+        self.sync_if_needed()
+    }
+
+    /// Puts many items with one flush (per the configured durability).
+    pub fn put_many<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<(), WriteError<S::Error>> {
+        self.push_many(payloads)?;
+        self.sync_if_needed()
+    }
+
+    /// `done` + flush per the configured durability.
+    pub fn task_done(&mut self) -> Result<(), WriteError<S::Error>> {
+        self.done()?;
+        self.sync_if_needed()
+    }
+
+    // ---- reads ---------------------------------------------------------
+
+    /// The record at `pos` (moving to the next chunk at a chunk's end) and
+    /// the position after it.
+    fn locate(&mut self, pos: Position) -> Result<(Vec<u8>, Position), ReadError<S::Error>> {
+        let mut pos = pos;
+        if pos.index >= self.header.chunk_size {
+            pos = Position::chunk_start(pos.chunk + 1);
+        }
+        if pos.index == 0 {
+            let h = self
+                .reader
+                .bytes(&mut self.storage, pos.chunk, 0, chunk::CHUNK_HEADER_LEN)
+                .map_err(ReadError::Storage)?;
+            chunk::check_header(&h, pos.chunk).map_err(|p| {
+                ReadError::Corrupted(Corruption {
+                    blob: Blob::Chunk(pos.chunk),
+                    offset: 0,
+                    kind: CorruptionKind::ChunkHeader(p),
+                })
+            })?;
+        }
+        match self
+            .reader
+            .frame(&mut self.storage, pos.chunk, pos.offset)
+            .map_err(ReadError::Storage)?
+        {
+            Found::Record(payload, len) => Ok((
+                payload,
+                Position {
+                    chunk: pos.chunk,
+                    index: pos.index + 1,
+                    offset: pos.offset + len,
+                },
+            )),
+            Found::End | Found::Invalid => Err(ReadError::Corrupted(Corruption {
+                blob: Blob::Chunk(pos.chunk),
+                offset: pos.offset,
+                kind: CorruptionKind::Record,
+            })),
+        }
+    }
+
+    /// Skips the rest of the damaged chunk the read cursor is in (or about
+    /// to enter), counting the records lost.
+    fn skip_damaged(&mut self) {
+        let mut start = self.read;
+        if start.index >= self.header.chunk_size {
+            start = Position::chunk_start(start.chunk + 1);
+        }
+        let (skipped, after) = if start.chunk >= self.head.chunk {
+            (self.head.index.saturating_sub(start.index), self.head)
+        } else {
+            let end = Position {
+                chunk: start.chunk,
+                index: self.header.chunk_size,
+                offset: 0,
+            };
+            (self.header.chunk_size - start.index, end)
+        };
+        self.stats.skipped_records += u64::from(skipped);
+        self.len = self.len.saturating_sub(u64::from(skipped));
+        self.read = after;
+    }
+
+    fn next(&mut self, advance: bool) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
+        if self.poisoned {
+            return Err(ReadError::Poisoned);
+        }
+        loop {
+            if self.len == 0 {
+                return Ok(None);
+            }
+            match self.locate(self.read) {
+                Ok((payload, after)) => {
+                    if advance {
+                        self.read = after;
+                        self.len -= 1;
+                    }
+                    return Ok(Some(payload));
+                }
+                Err(ReadError::Corrupted(_)) if self.config.skip_corrupted => self.skip_damaged(),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Takes the next item without flushing; with `autosave` the cursor is
+    /// saved (not flushed) too.
+    pub fn pop(&mut self) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
+        let item = self.next(true)?;
+        if item.is_some() && self.config.autosave {
+            self.checkpoint().map_err(ReadError::Write)?;
+        }
+        Ok(item)
+    }
+
+    /// Takes the next item; with `autosave` at synced durability the saved
+    /// cursor is flushed before returning.
+    pub fn get(&mut self) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
+        let item = self.pop()?;
+        self.sync_if_needed().map_err(ReadError::Write)?;
+        Ok(item)
+    }
+
+    /// The next item, without taking it.
+    pub fn peek(&mut self) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
+        self.next(false)
+    }
+}
