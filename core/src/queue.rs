@@ -434,7 +434,13 @@ impl<S: Storage> ChunkQueue<S> {
         self.read = after;
     }
 
-    fn next(&mut self, advance: bool) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
+    /// Finds the next record and hands it to `f`; the cursor advances only
+    /// if `advance` and `f` accepts it (`Ok`).
+    fn next<R, X>(
+        &mut self,
+        advance: bool,
+        f: impl FnOnce(Vec<u8>) -> Result<R, X>,
+    ) -> Result<Option<Result<R, X>>, ReadError<S::Error>> {
         if self.poisoned {
             return Err(ReadError::Poisoned);
         }
@@ -444,11 +450,12 @@ impl<S: Storage> ChunkQueue<S> {
             }
             match self.locate(self.read) {
                 Ok((payload, after)) => {
-                    if advance {
+                    let out = f(payload);
+                    if advance && out.is_ok() {
                         self.read = after;
                         self.len -= 1;
                     }
-                    return Ok(Some(payload));
+                    return Ok(Some(out));
                 }
                 Err(ReadError::Corrupted(_)) if self.config.skip_corrupted => self.skip_damaged(),
                 Err(e) => return Err(e),
@@ -456,14 +463,26 @@ impl<S: Storage> ChunkQueue<S> {
         }
     }
 
+    /// Takes the next item if `f` accepts it (returns `Ok`), without
+    /// flushing; a rejected item (say, one that does not decode as the
+    /// expected type) stays at the head of the queue. With `autosave` the
+    /// cursor is saved (not flushed) after an accepted item.
+    pub fn pop_map<R, X>(
+        &mut self,
+        f: impl FnOnce(Vec<u8>) -> Result<R, X>,
+    ) -> Result<Option<Result<R, X>>, ReadError<S::Error>> {
+        let out = self.next(true, f)?;
+        if matches!(out, Some(Ok(_))) && self.config.autosave {
+            self.checkpoint().map_err(ReadError::Write)?;
+        }
+        Ok(out)
+    }
+
     /// Takes the next item without flushing; with `autosave` the cursor is
     /// saved (not flushed) too.
     pub fn pop(&mut self) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
-        let item = self.next(true)?;
-        if item.is_some() && self.config.autosave {
-            self.checkpoint().map_err(ReadError::Write)?;
-        }
-        Ok(item)
+        let out = self.pop_map(Ok::<_, core::convert::Infallible>)?;
+        Ok(out.and_then(Result::ok))
     }
 
     /// Takes the next item; with `autosave` at synced durability the saved
@@ -476,6 +495,7 @@ impl<S: Storage> ChunkQueue<S> {
 
     /// The next item, without taking it.
     pub fn peek(&mut self) -> Result<Option<Vec<u8>>, ReadError<S::Error>> {
-        self.next(false)
+        let out = self.next(false, Ok::<_, core::convert::Infallible>)?;
+        Ok(out.and_then(Result::ok))
     }
 }

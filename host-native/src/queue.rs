@@ -1,0 +1,461 @@
+//! `Queue`: the thread-safe, blocking handle.
+
+use std::marker::PhantomData;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use event_listener::Event;
+use persist_queue_core::{ChunkQueue, Config, Durability, Stats};
+use persist_queue_fs::FsStorage;
+
+use crate::backend::Backend;
+use crate::builder::QueueBuilder;
+use crate::codec::{Codec, Postcard};
+use crate::error::{self, Error, Result};
+
+/// How long an operation may wait.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Wait {
+    No,
+    Until(Instant),
+    Forever,
+}
+
+impl Wait {
+    fn after(timeout: Duration) -> Wait {
+        Instant::now()
+            .checked_add(timeout)
+            .map_or(Wait::Forever, Wait::Until)
+    }
+}
+
+pub(crate) struct State<S: Backend> {
+    pub(crate) core: ChunkQueue<S>,
+    max_size: u64,
+    closed: bool,
+    /// Group commit: writes that need a flush are numbered; a flush taken
+    /// after write `n` makes `synced_seq >= n`.
+    written_seq: u64,
+    synced_seq: u64,
+    syncing: bool,
+}
+
+pub(crate) struct Shared<S: Backend> {
+    state: Mutex<State<S>>,
+    not_empty: Condvar,
+    not_full: Condvar,
+    all_done: Condvar,
+    synced: Condvar,
+    /// Wakes async waiters on every change.
+    pub(crate) events: Event,
+    pub(crate) durability: Durability,
+    pub(crate) autosave: bool,
+}
+
+/// A persistent FIFO queue of `T` (persist-queue's `Queue`), stored in a
+/// directory. A cheap `Clone` handle: share it between threads.
+///
+/// Items are encoded by `C` ([`Postcard`] unless the builder says
+/// otherwise); the storage is a directory ([`FsStorage`]) unless opened
+/// with [`QueueBuilder::open_with`].
+///
+/// # Delivery and durability
+///
+/// `get` hands out items in order; the read position is saved by
+/// [`Queue::task_done`] (or by every `get` with `autosave`). After a crash,
+/// items got but not yet confirmed come back (at-least-once). Like
+/// persist-queue, `task_done` confirms *every* item got so far, by any
+/// thread. `put` returns once the item is in the OS (buffered) or on disk
+/// (synced); concurrent synced puts share one flush.
+pub struct Queue<T, C = Postcard, S: Backend = FsStorage> {
+    pub(crate) shared: Arc<Shared<S>>,
+    pub(crate) codec: C,
+    _item: PhantomData<fn(T) -> T>,
+}
+
+impl<T, C: Clone, S: Backend> Clone for Queue<T, C, S> {
+    fn clone(&self) -> Self {
+        Queue {
+            shared: Arc::clone(&self.shared),
+            codec: self.codec.clone(),
+            _item: PhantomData,
+        }
+    }
+}
+
+impl<T, C, S: Backend> std::fmt::Debug for Queue<T, C, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let st = self.lock();
+        f.debug_struct("Queue")
+            .field("len", &st.core.len())
+            .field("durability", &self.shared.durability)
+            .field("closed", &st.closed)
+            .finish()
+    }
+}
+
+impl<T> Queue<T, Postcard, FsStorage>
+where
+    Postcard: Codec<T>,
+{
+    /// Opens (or creates) the queue in directory `path` with the defaults:
+    /// postcard, buffered durability, unbounded, 1000 items per chunk.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        QueueBuilder::new(path).open()
+    }
+}
+
+impl Queue<(), Postcard, FsStorage> {
+    /// A builder for the queue in directory `path`.
+    pub fn builder(path: impl AsRef<Path>) -> QueueBuilder<Postcard> {
+        QueueBuilder::new(path)
+    }
+}
+
+impl<T, C, S: Backend> Queue<T, C, S> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State<S>> {
+        // A panic while holding the lock cannot leave the core half-updated
+        // in a way that matters: failed storage calls poison the core itself.
+        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
+    pub(crate) fn from_parts(storage: S, config: Config, max_size: u64, codec: C) -> Result<Self> {
+        let durability = config.durability;
+        let autosave = config.autosave;
+        let core = ChunkQueue::open(storage, config).map_err(error::from_open::<S>)?;
+        let state = State {
+            core,
+            max_size,
+            closed: false,
+            written_seq: 0,
+            synced_seq: 0,
+            syncing: false,
+        };
+        let shared = Shared {
+            state: Mutex::new(state),
+            not_empty: Condvar::new(),
+            not_full: Condvar::new(),
+            all_done: Condvar::new(),
+            synced: Condvar::new(),
+            events: Event::new(),
+            durability,
+            autosave,
+        };
+        Ok(Queue {
+            shared: Arc::new(shared),
+            codec,
+            _item: PhantomData,
+        })
+    }
+
+    // ---- waiting ------------------------------------------------------------
+
+    /// Waits on `cv`; `None` when the wait is over (timeout, or `No`).
+    fn wait<'a>(
+        &self,
+        cv: &Condvar,
+        guard: MutexGuard<'a, State<S>>,
+        wait: Wait,
+    ) -> Option<MutexGuard<'a, State<S>>> {
+        match wait {
+            Wait::No => None,
+            Wait::Forever => Some(cv.wait(guard).unwrap_or_else(|e| e.into_inner())),
+            Wait::Until(deadline) => {
+                let left = deadline.checked_duration_since(Instant::now())?;
+                let (g, _) = cv
+                    .wait_timeout(guard, left)
+                    .unwrap_or_else(|e| e.into_inner());
+                Some(g)
+            }
+        }
+    }
+
+    /// Group commit: returns once a flush taken after write `seq` has
+    /// completed. One waiter flushes (without the lock) for all.
+    fn commit<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State<S>>,
+        seq: u64,
+    ) -> Result<MutexGuard<'a, State<S>>> {
+        loop {
+            if st.synced_seq >= seq {
+                return Ok(st);
+            }
+            if st.core.is_poisoned() {
+                return Err(Error::Poisoned);
+            }
+            if st.syncing {
+                st = self
+                    .shared
+                    .synced
+                    .wait(st)
+                    .unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            let target = st.written_seq;
+            let mut ticket = st.core.begin_sync().map_err(error::from_write::<S>)?;
+            st.syncing = true;
+            drop(st);
+            let ran = ticket.run();
+            st = self.lock();
+            st.syncing = false;
+            let done = st.core.end_sync(ticket, ran);
+            if done.is_ok() {
+                st.synced_seq = target;
+            }
+            self.shared.synced.notify_all();
+            done.map_err(error::from_write::<S>)?;
+        }
+    }
+
+    /// After a mutation: flush (shared) if the durability asks for it.
+    fn settle(&self, mut st: MutexGuard<'_, State<S>>) -> Result<()> {
+        if st.core.needs_flush() {
+            st.written_seq += 1;
+            let seq = st.written_seq;
+            drop(self.commit(st, seq)?);
+        }
+        Ok(())
+    }
+
+    fn wake(&self) {
+        self.shared.events.notify(usize::MAX);
+    }
+
+    // ---- put ----------------------------------------------------------------
+
+    pub(crate) fn put_bytes(&self, bytes: &[u8], wait: Wait) -> Result<()> {
+        let mut st = self.lock();
+        loop {
+            if st.closed {
+                return Err(Error::Closed);
+            }
+            if st.max_size == 0 || st.core.len() < st.max_size {
+                break;
+            }
+            st = self
+                .wait(&self.shared.not_full, st, wait)
+                .ok_or(Error::Full)?;
+        }
+        st.core.push(bytes).map_err(error::from_write::<S>)?;
+        self.shared.not_empty.notify_one();
+        self.wake();
+        self.settle(st)
+    }
+
+    /// Appends `item`, waiting for space while the queue holds `max_size`
+    /// items. Returns once the item is stored per the durability.
+    pub fn put(&self, item: &T) -> Result<()> {
+        self.put_bytes(&self.codec.encode(item)?, Wait::Forever)
+    }
+
+    /// Like [`Queue::put`], but gives up with [`Error::Full`] after
+    /// `timeout`.
+    pub fn put_timeout(&self, item: &T, timeout: Duration) -> Result<()> {
+        self.put_bytes(&self.codec.encode(item)?, Wait::after(timeout))
+    }
+
+    /// Like [`Queue::put`], but fails with [`Error::Full`] at once
+    /// (persist-queue's `put_nowait`).
+    #[doc(alias = "put_nowait")]
+    pub fn try_put(&self, item: &T) -> Result<()> {
+        self.put_bytes(&self.codec.encode(item)?, Wait::No)
+    }
+
+    /// Appends every item with one write per chunk and one flush: the fast
+    /// way to put many. Waits until there is room for all of them; a batch
+    /// larger than `max_size` fails with [`Error::Full`].
+    pub fn put_many(&self, items: &[T]) -> Result<()> {
+        let encoded = items
+            .iter()
+            .map(|i| self.codec.encode(i))
+            .collect::<Result<Vec<_>>>()?;
+        let n = encoded.len() as u64;
+        let mut st = self.lock();
+        loop {
+            if st.closed {
+                return Err(Error::Closed);
+            }
+            if st.max_size == 0 || st.core.len() + n <= st.max_size {
+                break;
+            }
+            if n > st.max_size {
+                return Err(Error::Full);
+            }
+            st = self
+                .wait(&self.shared.not_full, st, Wait::Forever)
+                .ok_or(Error::Full)?;
+        }
+        st.core
+            .push_many(&encoded)
+            .map_err(error::from_write::<S>)?;
+        self.shared.not_empty.notify_all();
+        self.wake();
+        self.settle(st)
+    }
+
+    // ---- get ----------------------------------------------------------------
+
+    pub(crate) fn get_item(&self, wait: Wait) -> Result<T> {
+        let mut st = self.lock();
+        loop {
+            if st.closed {
+                return Err(Error::Closed);
+            }
+            if !st.core.is_empty() {
+                let codec = &self.codec;
+                match st
+                    .core
+                    .pop_map(|b| codec.decode(&b))
+                    .map_err(error::from_read::<S>)?
+                {
+                    Some(Ok(item)) => {
+                        self.shared.not_full.notify_one();
+                        self.wake();
+                        self.settle(st)?;
+                        return Ok(item);
+                    }
+                    Some(Err(e)) => return Err(e),
+                    None => continue,
+                }
+            }
+            st = self
+                .wait(&self.shared.not_empty, st, wait)
+                .ok_or(Error::Empty)?;
+        }
+    }
+
+    /// Takes the next item, waiting for one.
+    pub fn get(&self) -> Result<T> {
+        self.get_item(Wait::Forever)
+    }
+
+    /// Takes the next item, or fails with [`Error::Empty`] after `timeout`.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<T> {
+        self.get_item(Wait::after(timeout))
+    }
+
+    /// Takes the next item, or fails with [`Error::Empty`] at once
+    /// (persist-queue's `get_nowait`).
+    #[doc(alias = "get_nowait")]
+    pub fn try_get(&self) -> Result<T> {
+        self.get_item(Wait::No)
+    }
+
+    /// The next item, without taking it (`None` when empty).
+    pub fn peek(&self) -> Result<Option<T>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Error::Closed);
+        }
+        match st.core.peek().map_err(error::from_read::<S>)? {
+            Some(bytes) => self.codec.decode(&bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    // ---- confirmation ---------------------------------------------------------
+
+    /// Confirms one item: decrements the unfinished count (waking
+    /// [`Queue::join`] at zero) and saves the read position, so every item
+    /// got so far is not delivered again after a restart.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TaskDoneTooMany`] when every put item is already confirmed.
+    pub fn task_done(&self) -> Result<()> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Error::Closed);
+        }
+        st.core.done().map_err(error::from_write::<S>)?;
+        if st.core.unfinished() == 0 {
+            self.shared.all_done.notify_all();
+        }
+        self.wake();
+        self.settle(st)
+    }
+
+    /// Blocks until every item put (or recovered at open) has been
+    /// confirmed by `task_done`, or the queue is closed.
+    pub fn join(&self) {
+        let mut st = self.lock();
+        while st.core.unfinished() > 0 && !st.closed {
+            st = self
+                .shared
+                .all_done
+                .wait(st)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    /// Flushes everything written so far to disk, whatever the durability.
+    pub fn sync(&self) -> Result<()> {
+        let mut st = self.lock();
+        st.written_seq += 1;
+        let seq = st.written_seq;
+        self.commit(st, seq).map(drop)
+    }
+
+    /// Closes the queue for every handle: waiting calls return
+    /// [`Error::Closed`], later calls too. Stored items stay on disk; the
+    /// files are released when the last handle is dropped.
+    pub fn close(&self) {
+        let mut st = self.lock();
+        st.closed = true;
+        drop(st);
+        self.shared.not_empty.notify_all();
+        self.shared.not_full.notify_all();
+        self.shared.all_done.notify_all();
+        self.wake();
+    }
+
+    // ---- state -------------------------------------------------------------
+
+    /// Items not yet got (persist-queue's `qsize()`).
+    #[doc(alias = "qsize")]
+    pub fn len(&self) -> u64 {
+        self.lock().core.len()
+    }
+
+    /// Whether no item waits to be got.
+    #[doc(alias = "empty")]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether `put` would wait (only with a `max_size`).
+    #[doc(alias = "full")]
+    pub fn is_full(&self) -> bool {
+        let st = self.lock();
+        st.max_size > 0 && st.core.len() >= st.max_size
+    }
+
+    /// Items put and not yet confirmed by `task_done`.
+    pub fn unfinished_tasks(&self) -> u64 {
+        self.lock().core.unfinished()
+    }
+
+    /// Whether [`Queue::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
+    /// Recovery and skip counters since open.
+    pub fn stats(&self) -> Stats {
+        self.lock().core.stats()
+    }
+
+    /// The durability in force.
+    pub fn durability(&self) -> Durability {
+        self.shared.durability
+    }
+
+    /// Items per chunk file (the stored value for an existing queue).
+    pub fn chunk_size(&self) -> u32 {
+        self.lock().core.chunk_size()
+    }
+}
