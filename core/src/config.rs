@@ -11,7 +11,7 @@ pub const MAX_ITEM_SIZE_LIMIT: u32 = 1 << 30;
 /// Settings for [`crate::ChunkQueue::open`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
-    /// Records per chunk for a new queue (default 1000). An existing queue
+    /// Records per chunk for a new queue (default 10,000). An existing queue
     /// keeps the value it was created with.
     pub chunk_size: u32,
     /// Largest encoded item accepted by `put` (default 64 MiB).
@@ -31,7 +31,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            chunk_size: 1000,
+            chunk_size: 10_000,
             max_item_size: 64 << 20,
             durability: Durability::Buffered,
             autosave: false,

@@ -18,19 +18,14 @@ pub struct Position {
 impl Position {
     /// The first record slot of `chunk`.
     pub fn chunk_start(chunk: u64) -> Position {
-        Position {
-            chunk,
-            index: 0,
-            offset: crate::chunk::CHUNK_HEADER_LEN as u64,
-        }
+        Position { chunk, index: 0, offset: crate::chunk::CHUNK_HEADER_LEN as u64 }
     }
 
     /// Records from `self` up to `later`, given `chunk_size` records per
     /// full chunk. `later` must not be before `self`.
     pub fn records_until(&self, later: &Position, chunk_size: u32) -> u64 {
         let chunks = later.chunk.saturating_sub(self.chunk);
-        (chunks * u64::from(chunk_size) + u64::from(later.index))
-            .saturating_sub(u64::from(self.index))
+        (chunks * u64::from(chunk_size) + u64::from(later.index)).saturating_sub(u64::from(self.index))
     }
 }
 
@@ -40,16 +35,8 @@ mod tests {
 
     #[test]
     fn counts_across_chunks() {
-        let a = Position {
-            chunk: 2,
-            index: 3,
-            offset: 0,
-        };
-        let b = Position {
-            chunk: 4,
-            index: 1,
-            offset: 0,
-        };
+        let a = Position { chunk: 2, index: 3, offset: 0 };
+        let b = Position { chunk: 4, index: 1, offset: 0 };
         assert_eq!(a.records_until(&b, 10), 18);
         assert_eq!(a.records_until(&a, 10), 0);
     }

@@ -44,16 +44,10 @@ impl fmt::Display for Corruption {
             CorruptionKind::ChunkHeader(HeaderProblem::Version(_)) => {
                 "chunk written by a newer format version"
             }
-            CorruptionKind::ChunkHeader(HeaderProblem::Misplaced(_)) => {
-                "chunk header names another chunk"
-            }
+            CorruptionKind::ChunkHeader(HeaderProblem::Misplaced(_)) => "chunk header names another chunk",
             CorruptionKind::Meta(MetaProblem::Damaged) => "metadata damaged",
-            CorruptionKind::Meta(MetaProblem::Version(_)) => {
-                "metadata written by a newer format version"
-            }
-            CorruptionKind::Meta(MetaProblem::NoCheckpoint) => {
-                "metadata has no valid read checkpoint"
-            }
+            CorruptionKind::Meta(MetaProblem::Version(_)) => "metadata written by a newer format version",
+            CorruptionKind::Meta(MetaProblem::NoCheckpoint) => "metadata has no valid read checkpoint",
             CorruptionKind::Missing => "missing",
             CorruptionKind::Overfull => "chunk holds more records than the chunk size",
         };
@@ -76,11 +70,7 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::ZeroChunkSize => f.write_str("chunk_size must be at least 1"),
             ConfigError::MaxItemSize => {
-                write!(
-                    f,
-                    "max_item_size must be between 1 and {} bytes",
-                    crate::MAX_ITEM_SIZE_LIMIT
-                )
+                write!(f, "max_item_size must be between 1 and {} bytes", crate::MAX_ITEM_SIZE_LIMIT)
             }
         }
     }
@@ -145,10 +135,9 @@ impl<E: fmt::Display> fmt::Display for OpenError<E> {
             OpenError::Storage(e) => write!(f, "storage error while opening: {e}"),
             OpenError::Corrupted(c) => write!(f, "queue is corrupted: {c}"),
             OpenError::InvalidConfig(c) => write!(f, "invalid configuration: {c}"),
-            OpenError::CodecMismatch { stored, requested } => write!(
-                f,
-                "queue was written with the `{stored}` serializer but opened with `{requested}`"
-            ),
+            OpenError::CodecMismatch { stored, requested } => {
+                write!(f, "queue was written with the `{stored}` serializer but opened with `{requested}`")
+            }
         }
     }
 }
@@ -157,9 +146,7 @@ impl<E: fmt::Display> fmt::Display for WriteError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             WriteError::Storage(e) => write!(f, "storage error while writing: {e}"),
-            WriteError::Poisoned => {
-                f.write_str("an earlier write failed; reopen the queue to recover")
-            }
+            WriteError::Poisoned => f.write_str("an earlier write failed; reopen the queue to recover"),
             WriteError::TooLarge { len, max } => {
                 write!(f, "item of {len} bytes exceeds max_item_size {max}")
             }
@@ -173,9 +160,7 @@ impl<E: fmt::Display> fmt::Display for ReadError<E> {
         match self {
             ReadError::Storage(e) => write!(f, "storage error while reading: {e}"),
             ReadError::Corrupted(c) => write!(f, "queue is corrupted: {c}"),
-            ReadError::Poisoned => {
-                f.write_str("an earlier write failed; reopen the queue to recover")
-            }
+            ReadError::Poisoned => f.write_str("an earlier write failed; reopen the queue to recover"),
             ReadError::Write(e) => e.fmt(f),
         }
     }

@@ -20,9 +20,7 @@ pub(crate) fn checksum(len_bytes: [u8; 4], payload: &[u8]) -> u32 {
 /// The caller has checked `payload.len()` against the configured maximum,
 /// which is below `u32::MAX`.
 pub(crate) fn encode_into(out: &mut Vec<u8>, payload: &[u8]) {
-    let len = u32::try_from(payload.len())
-        .unwrap_or(u32::MAX)
-        .to_le_bytes();
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX).to_le_bytes();
     out.extend_from_slice(&len);
     out.extend_from_slice(&checksum(len, payload).to_le_bytes());
     out.extend_from_slice(payload);
@@ -41,10 +39,7 @@ impl FrameHeader {
     /// Decodes the 8 header bytes.
     pub(crate) fn parse(bytes: [u8; FRAME_HEADER_LEN]) -> FrameHeader {
         let [a, b, c, d, e, f, g, h] = bytes;
-        FrameHeader {
-            len: u32::from_le_bytes([a, b, c, d]),
-            crc: u32::from_le_bytes([e, f, g, h]),
-        }
+        FrameHeader { len: u32::from_le_bytes([a, b, c, d]), crc: u32::from_le_bytes([e, f, g, h]) }
     }
 
     /// Whether `payload` matches this header.
@@ -84,11 +79,7 @@ pub(crate) fn parse(buf: &[u8], max_len: u32) -> Parsed<'_> {
     let Some(payload) = buf.get(FRAME_HEADER_LEN..end) else {
         return Parsed::Incomplete;
     };
-    if header.verifies(payload) {
-        Parsed::Frame(payload, end)
-    } else {
-        Parsed::Invalid
-    }
+    if header.verifies(payload) { Parsed::Frame(payload, end) } else { Parsed::Invalid }
 }
 
 #[cfg(test)]
@@ -107,10 +98,6 @@ mod tests {
         bad[10] ^= 1;
         assert_eq!(parse(&bad, 100), Parsed::Invalid);
         assert_eq!(parse(&out, 4), Parsed::Invalid, "length above the maximum");
-        assert_eq!(
-            parse(&[0u8; 16], 100),
-            Parsed::Invalid,
-            "zeros are not a frame"
-        );
+        assert_eq!(parse(&[0u8; 16], 100), Parsed::Invalid, "zeros are not a frame");
     }
 }

@@ -31,6 +31,7 @@
 //! `FORMAT.md` beside this crate.
 
 #![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
 
 extern crate alloc;
 

@@ -67,9 +67,7 @@ impl Storage for MemoryStorage {
 
     fn read(&mut self, blob: Blob, offset: u64, buf: &mut [u8]) -> Result<usize, MissingBlob> {
         let data = self.blobs.get(&blob).ok_or(MissingBlob(blob))?;
-        let start = usize::try_from(offset)
-            .unwrap_or(usize::MAX)
-            .min(data.len());
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
         let src = data.get(start..).unwrap_or_default();
         let n = src.len().min(buf.len());
         buf[..n].copy_from_slice(&src[..n]);

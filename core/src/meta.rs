@@ -97,8 +97,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Meta, MetaProblem> {
     at += used;
     let mut checkpoint = None;
     let mut checkpoints = 0;
-    while let Parsed::Frame(payload, used) =
-        frame::parse(bytes.get(at..).unwrap_or_default(), META_FRAME_MAX)
+    while let Parsed::Frame(payload, used) = frame::parse(bytes.get(at..).unwrap_or_default(), META_FRAME_MAX)
     {
         let Ok(pos) = postcard::from_bytes::<Position>(payload) else {
             break;
@@ -108,12 +107,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Meta, MetaProblem> {
         at += used;
     }
     let checkpoint = checkpoint.ok_or(MetaProblem::NoCheckpoint)?;
-    Ok(Meta {
-        header,
-        checkpoint,
-        checkpoints,
-        valid_len: at,
-    })
+    Ok(Meta { header, checkpoint, checkpoints, valid_len: at })
 }
 
 #[cfg(test)]
@@ -122,26 +116,12 @@ mod tests {
 
     #[test]
     fn last_checkpoint_wins_and_torn_tail_is_ignored() {
-        let header = MetaHeader {
-            chunk_size: 10,
-            codec: "json".into(),
-        };
+        let header = MetaHeader { chunk_size: 10, codec: "json".into() };
         let mut bytes = encode(&header, &Position::chunk_start(0));
-        let p = Position {
-            chunk: 1,
-            index: 2,
-            offset: 40,
-        };
+        let p = Position { chunk: 1, index: 2, offset: 40 };
         encode_checkpoint(&mut bytes, &p);
         let whole = bytes.len();
-        encode_checkpoint(
-            &mut bytes,
-            &Position {
-                chunk: 9,
-                index: 9,
-                offset: 99,
-            },
-        );
+        encode_checkpoint(&mut bytes, &Position { chunk: 9, index: 9, offset: 99 });
         bytes.truncate(bytes.len() - 2);
         let meta = decode(&bytes).expect("valid");
         assert_eq!(meta.header, header);
@@ -153,13 +133,7 @@ mod tests {
     #[test]
     fn damage_is_reported() {
         assert_eq!(decode(b"PQMT"), Err(MetaProblem::Damaged));
-        let mut bytes = encode(
-            &MetaHeader {
-                chunk_size: 1,
-                codec: String::new(),
-            },
-            &Position::default(),
-        );
+        let mut bytes = encode(&MetaHeader { chunk_size: 1, codec: String::new() }, &Position::default());
         bytes[4] = 9;
         assert_eq!(decode(&bytes), Err(MetaProblem::Version(9)));
     }

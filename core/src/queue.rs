@@ -141,11 +141,7 @@ impl<S: Storage> ChunkQueue<S> {
     // ---- writes --------------------------------------------------------
 
     fn writable(&self) -> Result<(), WriteError<S::Error>> {
-        if self.poisoned {
-            Err(WriteError::Poisoned)
-        } else {
-            Ok(())
-        }
+        if self.poisoned { Err(WriteError::Poisoned) } else { Ok(()) }
     }
 
     /// Records the outcome of a storage mutation: success marks data to
@@ -165,19 +161,14 @@ impl<S: Storage> ChunkQueue<S> {
 
     fn check_size(&self, len: usize) -> Result<(), WriteError<S::Error>> {
         if len > self.config.max_item_size as usize {
-            return Err(WriteError::TooLarge {
-                len,
-                max: self.config.max_item_size,
-            });
+            return Err(WriteError::TooLarge { len, max: self.config.max_item_size });
         }
         Ok(())
     }
 
     fn rotate(&mut self) -> Result<(), WriteError<S::Error>> {
         let next = self.head.chunk + 1;
-        let r = self
-            .storage
-            .append(Blob::Chunk(next), &chunk::encode_header(next));
+        let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
         self.mutated(r)?;
         self.head = Position::chunk_start(next);
         Ok(())
@@ -188,9 +179,7 @@ impl<S: Storage> ChunkQueue<S> {
         if records == 0 {
             return Ok(());
         }
-        let r = self
-            .storage
-            .append(Blob::Chunk(self.head.chunk), &self.scratch);
+        let r = self.storage.append(Blob::Chunk(self.head.chunk), &self.scratch);
         self.mutated(r)?;
         self.head.index += records;
         self.head.offset += self.scratch.len() as u64;
@@ -214,10 +203,7 @@ impl<S: Storage> ChunkQueue<S> {
 
     /// Appends many items, one storage append per chunk touched, without
     /// flushing. Sizes are checked first: on `TooLarge` nothing is written.
-    pub fn push_many<P: AsRef<[u8]>>(
-        &mut self,
-        payloads: &[P],
-    ) -> Result<(), WriteError<S::Error>> {
+    pub fn push_many<P: AsRef<[u8]>>(&mut self, payloads: &[P]) -> Result<(), WriteError<S::Error>> {
         self.writable()?;
         for p in payloads {
             self.check_size(p.as_ref().len())?;
@@ -310,10 +296,7 @@ impl<S: Storage> ChunkQueue<S> {
             }
         };
         self.unflushed = false;
-        Ok(SyncTicket {
-            flush,
-            saved: self.saved,
-        })
+        Ok(SyncTicket { flush, saved: self.saved })
     }
 
     /// Completes a flush. On failure the queue is poisoned: the state on
@@ -344,11 +327,7 @@ impl<S: Storage> ChunkQueue<S> {
     }
 
     fn sync_if_needed(&mut self) -> Result<(), WriteError<S::Error>> {
-        if self.needs_flush() {
-            self.sync()
-        } else {
-            Ok(())
-        }
+        if self.needs_flush() { self.sync() } else { Ok(()) }
     }
 
     /// Puts one item, flushed per the configured durability.
@@ -391,19 +370,10 @@ impl<S: Storage> ChunkQueue<S> {
                 })
             })?;
         }
-        match self
-            .reader
-            .frame(&mut self.storage, pos.chunk, pos.offset)
-            .map_err(ReadError::Storage)?
-        {
-            Found::Record(payload, len) => Ok((
-                payload,
-                Position {
-                    chunk: pos.chunk,
-                    index: pos.index + 1,
-                    offset: pos.offset + len,
-                },
-            )),
+        match self.reader.frame(&mut self.storage, pos.chunk, pos.offset).map_err(ReadError::Storage)? {
+            Found::Record(payload, len) => {
+                Ok((payload, Position { chunk: pos.chunk, index: pos.index + 1, offset: pos.offset + len }))
+            }
             Found::End | Found::Invalid => Err(ReadError::Corrupted(Corruption {
                 blob: Blob::Chunk(pos.chunk),
                 offset: pos.offset,
@@ -422,11 +392,7 @@ impl<S: Storage> ChunkQueue<S> {
         let (skipped, after) = if start.chunk >= self.head.chunk {
             (self.head.index.saturating_sub(start.index), self.head)
         } else {
-            let end = Position {
-                chunk: start.chunk,
-                index: self.header.chunk_size,
-                offset: 0,
-            };
+            let end = Position { chunk: start.chunk, index: self.header.chunk_size, offset: 0 };
             (self.header.chunk_size - start.index, end)
         };
         self.stats.skipped_records += u64::from(skipped);

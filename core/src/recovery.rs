@@ -33,10 +33,7 @@ impl<S: Storage> ChunkQueue<S> {
         config.validate().map_err(OpenError::InvalidConfig)?;
         let meta_size = storage.size(Blob::Meta).map_err(OpenError::Storage)?;
         let mut q = ChunkQueue {
-            header: MetaHeader {
-                chunk_size: config.chunk_size,
-                codec: config.codec.clone(),
-            },
+            header: MetaHeader { chunk_size: config.chunk_size, codec: config.codec.clone() },
             storage,
             config,
             head: Position::chunk_start(0),
@@ -78,12 +75,8 @@ impl<S: Storage> ChunkQueue<S> {
         }
         // Metadata first: a crash before chunk 0 exists is repaired on open.
         let bytes = meta::encode(&self.header, &Position::chunk_start(0));
-        self.storage
-            .replace(Blob::Meta, &bytes)
-            .map_err(OpenError::Storage)?;
-        self.storage
-            .append(Blob::Chunk(0), &chunk::encode_header(0))
-            .map_err(OpenError::Storage)?;
+        self.storage.replace(Blob::Meta, &bytes).map_err(OpenError::Storage)?;
+        self.storage.append(Blob::Chunk(0), &chunk::encode_header(0)).map_err(OpenError::Storage)?;
         self.unflushed = true;
         Ok(())
     }
@@ -91,10 +84,7 @@ impl<S: Storage> ChunkQueue<S> {
     fn recover(&mut self, meta_size: u64) -> Open<(), S::Error> {
         let mut bytes = Vec::new();
         bytes.resize(usize::try_from(meta_size).unwrap_or(0), 0);
-        let n = self
-            .storage
-            .read(Blob::Meta, 0, &mut bytes)
-            .map_err(OpenError::Storage)?;
+        let n = self.storage.read(Blob::Meta, 0, &mut bytes).map_err(OpenError::Storage)?;
         bytes.truncate(n);
         let meta = match meta::decode(&bytes) {
             Ok(m) => m,
@@ -110,25 +100,16 @@ impl<S: Storage> ChunkQueue<S> {
             });
         }
         if meta.header.chunk_size == 0 {
-            return corrupted(
-                Blob::Meta,
-                0,
-                CorruptionKind::Meta(meta::MetaProblem::Damaged),
-            );
+            return corrupted(Blob::Meta, 0, CorruptionKind::Meta(meta::MetaProblem::Damaged));
         }
-        self.header = MetaHeader {
-            chunk_size: meta.header.chunk_size,
-            codec: meta.header.codec.clone(),
-        };
+        self.header = MetaHeader { chunk_size: meta.header.chunk_size, codec: meta.header.codec.clone() };
         if self.config.codec.is_empty() {
             self.config.codec = String::from(meta.header.codec.as_str());
         }
         self.config.chunk_size = meta.header.chunk_size;
         self.meta_checkpoints = meta.checkpoints;
         if (meta.valid_len as u64) < meta_size {
-            self.storage
-                .truncate(Blob::Meta, meta.valid_len as u64)
-                .map_err(OpenError::Storage)?;
+            self.storage.truncate(Blob::Meta, meta.valid_len as u64).map_err(OpenError::Storage)?;
             self.stats.truncated_bytes += meta_size - meta.valid_len as u64;
             self.unflushed = true;
         }
@@ -141,19 +122,11 @@ impl<S: Storage> ChunkQueue<S> {
             .list()
             .map_err(OpenError::Storage)?
             .into_iter()
-            .filter_map(|b| {
-                if let Blob::Chunk(n) = b {
-                    Some(n)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
             .collect();
         chunks.sort_unstable();
         for &n in chunks.iter().filter(|&&n| n < saved.chunk) {
-            self.storage
-                .remove(Blob::Chunk(n))
-                .map_err(OpenError::Storage)?;
+            self.storage.remove(Blob::Chunk(n)).map_err(OpenError::Storage)?;
         }
         chunks.retain(|&n| n >= saved.chunk);
         let head_chunk = match chunks.last() {
@@ -192,22 +165,14 @@ impl<S: Storage> ChunkQueue<S> {
     /// Finds the end of the newest chunk, cutting a torn tail.
     fn scan_head(&mut self, h: u64) -> Open<Position, S::Error> {
         let blob = Blob::Chunk(h);
-        let size = self
-            .storage
-            .size(blob)
-            .map_err(OpenError::Storage)?
-            .unwrap_or(0);
-        let header = self
-            .reader
-            .bytes(&mut self.storage, h, 0, CHUNK_HEADER_LEN)
-            .map_err(OpenError::Storage)?;
+        let size = self.storage.size(blob).map_err(OpenError::Storage)?.unwrap_or(0);
+        let header =
+            self.reader.bytes(&mut self.storage, h, 0, CHUNK_HEADER_LEN).map_err(OpenError::Storage)?;
         match chunk::check_header(&header, h) {
             Ok(()) => {}
             // A torn creation: the header was never wholly written (short,
             // or zero-filled by the filesystem), so no record follows it.
-            Err(HeaderProblem::Short) | Err(HeaderProblem::Damaged)
-                if header.iter().all(|&b| b == 0) =>
-            {
+            Err(HeaderProblem::Short) | Err(HeaderProblem::Damaged) if header.iter().all(|&b| b == 0) => {
                 self.rewrite_header(h, size)?;
                 return Ok(Position::chunk_start(h));
             }
@@ -219,11 +184,7 @@ impl<S: Storage> ChunkQueue<S> {
         }
         let mut pos = Position::chunk_start(h);
         loop {
-            match self
-                .reader
-                .frame(&mut self.storage, h, pos.offset)
-                .map_err(OpenError::Storage)?
-            {
+            match self.reader.frame(&mut self.storage, h, pos.offset).map_err(OpenError::Storage)? {
                 Found::Record(_, len) => {
                     pos.index += 1;
                     pos.offset += len;
@@ -245,9 +206,7 @@ impl<S: Storage> ChunkQueue<S> {
             return corrupted(blob, pos.offset, CorruptionKind::Overfull);
         }
         if size > pos.offset {
-            self.storage
-                .truncate(blob, pos.offset)
-                .map_err(OpenError::Storage)?;
+            self.storage.truncate(blob, pos.offset).map_err(OpenError::Storage)?;
             self.stats.truncated_bytes += size - pos.offset;
             self.unflushed = true;
             self.reader.reset();
@@ -256,12 +215,8 @@ impl<S: Storage> ChunkQueue<S> {
     }
 
     fn rewrite_header(&mut self, h: u64, size: u64) -> Open<(), S::Error> {
-        self.storage
-            .truncate(Blob::Chunk(h), 0)
-            .map_err(OpenError::Storage)?;
-        self.storage
-            .append(Blob::Chunk(h), &chunk::encode_header(h))
-            .map_err(OpenError::Storage)?;
+        self.storage.truncate(Blob::Chunk(h), 0).map_err(OpenError::Storage)?;
+        self.storage.append(Blob::Chunk(h), &chunk::encode_header(h)).map_err(OpenError::Storage)?;
         self.stats.truncated_bytes += size;
         self.unflushed = true;
         self.reader.reset();
@@ -271,21 +226,15 @@ impl<S: Storage> ChunkQueue<S> {
     /// How many valid records follow an invalid one at `offset`, chaining
     /// from its declared length. Zero means the damage is a torn tail.
     fn records_after_damage(&mut self, h: u64, offset: u64, size: u64) -> Open<u64, S::Error> {
-        let raw = self
-            .reader
-            .bytes(&mut self.storage, h, offset, FRAME_HEADER_LEN)
-            .map_err(OpenError::Storage)?;
+        let raw =
+            self.reader.bytes(&mut self.storage, h, offset, FRAME_HEADER_LEN).map_err(OpenError::Storage)?;
         let Ok(hb) = <[u8; FRAME_HEADER_LEN]>::try_from(raw.as_slice()) else {
             return Ok(0);
         };
         let mut at = offset + FrameHeader::parse(hb).frame_len();
         let mut count = 0;
         while at < size {
-            match self
-                .reader
-                .frame(&mut self.storage, h, at)
-                .map_err(OpenError::Storage)?
-            {
+            match self.reader.frame(&mut self.storage, h, at).map_err(OpenError::Storage)? {
                 Found::Record(_, len) => {
                     count += 1;
                     at += len;

@@ -58,11 +58,7 @@ pub struct FaultyFlush {
 impl Flush for FaultyFlush {
     type Error = Fault;
     fn run(&mut self) -> Result<(), Fault> {
-        if self.fail {
-            Err(Fault::Injected)
-        } else {
-            Ok(())
-        }
+        if self.fail { Err(Fault::Injected) } else { Ok(()) }
     }
 }
 
@@ -80,21 +76,13 @@ pub struct FaultyStorage {
 impl FaultyStorage {
     /// A fresh, empty storage with the given plan.
     pub fn new(plan: FaultPlan) -> Self {
-        FaultyStorage {
-            plan,
-            ..Self::default()
-        }
+        FaultyStorage { plan, ..Self::default() }
     }
 
     /// Starts from `image` (everything in it durable), with a new plan.
     pub fn from_image(image: MemoryStorage, plan: FaultPlan) -> Self {
         let durable = image.blobs().clone();
-        FaultyStorage {
-            written: image,
-            durable,
-            plan,
-            ..Self::default()
-        }
+        FaultyStorage { written: image, durable, plan, ..Self::default() }
     }
 
     /// Writes seen so far (including failed ones).

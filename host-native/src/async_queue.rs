@@ -21,9 +21,7 @@ pub struct AsyncQueue<T, C, S: Backend> {
 
 impl<T, C: Clone, S: Backend> Clone for AsyncQueue<T, C, S> {
     fn clone(&self) -> Self {
-        AsyncQueue {
-            inner: self.inner.clone(),
-        }
+        AsyncQueue { inner: self.inner.clone() }
     }
 }
 
@@ -39,9 +37,7 @@ where
 impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     /// An async handle on the same queue.
     pub fn to_async(&self) -> AsyncQueue<T, C, S> {
-        AsyncQueue {
-            inner: self.clone(),
-        }
+        AsyncQueue { inner: self.clone() }
     }
 }
 

@@ -40,7 +40,7 @@ impl<C> QueueBuilder<C> {
         self
     }
 
-    /// Items per chunk file for a new queue (default 1000; must be ≥ 1).
+    /// Items per chunk file for a new queue (default 10,000; must be ≥ 1).
     /// An existing queue keeps the value it was created with.
     pub fn chunk_size(mut self, chunk_size: u32) -> Self {
         self.config.chunk_size = chunk_size;
@@ -75,12 +75,7 @@ impl<C> QueueBuilder<C> {
 
     /// The serializer (default [`Postcard`]).
     pub fn codec<C2>(self, codec: C2) -> QueueBuilder<C2> {
-        QueueBuilder {
-            path: self.path,
-            config: self.config,
-            max_size: self.max_size,
-            codec,
-        }
+        QueueBuilder { path: self.path, config: self.config, max_size: self.max_size, codec }
     }
 
     /// Opens (or creates) the queue in the directory.
@@ -96,9 +91,7 @@ impl<C> QueueBuilder<C> {
     where
         C: Codec<T>,
     {
-        self.config
-            .validate()
-            .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        self.config.validate().map_err(|e| Error::InvalidConfig(e.to_string()))?;
         let storage = FsStorage::open(&self.path, self.config.durability).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotADirectory {
                 Error::InvalidConfig(e.to_string())

@@ -17,10 +17,7 @@ pub trait Codec<T>: Clone + Send + Sync + 'static {
 }
 
 fn ser_err(codec: &'static str, e: impl std::fmt::Display) -> Error {
-    Error::Serialization {
-        codec,
-        message: e.to_string(),
-    }
+    Error::Serialization { codec, message: e.to_string() }
 }
 
 /// [postcard](https://docs.rs/postcard): compact, not self-describing. The
@@ -36,10 +33,9 @@ impl<T: Serialize + DeserializeOwned> Codec<T> for Postcard {
     fn decode(&self, bytes: &[u8]) -> Result<T> {
         match postcard::take_from_bytes(bytes) {
             Ok((v, [])) => Ok(v),
-            Ok((_, rest)) => Err(ser_err(
-                "postcard",
-                format!("{} trailing bytes: not this type", rest.len()),
-            )),
+            Ok((_, rest)) => {
+                Err(ser_err("postcard", format!("{} trailing bytes: not this type", rest.len())))
+            }
             Err(e) => Err(ser_err("postcard", e)),
         }
     }

@@ -105,9 +105,7 @@ pub(crate) fn from_open<S: Backend>(e: OpenError<S::Error>) -> Error {
         OpenError::Storage(e) => S::error(e),
         OpenError::Corrupted(c) => Error::Corrupted(c),
         OpenError::InvalidConfig(c) => Error::InvalidConfig(c.to_string()),
-        OpenError::CodecMismatch { stored, requested } => {
-            Error::CodecMismatch { stored, requested }
-        }
+        OpenError::CodecMismatch { stored, requested } => Error::CodecMismatch { stored, requested },
         _ => Error::Storage("unknown core error".into()),
     }
 }

@@ -24,9 +24,7 @@ pub(crate) enum Wait {
 
 impl Wait {
     fn after(timeout: Duration) -> Wait {
-        Instant::now()
-            .checked_add(timeout)
-            .map_or(Wait::Forever, Wait::Until)
+        Instant::now().checked_add(timeout).map_or(Wait::Forever, Wait::Until)
     }
 }
 
@@ -39,6 +37,12 @@ pub(crate) struct State<S: Backend> {
     written_seq: u64,
     synced_seq: u64,
     syncing: bool,
+    /// Writes the last flush covered (a hint that producers are concurrent).
+    last_batch: u64,
+    /// Threads blocked in `get` / `put`: notify only when someone waits
+    /// (a `Condvar` notify is a syscall even with no waiter).
+    getters: usize,
+    putters: usize,
 }
 
 pub(crate) struct Shared<S: Backend> {
@@ -76,11 +80,7 @@ pub struct Queue<T, C = Postcard, S: Backend = FsStorage> {
 
 impl<T, C: Clone, S: Backend> Clone for Queue<T, C, S> {
     fn clone(&self) -> Self {
-        Queue {
-            shared: Arc::clone(&self.shared),
-            codec: self.codec.clone(),
-            _item: PhantomData,
-        }
+        Queue { shared: Arc::clone(&self.shared), codec: self.codec.clone(), _item: PhantomData }
     }
 }
 
@@ -100,7 +100,7 @@ where
     Postcard: Codec<T>,
 {
     /// Opens (or creates) the queue in directory `path` with the defaults:
-    /// postcard, buffered durability, unbounded, 1000 items per chunk.
+    /// postcard, buffered durability, unbounded, 10,000 items per chunk.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         QueueBuilder::new(path).open()
     }
@@ -133,6 +133,9 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             written_seq: 0,
             synced_seq: 0,
             syncing: false,
+            last_batch: 0,
+            getters: 0,
+            putters: 0,
         };
         let shared = Shared {
             state: Mutex::new(state),
@@ -144,42 +147,45 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             durability,
             autosave,
         };
-        Ok(Queue {
-            shared: Arc::new(shared),
-            codec,
-            _item: PhantomData,
-        })
+        Ok(Queue { shared: Arc::new(shared), codec, _item: PhantomData })
     }
 
     // ---- waiting ------------------------------------------------------------
 
-    /// Waits on `cv`; `None` when the wait is over (timeout, or `No`).
-    fn wait<'a>(
+    /// Waits on `cv`, counted as a getter or putter meanwhile; `None` when
+    /// the wait is over (deadline passed, or `Wait::No`).
+    fn wait_counted<'a>(
         &self,
         cv: &Condvar,
-        guard: MutexGuard<'a, State<S>>,
+        mut guard: MutexGuard<'a, State<S>>,
         wait: Wait,
+        getter: bool,
     ) -> Option<MutexGuard<'a, State<S>>> {
-        match wait {
-            Wait::No => None,
-            Wait::Forever => Some(cv.wait(guard).unwrap_or_else(|e| e.into_inner())),
-            Wait::Until(deadline) => {
-                let left = deadline.checked_duration_since(Instant::now())?;
-                let (g, _) = cv
-                    .wait_timeout(guard, left)
-                    .unwrap_or_else(|e| e.into_inner());
-                Some(g)
-            }
+        let left = match wait {
+            Wait::No => return None,
+            Wait::Forever => None,
+            Wait::Until(deadline) => Some(deadline.checked_duration_since(Instant::now())?),
+        };
+        if getter {
+            guard.getters += 1;
+        } else {
+            guard.putters += 1;
         }
+        let mut guard = match left {
+            None => cv.wait(guard).unwrap_or_else(|e| e.into_inner()),
+            Some(left) => cv.wait_timeout(guard, left).unwrap_or_else(|e| e.into_inner()).0,
+        };
+        if getter {
+            guard.getters -= 1;
+        } else {
+            guard.putters -= 1;
+        }
+        Some(guard)
     }
 
     /// Group commit: returns once a flush taken after write `seq` has
     /// completed. One waiter flushes (without the lock) for all.
-    fn commit<'a>(
-        &'a self,
-        mut st: MutexGuard<'a, State<S>>,
-        seq: u64,
-    ) -> Result<MutexGuard<'a, State<S>>> {
+    fn commit<'a>(&'a self, mut st: MutexGuard<'a, State<S>>, seq: u64) -> Result<MutexGuard<'a, State<S>>> {
         loop {
             if st.synced_seq >= seq {
                 return Ok(st);
@@ -188,22 +194,33 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
                 return Err(Error::Poisoned);
             }
             if st.syncing {
-                st = self
-                    .shared
-                    .synced
-                    .wait(st)
-                    .unwrap_or_else(|e| e.into_inner());
+                st = self.shared.synced.wait(st).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
-            let target = st.written_seq;
-            let mut ticket = st.core.begin_sync().map_err(error::from_write::<S>)?;
             st.syncing = true;
+            if st.last_batch > 1 {
+                // Producers are concurrent: the ones the last flush just
+                // released are about to append. Let them join this batch.
+                drop(st);
+                std::thread::yield_now();
+                st = self.lock();
+            }
+            let target = st.written_seq;
+            let mut ticket = match st.core.begin_sync() {
+                Ok(t) => t,
+                Err(e) => {
+                    st.syncing = false;
+                    self.shared.synced.notify_all();
+                    return Err(error::from_write::<S>(e));
+                }
+            };
             drop(st);
             let ran = ticket.run();
             st = self.lock();
             st.syncing = false;
             let done = st.core.end_sync(ticket, ran);
             if done.is_ok() {
+                st.last_batch = target - st.synced_seq;
                 st.synced_seq = target;
             }
             self.shared.synced.notify_all();
@@ -236,12 +253,12 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             if st.max_size == 0 || st.core.len() < st.max_size {
                 break;
             }
-            st = self
-                .wait(&self.shared.not_full, st, wait)
-                .ok_or(Error::Full)?;
+            st = self.wait_counted(&self.shared.not_full, st, wait, false).ok_or(Error::Full)?;
         }
         st.core.push(bytes).map_err(error::from_write::<S>)?;
-        self.shared.not_empty.notify_one();
+        if st.getters > 0 {
+            self.shared.not_empty.notify_one();
+        }
         self.wake();
         self.settle(st)
     }
@@ -269,10 +286,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     /// way to put many. Waits until there is room for all of them; a batch
     /// larger than `max_size` fails with [`Error::Full`].
     pub fn put_many(&self, items: &[T]) -> Result<()> {
-        let encoded = items
-            .iter()
-            .map(|i| self.codec.encode(i))
-            .collect::<Result<Vec<_>>>()?;
+        let encoded = items.iter().map(|i| self.codec.encode(i)).collect::<Result<Vec<_>>>()?;
         let n = encoded.len() as u64;
         let mut st = self.lock();
         loop {
@@ -285,14 +299,12 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             if n > st.max_size {
                 return Err(Error::Full);
             }
-            st = self
-                .wait(&self.shared.not_full, st, Wait::Forever)
-                .ok_or(Error::Full)?;
+            st = self.wait_counted(&self.shared.not_full, st, Wait::Forever, false).ok_or(Error::Full)?;
         }
-        st.core
-            .push_many(&encoded)
-            .map_err(error::from_write::<S>)?;
-        self.shared.not_empty.notify_all();
+        st.core.push_many(&encoded).map_err(error::from_write::<S>)?;
+        if st.getters > 0 {
+            self.shared.not_empty.notify_all();
+        }
         self.wake();
         self.settle(st)
     }
@@ -307,13 +319,11 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             }
             if !st.core.is_empty() {
                 let codec = &self.codec;
-                match st
-                    .core
-                    .pop_map(|b| codec.decode(&b))
-                    .map_err(error::from_read::<S>)?
-                {
+                match st.core.pop_map(|b| codec.decode(&b)).map_err(error::from_read::<S>)? {
                     Some(Ok(item)) => {
-                        self.shared.not_full.notify_one();
+                        if st.putters > 0 {
+                            self.shared.not_full.notify_one();
+                        }
                         self.wake();
                         self.settle(st)?;
                         return Ok(item);
@@ -322,9 +332,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
                     None => continue,
                 }
             }
-            st = self
-                .wait(&self.shared.not_empty, st, wait)
-                .ok_or(Error::Empty)?;
+            st = self.wait_counted(&self.shared.not_empty, st, wait, true).ok_or(Error::Empty)?;
         }
     }
 
@@ -384,11 +392,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     pub fn join(&self) {
         let mut st = self.lock();
         while st.core.unfinished() > 0 && !st.closed {
-            st = self
-                .shared
-                .all_done
-                .wait(st)
-                .unwrap_or_else(|e| e.into_inner());
+            st = self.shared.all_done.wait(st).unwrap_or_else(|e| e.into_inner());
         }
     }
 

@@ -19,8 +19,7 @@ impl Flush for FsFlush {
 
     fn run(&mut self) -> io::Result<()> {
         for (path, file) in &self.files {
-            file.sync_data()
-                .map_err(|e| crate::storage::context(e, "fdatasync", path))?;
+            file.sync_data().map_err(|e| crate::storage::context(e, "fdatasync", path))?;
         }
         if let Some(dir) = &self.dir {
             sync_dir(dir)?;
@@ -33,9 +32,7 @@ impl Flush for FsFlush {
 /// are durable.
 #[cfg(unix)]
 pub(crate) fn sync_dir(dir: &std::path::Path) -> io::Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| crate::storage::context(e, "fsync", dir))
+    File::open(dir).and_then(|d| d.sync_all()).map_err(|e| crate::storage::context(e, "fsync", dir))
 }
 
 /// Windows cannot open a directory for `fsync`; NTFS journals metadata.

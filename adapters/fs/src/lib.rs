@@ -6,8 +6,11 @@
 //!
 //! What it guarantees, per [`Durability`]:
 //!
-//! * **Buffered**: each append is one `write()` into the page cache, so it
-//!   survives a crash of the process. `meta` is replaced by writing
+//! * **Buffered**: each append lands in the kernel's page cache before the
+//!   call returns, so it survives a crash of the process. On Linux the
+//!   chunk being filled is memory-mapped (blocks reserved with `fallocate`,
+//!   so a full disk is an error, not a `SIGBUS`) and an append is a
+//!   `memcpy`; elsewhere it is one `write()`. `meta` is replaced by writing
 //!   `meta.tmp` in the queue's own directory and renaming it over (never
 //!   across devices, persist-queue #46/#59).
 //! * **Synced**: additionally, a flush runs `fdatasync` on every file
@@ -32,6 +35,8 @@
 //! ```
 
 mod flush;
+#[cfg(target_os = "linux")]
+mod mapped;
 mod storage;
 
 pub use crate::flush::FsFlush;

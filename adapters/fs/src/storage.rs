@@ -1,6 +1,6 @@
 //! `FsStorage`: blobs as files in one directory.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -9,6 +9,8 @@ use std::sync::Arc;
 use persist_queue_core::{Blob, Durability, Storage};
 
 use crate::flush::{FsFlush, sync_dir};
+#[cfg(target_os = "linux")]
+use crate::mapped::Mapped;
 
 /// Open file handles kept at most (the head chunk is always kept).
 const MAX_OPEN: usize = 8;
@@ -27,10 +29,15 @@ pub struct FsStorage {
     dir: PathBuf,
     durability: Durability,
     files: HashMap<Blob, Arc<File>>,
-    /// Files written since the last flush (synced durability only).
-    dirty: HashMap<Blob, (PathBuf, Arc<File>)>,
+    /// Blobs written since the last flush.
+    dirty: BTreeSet<Blob>,
     dir_dirty: bool,
     last_appended: Option<Blob>,
+    /// The chunk being filled, memory-mapped (Linux, buffered durability).
+    #[cfg(target_os = "linux")]
+    mapped: Option<(Blob, Mapped)>,
+    /// Whether to map chunks (turned off if `fallocate` is refused).
+    map_chunks: bool,
     _lock: File,
 }
 
@@ -86,9 +93,12 @@ impl FsStorage {
             dir,
             durability,
             files: HashMap::new(),
-            dirty: HashMap::new(),
+            dirty: BTreeSet::new(),
             dir_dirty: created,
             last_appended: None,
+            #[cfg(target_os = "linux")]
+            mapped: None,
+            map_chunks: cfg!(target_os = "linux") && !durability.is_synced(),
             _lock: lock,
         })
     }
@@ -96,6 +106,11 @@ impl FsStorage {
     /// The queue directory.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The durability this storage was opened for.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// The path of `blob`'s file.
@@ -126,11 +141,55 @@ impl FsStorage {
         Ok(file)
     }
 
-    fn mark_dirty(&mut self, blob: Blob, file: &Arc<File>) {
-        if self.durability.is_synced() && !self.dirty.contains_key(&blob) {
-            self.dirty
-                .insert(blob, (self.path_of(blob), Arc::clone(file)));
+    /// The mapped chunk, if `blob` is it.
+    #[cfg(target_os = "linux")]
+    fn mapped(&mut self, blob: Blob) -> Option<&mut Mapped> {
+        match &mut self.mapped {
+            Some((b, m)) if *b == blob => Some(m),
+            _ => None,
         }
+    }
+
+    /// Unmaps `blob` if it is mapped (which cuts its zero-filled reserve).
+    fn unmap(&mut self, blob: Blob) {
+        #[cfg(target_os = "linux")]
+        if matches!(self.mapped, Some((b, _)) if b == blob) {
+            self.mapped = None;
+        }
+        let _ = blob;
+    }
+
+    /// Appends through a memory map (the chunk being filled is mapped; the
+    /// previous one is unmapped). `Ok(false)` when mapping is not in use:
+    /// not Linux, synced durability, or a filesystem without `fallocate`.
+    fn append_mapped(&mut self, blob: Blob, data: &[u8]) -> io::Result<bool> {
+        if !self.map_chunks || !matches!(blob, Blob::Chunk(_)) {
+            return Ok(false);
+        }
+        #[cfg(target_os = "linux")]
+        {
+            if self.mapped(blob).is_none() {
+                self.mapped = None;
+                let file = self.handle(blob, true)?;
+                match Mapped::open(file) {
+                    Ok(m) => self.mapped = Some((blob, m)),
+                    Err(e) if e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(95) => {
+                        self.map_chunks = false;
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(context(e, "map", &self.path_of(blob))),
+                }
+            }
+            let path = self.path_of(blob);
+            if let Some(m) = self.mapped(blob) {
+                m.append(data).map_err(|e| context(e, "append to", &path))?;
+                self.last_appended = Some(blob);
+                self.dirty.insert(blob);
+                return Ok(true);
+            }
+        }
+        let _ = data;
+        Ok(false)
     }
 }
 
@@ -167,6 +226,10 @@ impl Storage for FsStorage {
     }
 
     fn size(&mut self, blob: Blob) -> io::Result<Option<u64>> {
+        #[cfg(target_os = "linux")]
+        if let Some(m) = self.mapped(blob) {
+            return Ok(Some(m.len()));
+        }
         if let Some(f) = self.files.get(&blob) {
             return f.metadata().map(|m| Some(m.len()));
         }
@@ -179,6 +242,16 @@ impl Storage for FsStorage {
     }
 
     fn read(&mut self, blob: Blob, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+        // A mapped file is longer than its data: never read the reserve.
+        #[cfg(target_os = "linux")]
+        let buf = match self.mapped(blob) {
+            Some(m) => {
+                let avail = usize::try_from(m.len().saturating_sub(offset)).unwrap_or(usize::MAX);
+                let n = buf.len().min(avail);
+                &mut buf[..n]
+            }
+            None => buf,
+        };
         let file = self.handle(blob, false)?;
         let mut done = 0;
         while done < buf.len() {
@@ -193,20 +266,21 @@ impl Storage for FsStorage {
     }
 
     fn append(&mut self, blob: Blob, data: &[u8]) -> io::Result<()> {
+        if self.append_mapped(blob, data)? {
+            return Ok(());
+        }
         let file = self.handle(blob, true)?;
-        (&*file)
-            .write_all(data)
-            .map_err(|e| context(e, "append to", &self.path_of(blob)))?;
+        (&*file).write_all(data).map_err(|e| context(e, "append to", &self.path_of(blob)))?;
         self.last_appended = Some(blob);
-        self.mark_dirty(blob, &file);
+        self.dirty.insert(blob);
         Ok(())
     }
 
     fn truncate(&mut self, blob: Blob, len: u64) -> io::Result<()> {
+        self.unmap(blob);
         let file = self.handle(blob, false)?;
-        file.set_len(len)
-            .map_err(|e| context(e, "truncate", &self.path_of(blob)))?;
-        self.mark_dirty(blob, &file);
+        file.set_len(len).map_err(|e| context(e, "truncate", &self.path_of(blob)))?;
+        self.dirty.insert(blob);
         Ok(())
     }
 
@@ -214,23 +288,23 @@ impl Storage for FsStorage {
         let tmp = self.dir.join(META_TMP);
         let target = self.path_of(blob);
         let mut file = File::create(&tmp).map_err(|e| context(e, "create", &tmp))?;
-        file.write_all(data)
-            .map_err(|e| context(e, "write", &tmp))?;
+        file.write_all(data).map_err(|e| context(e, "write", &tmp))?;
         if self.durability.is_synced() {
-            file.sync_data()
-                .map_err(|e| context(e, "fdatasync", &tmp))?;
+            file.sync_data().map_err(|e| context(e, "fdatasync", &tmp))?;
         }
         drop(file);
         // The old handle refers to the replaced file: forget it first
         // (Windows cannot rename over an open file).
+        self.unmap(blob);
         self.files.remove(&blob);
-        self.dirty.remove(&blob);
         fs::rename(&tmp, &target).map_err(|e| context(e, "rename over", &target))?;
+        self.dirty.insert(blob);
         self.dir_dirty = true;
         Ok(())
     }
 
     fn remove(&mut self, blob: Blob) -> io::Result<()> {
+        self.unmap(blob);
         self.files.remove(&blob);
         self.dirty.remove(&blob);
         if self.last_appended == Some(blob) {
@@ -247,7 +321,15 @@ impl Storage for FsStorage {
     }
 
     fn begin_flush(&mut self) -> io::Result<FsFlush> {
-        let files = self.dirty.drain().map(|(_, v)| v).collect();
+        let mut files = Vec::new();
+        for blob in std::mem::take(&mut self.dirty) {
+            let path = self.path_of(blob);
+            match self.handle(blob, false) {
+                Ok(f) => files.push((path, f)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
         let dir = std::mem::take(&mut self.dir_dirty).then(|| self.dir.clone());
         Ok(FsFlush { files, dir })
     }

@@ -1,0 +1,44 @@
+//! The machine's own limits, measured in the same run as the queue: a raw
+//! append loop with `fdatasync` per record, and a raw buffered append loop
+//! with one `write()` per record. Records have the queue's frame size.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::measure::rate_for;
+
+/// Appends + `fdatasync` per record for `window`; records per second.
+pub(crate) fn fdatasync_loop(dir: &Path, record_len: usize, window: Duration) -> std::io::Result<f64> {
+    let path = dir.join("raw-fdatasync");
+    let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let record = vec![0x5a_u8; record_len];
+    let mut failed = None;
+    let rate = rate_for(window, || {
+        if failed.is_some() {
+            return 1;
+        }
+        if let Err(e) = file.write_all(&record).and_then(|()| file.sync_data()) {
+            failed = Some(e);
+        }
+        1
+    });
+    std::fs::remove_file(&path)?;
+    failed.map_or(Ok(rate), Err)
+}
+
+/// `count` appends, one `write()` each, no sync; records per second.
+pub(crate) fn buffered_loop(dir: &Path, record_len: usize, count: u64) -> std::io::Result<f64> {
+    let path = dir.join("raw-buffered");
+    let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
+    let record = vec![0x5a_u8; record_len];
+    let start = std::time::Instant::now();
+    for _ in 0..count {
+        file.write_all(&record)?;
+    }
+    let rate = count as f64 / start.elapsed().as_secs_f64();
+    drop(file);
+    std::fs::remove_file(&path)?;
+    Ok(rate)
+}

@@ -1,0 +1,339 @@
+//! `pq bench`: persist-queue's benchmark table for the filesystem queue,
+//! plus throughput rows, each beside a raw-disk baseline measured in the
+//! same run (this machine's disk speed swings 10x within minutes, so only
+//! same-run ratios mean anything).
+
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use persist_queue::{Codec, Durability, Postcard, Queue, QueueBuilder, Raw};
+
+use crate::baseline;
+use crate::measure::{median, resident_memory, seconds, thousands};
+
+/// Options of `pq bench`.
+#[derive(Args, Clone, Debug)]
+pub(crate) struct BenchArgs {
+    /// Items per scenario of persist-queue's benchmark table.
+    #[arg(default_value_t = 1000)]
+    count: usize,
+    /// Items for the buffered throughput rows.
+    #[arg(long, default_value_t = 1_000_000)]
+    ops: u64,
+    /// Seconds per synced throughput measurement.
+    #[arg(long, default_value_t = 1.0)]
+    seconds: f64,
+    /// Rounds per measurement; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
+    /// Producer threads for the group-commit row.
+    #[arg(long, default_value_t = 8)]
+    threads: usize,
+    /// Directory for the queues (default: the system temp directory).
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Also queue this many items and report the process's resident memory.
+    #[arg(long)]
+    large: Option<u64>,
+}
+
+type R<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+struct Scratch {
+    root: tempfile::TempDir,
+    n: usize,
+}
+
+impl Scratch {
+    fn fresh(&mut self) -> PathBuf {
+        self.n += 1;
+        self.root.path().join(format!("q{}", self.n))
+    }
+}
+
+fn open<T, C: Codec<T>>(dir: &Path, durability: Durability, codec: C) -> R<Queue<T, C>> {
+    QueueBuilder::new(dir).durability(durability).codec(codec).open().map_err(err)
+}
+
+/// One of the item kinds the benchmark runs with.
+trait Kind: Send + Sync + Clone + 'static {
+    type C: Codec<Self>;
+    fn name() -> &'static str;
+    fn codec() -> Self::C;
+    fn make(i: usize) -> Self;
+}
+
+impl Kind for String {
+    type C = Postcard;
+    fn name() -> &'static str {
+        "'bench%d' strings (postcard)"
+    }
+    fn codec() -> Postcard {
+        Postcard
+    }
+    fn make(i: usize) -> String {
+        format!("bench{i}")
+    }
+}
+
+impl Kind for Vec<u8> {
+    type C = Raw;
+    fn name() -> &'static str {
+        "100-byte items (raw)"
+    }
+    fn codec() -> Raw {
+        Raw
+    }
+    fn make(i: usize) -> Vec<u8> {
+        let mut v = vec![0x61; 100];
+        v[..8].copy_from_slice(&(i as u64).to_le_bytes());
+        v
+    }
+}
+
+/// Bytes one item takes in a chunk file (frame header + payload).
+fn frame_len<K: Kind>() -> usize {
+    8 + K::codec().encode(&K::make(1000)).map_or(0, |b| b.len())
+}
+
+// ---- persist-queue's table -------------------------------------------------
+
+fn shape_write<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
+    let mut res = Ok(());
+    let t = seconds(|| {
+        res = (|| {
+            let q = open::<K, _>(dir, d, K::codec())?;
+            for i in items {
+                q.put(i).map_err(err)?;
+            }
+            if q.len() != items.len() as u64 {
+                return Err("len mismatch after writes".to_string());
+            }
+            Ok(())
+        })();
+    });
+    res.map(|()| t)
+}
+
+fn shape_read_one_done<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
+    let mut res = Ok(());
+    let t = seconds(|| {
+        res = (|| {
+            let q = open::<K, _>(dir, d, K::codec())?;
+            for i in items {
+                q.put(i).map_err(err)?;
+            }
+            for _ in items {
+                q.get().map_err(err)?;
+            }
+            q.task_done().map_err(err)?;
+            if q.len() != 0 {
+                return Err("queue not empty".to_string());
+            }
+            Ok(())
+        })();
+    });
+    res.map(|()| t)
+}
+
+fn shape_read_each_done<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
+    let mut res = Ok(());
+    let t = seconds(|| {
+        res = (|| {
+            let q = open::<K, _>(dir, d, K::codec())?;
+            for i in items {
+                q.put(i).map_err(err)?;
+            }
+            for _ in items {
+                q.get().map_err(err)?;
+                q.task_done().map_err(err)?;
+            }
+            Ok(())
+        })();
+    });
+    res.map(|()| t)
+}
+
+fn table(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
+    let items: Vec<String> = (0..args.count).map(String::make).collect();
+    println!(
+        "## persist-queue's benchmark table: {} items 'bench%d', queue opened inside the timing",
+        args.count
+    );
+    println!(
+        "(persist-queue 1.1.0 takes about 0.85-1.5 s per column on this kind of machine; target here: < 5 ms buffered)"
+    );
+    println!();
+    println!("| durability | Write | Write/Read (1 task_done) | Write/Read (task_done each) |");
+    println!("|---|---:|---:|---:|");
+    for d in [Durability::Buffered, Durability::Synced] {
+        let rounds = if d.is_synced() { 1 } else { args.rounds.max(1) };
+        let mut cols = [vec![], vec![], vec![]];
+        for _ in 0..rounds {
+            cols[0].push(shape_write(&scratch.fresh(), d, &items)?);
+            cols[1].push(shape_read_one_done(&scratch.fresh(), d, &items)?);
+            cols[2].push(shape_read_each_done(&scratch.fresh(), d, &items)?);
+        }
+        let [a, b, c] = cols.map(median);
+        println!("| {} | {:.2} ms | {:.2} ms | {:.2} ms |", d.name(), a * 1e3, b * 1e3, c * 1e3);
+    }
+    println!();
+    Ok(())
+}
+
+// ---- throughput -------------------------------------------------------------
+
+fn buffered_put<K: Kind>(dir: &Path, n: u64) -> R<f64> {
+    let q = open::<K, _>(dir, Durability::Buffered, K::codec())?;
+    let items: Vec<K> = (0..1000).map(K::make).collect();
+    let start = Instant::now();
+    for i in 0..n {
+        q.put(&items[(i % 1000) as usize]).map_err(err)?;
+    }
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn buffered_put_get<K: Kind>(dir: &Path, n: u64) -> R<f64> {
+    let q = open::<K, _>(dir, Durability::Buffered, K::codec())?;
+    let items: Vec<K> = (0..1000).map(K::make).collect();
+    let start = Instant::now();
+    for i in 0..n {
+        q.put(&items[(i % 1000) as usize]).map_err(err)?;
+    }
+    for _ in 0..n {
+        q.get().map_err(err)?;
+    }
+    q.task_done().map_err(err)?;
+    Ok(n as f64 / start.elapsed().as_secs_f64())
+}
+
+fn synced_put<K: Kind>(dir: &Path, threads: usize, window: Duration) -> R<f64> {
+    let q = open::<K, _>(dir, Durability::Synced, K::codec())?;
+    let deadline = Instant::now() + window;
+    let start = Instant::now();
+    let total: u64 = thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let q = q.clone();
+                s.spawn(move || {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        if q.put(&K::make(t * 1_000_000 + n as usize)).is_err() {
+                            return Err(());
+                        }
+                        n += 1;
+                    }
+                    Ok(n)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().ok().and_then(Result::ok).unwrap_or(0)).sum()
+    });
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn row(name: &str, rate: f64, ratio: &str, target: &str) {
+    println!("| {name} | {} | {ratio} | {target} |", thousands(rate));
+}
+
+fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
+    let flen = frame_len::<K>();
+    let window = Duration::from_secs_f64(args.seconds);
+    println!("## Throughput, {}: {} bytes per record on disk", K::name(), flen);
+    println!();
+    println!("| row | items/s | ratio (same run) | target |");
+    println!("|---|---:|---:|---|");
+    let (mut raw_b, mut put_b, mut pg_b) = (vec![], vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        raw_b.push(baseline::buffered_loop(scratch.root.path(), flen, args.ops).map_err(err)?);
+        put_b.push(buffered_put::<K>(&scratch.fresh(), args.ops)?);
+        pg_b.push(buffered_put_get::<K>(&scratch.fresh(), args.ops)?);
+    }
+    let ratios_put: Vec<f64> = put_b.iter().zip(&raw_b).map(|(p, r)| p / r).collect();
+    let ratios_pg: Vec<f64> = pg_b.iter().zip(&raw_b).map(|(p, r)| p / r).collect();
+    row("raw append, one write() per record (baseline B)", median(raw_b), "1.00", "");
+    row("buffered put", median(put_b), &format!("{:.2}x B", median(ratios_put)), ">= 1,000,000/s");
+    row(
+        "buffered put then get, 1 task_done",
+        median(pg_b),
+        &format!("{:.2}x B", median(ratios_pg)),
+        ">= 700,000/s",
+    );
+
+    let (mut raw_f, mut s1, mut sn, mut r1, mut rn) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let f1 = baseline::fdatasync_loop(scratch.root.path(), flen, window).map_err(err)?;
+        let one = synced_put::<K>(&scratch.fresh(), 1, window)?;
+        let many = synced_put::<K>(&scratch.fresh(), args.threads, window)?;
+        let f2 = baseline::fdatasync_loop(scratch.root.path(), flen, window).map_err(err)?;
+        let f = (f1 + f2) / 2.0;
+        raw_f.push(f);
+        s1.push(one);
+        sn.push(many);
+        r1.push(one / f);
+        rn.push(many / one);
+    }
+    row("raw append + fdatasync per record (baseline F)", median(raw_f), "1.00", "");
+    row("synced put, 1 producer", median(s1), &format!("{:.2}x F", median(r1)), ">= 0.8x F");
+    row(
+        &format!("synced put, {} producers", args.threads),
+        median(sn),
+        &format!("{:.2}x 1-producer", median(rn)),
+        ">= 4x 1-producer",
+    );
+    println!();
+    Ok(())
+}
+
+fn large(n: u64, scratch: &mut Scratch) -> R<()> {
+    let before = resident_memory();
+    let q = open::<String, _>(&scratch.fresh(), Durability::Buffered, Postcard)?;
+    let start = Instant::now();
+    for i in 0..n {
+        q.put(&format!("bench{i}")).map_err(err)?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "## Memory: {} items queued in {:.1} s ({}/s)",
+        thousands(n as f64),
+        secs,
+        thousands(n as f64 / secs)
+    );
+    match (before, resident_memory()) {
+        (Some((b, _)), Some((now, peak))) => println!(
+            "resident: {:.1} MB before, {:.1} MB now, {:.1} MB peak (target < 50 MB); len = {}",
+            b as f64 / 1e6,
+            now as f64 / 1e6,
+            peak as f64 / 1e6,
+            q.len()
+        ),
+        _ => println!("resident memory: not available on this OS"),
+    }
+    println!();
+    Ok(())
+}
+
+/// Runs the benchmark and prints Markdown tables.
+pub(crate) fn run(args: &BenchArgs) -> R<()> {
+    let root = match &args.dir {
+        Some(d) => tempfile::tempdir_in(d),
+        None => tempfile::tempdir(),
+    }
+    .map_err(err)?;
+    println!("# pq bench: filesystem queue in {}", root.path().display());
+    println!();
+    let mut scratch = Scratch { root, n: 0 };
+    table(args, &mut scratch)?;
+    throughput::<String>(args, &mut scratch)?;
+    throughput::<Vec<u8>>(args, &mut scratch)?;
+    if let Some(n) = args.large {
+        large(n, &mut scratch)?;
+    }
+    Ok(())
+}

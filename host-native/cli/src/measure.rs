@@ -1,0 +1,58 @@
+//! Timing helpers and number formatting for `pq bench`.
+
+use std::time::{Duration, Instant};
+
+/// Median of `v` (which must not be empty).
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
+}
+
+/// Runs `step` (which returns how many operations it did) until `window`
+/// has passed; returns operations per second.
+pub(crate) fn rate_for(window: Duration, mut step: impl FnMut() -> u64) -> f64 {
+    let start = Instant::now();
+    let mut ops = 0u64;
+    while start.elapsed() < window {
+        ops += step();
+    }
+    ops as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Seconds taken by `f`.
+pub(crate) fn seconds(f: impl FnOnce()) -> f64 {
+    let start = Instant::now();
+    f();
+    start.elapsed().as_secs_f64()
+}
+
+/// `1234567.8` → `1,234,568`.
+pub(crate) fn thousands(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Resident set size now and at its peak, in bytes (Linux only).
+pub(crate) fn resident_memory() -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
