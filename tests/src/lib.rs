@@ -1,0 +1,115 @@
+//! # persist-queue-tests
+//!
+//! The conformance suite, written once and run against every backend: each
+//! behaviour is a generic function over a [`Harness`] (the backend), a
+//! serializer and an item type, and [`queue_conformance!`] expands them
+//! into `#[test]`s for one backend in one line:
+//!
+//! ```ignore
+//! persist_queue_tests::queue_conformance!(filesystem, persist_queue_tests::FsHarness);
+//! ```
+//!
+//! Crash tests live in `tests/`: `crash_sim.rs` (seeded power cuts and torn
+//! writes on the fault-injecting storage) and `crash_kill.rs` (a child
+//! process killed with SIGKILL).
+
+pub mod behaviour;
+pub mod harness;
+pub mod item;
+pub mod suite;
+
+pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
+pub use crate::item::Item;
+pub use persist_queue;
+
+/// Expands the whole suite into tests for one backend.
+#[macro_export]
+macro_rules! queue_conformance {
+    ($name:ident, $harness:ty) => {
+        mod $name {
+            $crate::__codec_tests!(postcard, $harness, $crate::persist_queue::Postcard, String);
+            $crate::__codec_tests!(json, $harness, $crate::persist_queue::Json, String);
+            $crate::__codec_tests!(msgpack, $harness, $crate::persist_queue::MessagePack, String);
+            $crate::__codec_tests!(cbor, $harness, $crate::persist_queue::Cbor, String);
+            $crate::__codec_tests!(raw, $harness, $crate::persist_queue::Raw, Vec<u8>);
+
+            #[test]
+            fn threads_4x4_100k() {
+                $crate::suite::threads_4x4::<$harness, $crate::persist_queue::Postcard, String>(100_000)
+            }
+            $crate::__backend_tests!(
+                $harness;
+                wrong_type_is_kept,
+                codec_mismatch,
+                invalid_config,
+                synced_producers,
+                async_tokio,
+                async_smol
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __codec_tests {
+    ($m:ident, $h:ty, $c:ty, $i:ty) => {
+        mod $m {
+            $crate::__tests!(
+                $h, $c, $i;
+                open_close_single,
+                empty,
+                full,
+                open_close_1000,
+                partial_write,
+                random_read_write,
+                multi_threaded,
+                garbage_on_head,
+                task_done_too_many_times,
+                get_timeout,
+                put_nowait,
+                put_maxsize_reached,
+                put_timeout_reached,
+                put_block_and_wait,
+                clear_tail_file,
+                drop_releases,
+                autosave_get,
+                autosave_join,
+                restart_semantics,
+                peek,
+                put_many,
+                close_wakes_waiters,
+                too_large,
+                stored_chunk_size_wins,
+                corrupted_record,
+                corrupted_head_at_open
+            );
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tests {
+    ($h:ty, $c:ty, $i:ty; $($t:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $t() {
+                $crate::suite::$t::<$h, $c, $i>()
+            }
+        )*
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __backend_tests {
+    ($h:ty; $($t:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $t() {
+                $crate::behaviour::$t::<$h>()
+            }
+        )*
+    };
+}
