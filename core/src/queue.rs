@@ -166,7 +166,13 @@ impl<S: Storage> ChunkQueue<S> {
         Ok(())
     }
 
+    /// Starts the next chunk. At synced durability the full chunk is
+    /// flushed first, so that only the head chunk can ever hold unflushed
+    /// bytes: after a power cut, recovery needs to repair the head only.
     fn rotate(&mut self) -> Result<(), WriteError<S::Error>> {
+        if self.needs_flush() {
+            self.sync()?;
+        }
         let next = self.head.chunk + 1;
         let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
         self.mutated(r)?;
