@@ -1,6 +1,7 @@
 //! Error enums, one per operation family. Corruption is kept apart from the
 //! storage's own errors: callers "repair" the first and "retry" the second.
 
+use alloc::string::String;
 use core::fmt;
 
 use crate::chunk::HeaderProblem;
@@ -89,9 +90,9 @@ pub enum OpenError<E> {
     /// The queue was written with another serializer.
     CodecMismatch {
         /// Serializer recorded in the queue.
-        stored: alloc::string::String,
+        stored: String,
         /// Serializer asked for at open.
-        requested: alloc::string::String,
+        requested: String,
     },
 }
 

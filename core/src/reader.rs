@@ -18,19 +18,21 @@ pub(crate) enum Found {
     Invalid,
 }
 
-/// A window of one chunk's bytes.
+/// A window of one chunk's bytes. The buffer is allocated once and only
+/// grows; `valid` says how much of it holds the window.
 #[derive(Default)]
 pub(crate) struct Reader {
     chunk: Option<u64>,
     start: u64,
     data: Vec<u8>,
+    valid: usize,
 }
 
 impl Reader {
     /// Forgets the window (after the blob was truncated or rewritten).
     pub(crate) fn reset(&mut self) {
         self.chunk = None;
-        self.data.clear();
+        self.valid = 0;
     }
 
     /// Returns at least `need` bytes of `chunk` from `from`, or fewer when
@@ -44,7 +46,7 @@ impl Reader {
     ) -> Result<&[u8], S::Error> {
         let cached = self.chunk == Some(chunk)
             && from >= self.start
-            && from + need as u64 <= self.start + self.data.len() as u64;
+            && from + need as u64 <= self.start + self.valid as u64;
         if !cached {
             let mut want = need.max(READ_AHEAD);
             if need > READ_AHEAD {
@@ -55,15 +57,20 @@ impl Reader {
                     want = usize::try_from(size.saturating_sub(from)).unwrap_or(0);
                 }
             }
-            self.data.clear();
-            self.data.resize(want, 0);
-            let n = storage.read(Blob::Chunk(chunk), from, &mut self.data)?;
-            self.data.truncate(n);
+            if self.data.len() < want {
+                self.data.resize(want, 0);
+            } else if want <= READ_AHEAD && self.data.len() > 16 * READ_AHEAD {
+                // A huge record was read earlier: give its memory back.
+                self.data = alloc::vec![0; READ_AHEAD];
+            }
+            self.chunk = None;
+            let n = storage.read(Blob::Chunk(chunk), from, &mut self.data[..want])?;
+            self.valid = n;
             self.chunk = Some(chunk);
             self.start = from;
         }
         let skip = usize::try_from(from - self.start).unwrap_or(usize::MAX);
-        Ok(self.data.get(skip..).unwrap_or_default())
+        Ok(self.data.get(skip..self.valid).unwrap_or_default())
     }
 
     /// Reads the frame of `chunk` at byte `offset`.

@@ -82,8 +82,7 @@ impl<S: Storage> ChunkQueue<S> {
     }
 
     fn recover(&mut self, meta_size: u64) -> Open<(), S::Error> {
-        let mut bytes = Vec::new();
-        bytes.resize(usize::try_from(meta_size).unwrap_or(0), 0);
+        let mut bytes = alloc::vec![0; usize::try_from(meta_size).unwrap_or(0)];
         let n = self.storage.read(Blob::Meta, 0, &mut bytes).map_err(OpenError::Storage)?;
         bytes.truncate(n);
         let meta = match meta::decode(&bytes) {

@@ -2,7 +2,7 @@
 //! image apart, so tests can cut the power, tear a write at any byte, or
 //! fail a chosen write or flush. Semver-exempt (feature `testing`).
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -48,10 +48,11 @@ pub struct FaultPlan {
     pub fail_flush: Option<u64>,
 }
 
-/// The flush of a [`FaultyStorage`]: a snapshot that becomes the durable
-/// image when the flush completes.
+/// The flush of a [`FaultyStorage`]: the blobs written since the previous
+/// flush, as they were when it was taken (`None`: removed). They become
+/// durable when the flush completes.
 pub struct FaultyFlush {
-    snapshot: BTreeMap<Blob, Vec<u8>>,
+    snapshot: Vec<(Blob, Option<Vec<u8>>)>,
     fail: bool,
 }
 
@@ -67,6 +68,8 @@ impl Flush for FaultyFlush {
 pub struct FaultyStorage {
     written: MemoryStorage,
     durable: BTreeMap<Blob, Vec<u8>>,
+    /// Blobs changed since the last flush was taken.
+    dirty: BTreeSet<Blob>,
     plan: FaultPlan,
     writes: u64,
     flushes: u64,
@@ -125,7 +128,7 @@ impl FaultyStorage {
                 continue;
             }
             let choice = splitmix(&mut rng);
-            if base.is_none() && choice % 4 == 0 {
+            if base.is_none() && choice.is_multiple_of(4) {
                 continue; // the creation never reached the disk
             }
             let extra = written.len() - base_len;
@@ -139,10 +142,11 @@ impl FaultyStorage {
         out
     }
 
-    fn begin_write(&mut self) -> Result<bool, Fault> {
+    fn begin_write(&mut self, blob: Blob) -> Result<bool, Fault> {
         if self.crashed {
             return Err(Fault::Crashed);
         }
+        self.dirty.insert(blob);
         self.writes += 1;
         if self.plan.fail_write == Some(self.writes) {
             return Err(Fault::Injected);
@@ -194,7 +198,7 @@ impl Storage for FaultyStorage {
     }
 
     fn append(&mut self, blob: Blob, data: &[u8]) -> Result<(), Fault> {
-        if self.begin_write()? {
+        if self.begin_write(blob)? {
             let keep = self.plan.torn_keep.min(data.len());
             self.written.append(blob, &data[..keep]).map_err(lift)?;
             return Err(self.crash());
@@ -203,8 +207,8 @@ impl Storage for FaultyStorage {
     }
 
     fn truncate(&mut self, blob: Blob, len: u64) -> Result<(), Fault> {
-        if self.begin_write()? {
-            if self.plan.torn_keep % 2 == 1 {
+        if self.begin_write(blob)? {
+            if !self.plan.torn_keep.is_multiple_of(2) {
                 self.written.truncate(blob, len).map_err(lift)?;
             }
             return Err(self.crash());
@@ -213,8 +217,8 @@ impl Storage for FaultyStorage {
     }
 
     fn replace(&mut self, blob: Blob, data: &[u8]) -> Result<(), Fault> {
-        if self.begin_write()? {
-            if self.plan.torn_keep % 2 == 1 {
+        if self.begin_write(blob)? {
+            if !self.plan.torn_keep.is_multiple_of(2) {
                 self.written.replace(blob, data).map_err(lift)?;
             }
             return Err(self.crash());
@@ -223,8 +227,8 @@ impl Storage for FaultyStorage {
     }
 
     fn remove(&mut self, blob: Blob) -> Result<(), Fault> {
-        if self.begin_write()? {
-            if self.plan.torn_keep % 2 == 1 {
+        if self.begin_write(blob)? {
+            if !self.plan.torn_keep.is_multiple_of(2) {
                 self.written.remove(blob).map_err(lift)?;
             }
             return Err(self.crash());
@@ -237,13 +241,19 @@ impl Storage for FaultyStorage {
             return Err(Fault::Crashed);
         }
         self.flushes += 1;
-        Ok(FaultyFlush {
-            snapshot: self.written.blobs().clone(),
-            fail: self.plan.fail_flush == Some(self.flushes),
-        })
+        let snapshot = core::mem::take(&mut self.dirty)
+            .into_iter()
+            .map(|b| (b, self.written.blob(b).map(<[u8]>::to_vec)))
+            .collect();
+        Ok(FaultyFlush { snapshot, fail: self.plan.fail_flush == Some(self.flushes) })
     }
 
     fn end_flush(&mut self, flush: FaultyFlush) {
-        self.durable = flush.snapshot;
+        for (blob, bytes) in flush.snapshot {
+            match bytes {
+                Some(b) => self.durable.insert(blob, b),
+                None => self.durable.remove(&blob),
+            };
+        }
     }
 }

@@ -14,6 +14,7 @@
 //! process killed with SIGKILL).
 
 pub mod behaviour;
+pub mod contract;
 pub mod harness;
 pub mod item;
 pub mod suite;

@@ -84,10 +84,11 @@ impl FsStorage {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(context(e, "remove", &tmp)),
         }
-        if created && durability.is_synced() {
-            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-                sync_dir(parent)?;
-            }
+        if created
+            && durability.is_synced()
+            && let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+        {
+            sync_dir(parent)?;
         }
         Ok(FsStorage {
             dir,

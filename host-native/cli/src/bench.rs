@@ -133,7 +133,7 @@ fn shape_read_one_done<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64
                 q.get().map_err(err)?;
             }
             q.task_done().map_err(err)?;
-            if q.len() != 0 {
+            if !q.is_empty() {
                 return Err("queue not empty".to_string());
             }
             Ok(())
