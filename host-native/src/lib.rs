@@ -59,3 +59,8 @@ pub use persist_queue_fs::FsStorage;
 
 pub use persist_queue_core;
 pub use persist_queue_fs;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
