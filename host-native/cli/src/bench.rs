@@ -11,7 +11,7 @@ use clap::Args;
 use persist_queue::{Codec, Durability, Postcard, Queue, QueueBuilder, Raw};
 
 use crate::baseline;
-use crate::measure::{median, resident_memory, seconds, thousands};
+use crate::measure::{median, resident_memory, thousands};
 
 /// Options of `pq bench`.
 #[derive(Args, Clone, Debug)]
@@ -104,60 +104,44 @@ fn frame_len<K: Kind>() -> usize {
 
 // ---- persist-queue's table -------------------------------------------------
 
-fn shape_write<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
-    let mut res = Ok(());
-    let t = seconds(|| {
-        res = (|| {
-            let q = open::<K, _>(dir, d, K::codec())?;
-            for i in items {
-                q.put(i).map_err(err)?;
-            }
-            if q.len() != items.len() as u64 {
-                return Err("len mismatch after writes".to_string());
-            }
-            Ok(())
-        })();
-    });
-    res.map(|()| t)
+/// The three columns of persist-queue's table.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// COUNT puts.
+    Write,
+    /// COUNT puts, COUNT gets, one task_done.
+    ReadOneDone,
+    /// COUNT puts, then COUNT times get + task_done.
+    ReadEachDone,
 }
 
-fn shape_read_one_done<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
-    let mut res = Ok(());
-    let t = seconds(|| {
-        res = (|| {
-            let q = open::<K, _>(dir, d, K::codec())?;
-            for i in items {
-                q.put(i).map_err(err)?;
-            }
+/// Seconds for one column, the queue opened inside the timing.
+fn shape<K: Kind>(dir: &Path, d: Durability, items: &[K], shape: Shape) -> R<f64> {
+    let start = Instant::now();
+    let q = open::<K, _>(dir, d, K::codec())?;
+    for i in items {
+        q.put(i).map_err(err)?;
+    }
+    match shape {
+        Shape::Write => {}
+        Shape::ReadOneDone => {
             for _ in items {
                 q.get().map_err(err)?;
             }
             q.task_done().map_err(err)?;
-            if !q.is_empty() {
-                return Err("queue not empty".to_string());
-            }
-            Ok(())
-        })();
-    });
-    res.map(|()| t)
-}
-
-fn shape_read_each_done<K: Kind>(dir: &Path, d: Durability, items: &[K]) -> R<f64> {
-    let mut res = Ok(());
-    let t = seconds(|| {
-        res = (|| {
-            let q = open::<K, _>(dir, d, K::codec())?;
-            for i in items {
-                q.put(i).map_err(err)?;
-            }
+        }
+        Shape::ReadEachDone => {
             for _ in items {
                 q.get().map_err(err)?;
                 q.task_done().map_err(err)?;
             }
-            Ok(())
-        })();
-    });
-    res.map(|()| t)
+        }
+    }
+    let expected = if matches!(shape, Shape::Write) { items.len() as u64 } else { 0 };
+    if q.len() != expected {
+        return Err(format!("queue holds {} items, expected {expected}", q.len()));
+    }
+    Ok(start.elapsed().as_secs_f64())
 }
 
 fn table(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
@@ -176,9 +160,9 @@ fn table(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         let rounds = if d.is_synced() { 1 } else { args.rounds.max(1) };
         let mut cols = [vec![], vec![], vec![]];
         for _ in 0..rounds {
-            cols[0].push(shape_write(&scratch.fresh(), d, &items)?);
-            cols[1].push(shape_read_one_done(&scratch.fresh(), d, &items)?);
-            cols[2].push(shape_read_each_done(&scratch.fresh(), d, &items)?);
+            for (col, s) in cols.iter_mut().zip([Shape::Write, Shape::ReadOneDone, Shape::ReadEachDone]) {
+                col.push(shape(&scratch.fresh(), d, &items, s)?);
+            }
         }
         let [a, b, c] = cols.map(median);
         println!("| {} | {:.2} ms | {:.2} ms | {:.2} ms |", d.name(), a * 1e3, b * 1e3, c * 1e3);

@@ -23,13 +23,6 @@ pub(crate) fn rate_for(window: Duration, mut step: impl FnMut() -> u64) -> f64 {
     ops as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Seconds taken by `f`.
-pub(crate) fn seconds(f: impl FnOnce()) -> f64 {
-    let start = Instant::now();
-    f();
-    start.elapsed().as_secs_f64()
-}
-
 /// `1234567.8` → `1,234,568`.
 pub(crate) fn thousands(x: f64) -> String {
     if !x.is_finite() {
