@@ -26,6 +26,12 @@
 //! assert_eq!(q.get().unwrap().as_deref(), Some(&b"second"[..]));
 //! ```
 //!
+//! Two families of queue live here. The chunked FIFO ([`ChunkQueue`]) runs
+//! on byte stores through [`Storage`]. The record queues ([`records`]: ack,
+//! priority, unique, FIFO/FILO with per-item state) run on record stores
+//! through [`records::Table`], which executes the atomic [`records::Plan`]s
+//! the rules produce.
+//!
 //! Features: `testing` adds [`FaultyStorage`] (power cuts, torn writes,
 //! failed flushes); it is exempt from semver. The byte-level format is in
 //! `FORMAT.md` beside this crate.
@@ -45,6 +51,7 @@ mod memory;
 mod meta;
 mod queue;
 mod reader;
+pub mod records;
 mod recovery;
 mod storage;
 #[cfg(feature = "testing")]

@@ -1,0 +1,263 @@
+//! `MemoryTable`: the record contract in memory, indexed like a real store
+//! (claims and scans are O(log n)). The reference the other stores are
+//! tested against.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use core::convert::Infallible;
+
+use crate::records::order::{Order, OrderKey};
+use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+use crate::records::record::{Record, Status, StatusSet};
+
+#[derive(Clone, Debug)]
+struct Row {
+    record: Record,
+    unique_key: Option<[u8; 32]>,
+}
+
+/// Records in memory, for tests and as the model of the contract.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryTable {
+    rows: BTreeMap<u64, Row>,
+    next_id: u64,
+    /// Ready records by id (FIFO, FILO) and by (priority, id).
+    ready_ids: BTreeSet<u64>,
+    ready_prio: BTreeSet<(i64, u64)>,
+    /// Unique keys of live records.
+    live_keys: BTreeMap<[u8; 32], u64>,
+}
+
+impl MemoryTable {
+    /// An empty table.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many records are stored.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether no record is stored.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn index(&mut self, id: u64) {
+        let Some(row) = self.rows.get(&id) else { return };
+        let r = &row.record;
+        if r.status == Status::Ready {
+            self.ready_ids.insert(id);
+            self.ready_prio.insert((r.priority, id));
+        } else {
+            self.ready_ids.remove(&id);
+            self.ready_prio.remove(&(r.priority, id));
+        }
+        if let Some(k) = row.unique_key {
+            if r.status.is_live() {
+                self.live_keys.insert(k, id);
+            } else if self.live_keys.get(&k) == Some(&id) {
+                self.live_keys.remove(&k);
+            }
+        }
+    }
+
+    fn unindex(&mut self, id: u64) {
+        if let Some(row) = self.rows.get(&id) {
+            self.ready_ids.remove(&id);
+            self.ready_prio.remove(&(row.record.priority, id));
+            if let Some(k) = row.unique_key
+                && self.live_keys.get(&k) == Some(&id)
+            {
+                self.live_keys.remove(&k);
+            }
+        }
+    }
+
+    /// Applies `to` to record `id` (which exists).
+    fn apply(&mut self, id: u64, to: Target) {
+        self.unindex(id);
+        match to {
+            Target::Delete => {
+                self.rows.remove(&id);
+            }
+            Target::Status(s) => {
+                if let Some(row) = self.rows.get_mut(&id) {
+                    row.record.status = s;
+                    if !s.is_live() {
+                        row.unique_key = None;
+                    }
+                }
+                self.index(id);
+            }
+        }
+    }
+
+    fn first_ready(&self, order: Order) -> Option<u64> {
+        match order {
+            Order::Fifo => self.ready_ids.first().copied(),
+            Order::Filo => self.ready_ids.last().copied(),
+            Order::Priority => self.ready_prio.first().map(|&(_, id)| id),
+        }
+    }
+
+    fn claim(&mut self, id: u64, then: Claimed) -> Option<Record> {
+        let before = self.rows.get(&id)?.record.clone();
+        match then {
+            Claimed::Deleted => {
+                self.apply(id, Target::Delete);
+                Some(before)
+            }
+            Claimed::Unacked => {
+                if let Some(row) = self.rows.get_mut(&id) {
+                    row.record.deliveries = row.record.deliveries.saturating_add(1);
+                }
+                self.apply(id, Target::Status(Status::Unacked));
+                self.rows.get(&id).map(|r| r.record.clone())
+            }
+        }
+    }
+
+    fn scan(&self, statuses: StatusSet, order: Order, after: Option<OrderKey>, limit: u32) -> Vec<Record> {
+        let mut out: Vec<&Record> =
+            self.rows.values().map(|r| &r.record).filter(|r| statuses.contains(r.status)).collect();
+        let key = |r: &Record| OrderKey { priority: r.priority, id: r.id };
+        out.sort_by(|a, b| {
+            if order.before(key(a), key(b)) {
+                core::cmp::Ordering::Less
+            } else if order.before(key(b), key(a)) {
+                core::cmp::Ordering::Greater
+            } else {
+                core::cmp::Ordering::Equal
+            }
+        });
+        let it = out.into_iter().filter(|r| after.is_none_or(|k| order.before(k, key(r))));
+        let limit = if limit == 0 { usize::MAX } else { limit as usize };
+        it.take(limit).cloned().collect()
+    }
+}
+
+impl Table for MemoryTable {
+    type Error = Infallible;
+
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Infallible> {
+        Ok(match plan {
+            Plan::Insert { records } => {
+                let mut ids = Vec::with_capacity(records.len());
+                for n in records {
+                    if let Some(k) = n.unique_key
+                        && self.live_keys.contains_key(&k)
+                    {
+                        ids.push(None);
+                        continue;
+                    }
+                    self.next_id += 1;
+                    let id = self.next_id;
+                    let record = Record {
+                        id,
+                        payload: n.payload.clone(),
+                        priority: n.priority,
+                        status: Status::Ready,
+                        timestamp: n.timestamp,
+                        deliveries: 0,
+                    };
+                    self.rows.insert(id, Row { record, unique_key: n.unique_key });
+                    self.index(id);
+                    ids.push(Some(id));
+                }
+                Outcome::Inserted(ids)
+            }
+            Plan::Claim { order, limit, then } => {
+                let mut out = Vec::new();
+                while out.len() < (*limit).max(1) as usize {
+                    let Some(id) = self.first_ready(*order) else { break };
+                    out.extend(self.claim(id, *then));
+                }
+                Outcome::Records(out)
+            }
+            Plan::ClaimId { id, then } => {
+                let ready = self.rows.get(id).is_some_and(|r| r.record.status == Status::Ready);
+                Outcome::Records(if ready {
+                    self.claim(*id, *then).into_iter().collect()
+                } else {
+                    Vec::new()
+                })
+            }
+            Plan::Transition { ids, from, to } => {
+                let mut before = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let status = self.rows.get(id).map(|r| r.record.status);
+                    if status.is_some_and(|s| from.contains(s)) {
+                        self.apply(*id, *to);
+                    }
+                    before.push(status);
+                }
+                Outcome::Before(before)
+            }
+            Plan::TransitionAll { from, to } => {
+                let ids: Vec<u64> = self
+                    .rows
+                    .values()
+                    .filter(|r| from.contains(r.record.status))
+                    .map(|r| r.record.id)
+                    .collect();
+                for id in &ids {
+                    self.apply(*id, *to);
+                }
+                Outcome::Count(ids.len() as u64)
+            }
+            Plan::Update { id, payload, unique_key, from } => {
+                let status = self.rows.get(id).map(|r| r.record.status);
+                if !status.is_some_and(|s| from.contains(s)) {
+                    return Ok(Outcome::Before(alloc::vec![status]));
+                }
+                if let Some(k) = unique_key
+                    && self.live_keys.get(k).is_some_and(|other| other != id)
+                {
+                    return Ok(Outcome::Duplicate);
+                }
+                self.unindex(*id);
+                if let Some(row) = self.rows.get_mut(id) {
+                    row.record.payload.clone_from(payload);
+                    row.unique_key = *unique_key;
+                }
+                self.index(*id);
+                Outcome::Before(alloc::vec![status])
+            }
+            Plan::Fetch { ids } => Outcome::Records(
+                ids.iter().filter_map(|id| self.rows.get(id)).map(|r| r.record.clone()).collect(),
+            ),
+            Plan::Scan { statuses, order, after, limit } => {
+                Outcome::Records(self.scan(*statuses, *order, *after, *limit))
+            }
+            Plan::Count => {
+                let mut c = Counts::default();
+                for r in self.rows.values() {
+                    c.add(r.record.status);
+                }
+                Outcome::Counts(c)
+            }
+            Plan::Purge { statuses, keep_latest, max_delete } => {
+                let ids: Vec<u64> = self
+                    .rows
+                    .values()
+                    .rev()
+                    .filter(|r| statuses.contains(r.record.status))
+                    .map(|r| r.record.id)
+                    .skip(usize::try_from(*keep_latest).unwrap_or(usize::MAX))
+                    .take(if *max_delete == 0 {
+                        usize::MAX
+                    } else {
+                        usize::try_from(*max_delete).unwrap_or(usize::MAX)
+                    })
+                    .collect();
+                for id in &ids {
+                    self.apply(*id, Target::Delete);
+                }
+                Outcome::Count(ids.len() as u64)
+            }
+            Plan::Compact => Outcome::Done,
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! Record-store queues: one row per item, with a status. The model, the
+//! contract every record store implements ([`Plan`] → [`Table`] →
+//! [`Outcome`]), and the rules of the queue kinds.
+
+pub(crate) mod memory_table;
+pub(crate) mod order;
+pub(crate) mod plan;
+pub(crate) mod record;
+pub(crate) mod rules;
+pub(crate) mod unique;
+
+pub use memory_table::MemoryTable;
+pub use order::{Order, OrderKey};
+pub use plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+pub use record::{NewRecord, Record, Status, StatusSet};
+pub use rules::{
+    Kind, Put, RecordError, RecordQueue, Settled, Verdict, read_count, read_counts, read_inserted,
+    read_records, read_settled,
+};
+pub use unique::unique_key;

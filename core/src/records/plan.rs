@@ -1,0 +1,194 @@
+//! The record-store contract: the core turns each queue operation into a
+//! [`Plan`]; a [`Table`] executes it atomically and answers with an
+//! [`Outcome`]. Plans are data, so the same rules drive synchronous stores
+//! (SQLite: `execute`, then feed the outcome back) and asynchronous ones
+//! (IndexedDB, SQL servers: await the transaction, then feed it back).
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::records::order::{Order, OrderKey};
+use crate::records::record::{NewRecord, Record, Status, StatusSet};
+
+/// What a claim does to the records it takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Claimed {
+    /// Mark them `Unacked` and count a delivery (ack queues, and plain
+    /// queues with `auto_commit` off).
+    Unacked,
+    /// Delete them (plain queues with `auto_commit` on: at-most-once).
+    Deleted,
+}
+
+/// Where a transition moves records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// To this status. Moving to `Acked` or `AckFailed` clears the
+    /// record's unique key (a done item no longer blocks an equal one).
+    Status(Status),
+    /// Out of the store.
+    Delete,
+}
+
+/// One atomic operation on a record store. Each variant's doc is its
+/// contract; "atomic" means all of it or none, and isolated from every
+/// other user of the same store (other threads, processes and machines).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Inserts records with status `Ready`, zero deliveries, and ids the
+    /// store assigns: strictly increasing, never reused, even after
+    /// deletion. A record whose `unique_key` equals that of a live record
+    /// (or of an earlier record in the same plan) is skipped.
+    /// Outcome: [`Outcome::Inserted`], one slot per record (`None` =
+    /// skipped as a duplicate).
+    Insert {
+        /// The records, in put order.
+        records: Vec<NewRecord>,
+    },
+    /// Takes up to `limit` `Ready` records, first in `order`, and applies
+    /// `then` to them, so that no other claim can take the same record.
+    /// Outcome: [`Outcome::Records`] in order, as they are after the claim
+    /// (a deleted record is returned as it was).
+    Claim {
+        /// Delivery order.
+        order: Order,
+        /// Most records to take (at least 1).
+        limit: u32,
+        /// Mark in flight, or delete.
+        then: Claimed,
+    },
+    /// Like `Claim`, for the record `id` only, and only if it is `Ready`.
+    /// Outcome: [`Outcome::Records`] with zero or one record.
+    ClaimId {
+        /// The record.
+        id: u64,
+        /// Mark in flight, or delete.
+        then: Claimed,
+    },
+    /// For each id whose record's status is in `from`, applies `to`.
+    /// Outcome: [`Outcome::Before`]: per id, its status before the plan
+    /// (`None`: no such record). A record changed iff its status was in
+    /// `from`.
+    Transition {
+        /// The records.
+        ids: Vec<u64>,
+        /// Statuses a record must have to change.
+        from: StatusSet,
+        /// What happens to it.
+        to: Target,
+    },
+    /// Applies `to` to every record whose status is in `from` (recovery:
+    /// in flight → ready). Outcome: [`Outcome::Count`] of records changed.
+    TransitionAll {
+        /// Statuses to change.
+        from: StatusSet,
+        /// What happens to them.
+        to: Target,
+    },
+    /// Replaces the payload (and unique key) of `id` if its status is in
+    /// `from`. Outcome: [`Outcome::Before`] with one slot, or
+    /// [`Outcome::Duplicate`] if the new key belongs to another live record
+    /// (nothing changed).
+    Update {
+        /// The record.
+        id: u64,
+        /// The new encoded item.
+        payload: Vec<u8>,
+        /// The new unique key (unique queues).
+        unique_key: Option<[u8; 32]>,
+        /// Statuses the record must have.
+        from: StatusSet,
+    },
+    /// Reads records by id, whatever their status. Outcome:
+    /// [`Outcome::Records`] for the ids that exist, in the ids' order.
+    Fetch {
+        /// The records.
+        ids: Vec<u64>,
+    },
+    /// Reads up to `limit` records whose status is in `statuses`, in
+    /// `order`, strictly after `after` when given. Changes nothing.
+    /// Outcome: [`Outcome::Records`].
+    Scan {
+        /// Statuses to list.
+        statuses: StatusSet,
+        /// Order of the listing.
+        order: Order,
+        /// Resume after this record's place in the order.
+        after: Option<OrderKey>,
+        /// Most records (0: no limit).
+        limit: u32,
+    },
+    /// Counts records per status. Outcome: [`Outcome::Counts`].
+    Count,
+    /// Deletes records whose status is in `statuses`, newest (highest id)
+    /// first, skipping the `keep_latest` newest of them, at most
+    /// `max_delete` (0: no limit). Outcome: [`Outcome::Count`] deleted.
+    Purge {
+        /// Statuses to delete.
+        statuses: StatusSet,
+        /// Newest matching records to keep.
+        keep_latest: u64,
+        /// Most records to delete (0: all).
+        max_delete: u64,
+    },
+    /// Gives unused space back to the filesystem (VACUUM, compaction)
+    /// without closing the store. Outcome: [`Outcome::Done`].
+    Compact,
+}
+
+/// Per-status record counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// `Ready` records (including never-delivered ones).
+    pub ready: u64,
+    /// `Unacked` records (in flight).
+    pub unacked: u64,
+    /// `Acked` records kept.
+    pub acked: u64,
+    /// `AckFailed` records kept.
+    pub ack_failed: u64,
+}
+
+impl Counts {
+    /// Adds one record of status `s`.
+    pub fn add(&mut self, s: Status) {
+        match s {
+            Status::Ready => self.ready += 1,
+            Status::Unacked => self.unacked += 1,
+            Status::Acked => self.acked += 1,
+            Status::AckFailed => self.ack_failed += 1,
+        }
+    }
+}
+
+/// A store's answer to a plan. Each plan's doc names the variant it gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Ids assigned by an insert (`None`: duplicate, skipped).
+    Inserted(Vec<Option<u64>>),
+    /// Records read or claimed.
+    Records(Vec<Record>),
+    /// Statuses before a transition or update (`None`: no such record).
+    Before(Vec<Option<Status>>),
+    /// An update's new unique key belongs to another live record.
+    Duplicate,
+    /// Per-status counts.
+    Counts(Counts),
+    /// How many records changed or were deleted.
+    Count(u64),
+    /// Done, nothing to report.
+    Done,
+}
+
+/// A record store for one queue (a SQL table, an IndexedDB object store,
+/// an in-memory map). Executes [`Plan`]s atomically.
+pub trait Table {
+    /// The store's own error (SQL, JS, I/O ...), kept intact.
+    type Error: fmt::Debug + fmt::Display;
+
+    /// Executes `plan` atomically and answers with the outcome its
+    /// contract names. On `Err` the plan took effect entirely or not at
+    /// all; a store that cannot tell which (a connection lost during a
+    /// commit) must say so in its error.
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error>;
+}
