@@ -20,20 +20,22 @@ pub mod item;
 pub mod record_suite;
 pub mod suite;
 pub mod table_contract;
+pub mod table_harness;
 
 pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
 pub use crate::item::Item;
+pub use crate::table_harness::{MemoryTableHarness, SharedTable, SqliteHarness, TableHarness};
 pub use persist_queue;
 
 /// Expands the record-store contract test and the record-queue suite for
-/// one table type; `$make` builds the table (again, for a restart).
+/// one record store, given its [`TableHarness`].
 #[macro_export]
 macro_rules! record_conformance {
-    ($name:ident, $make:expr) => {
+    ($name:ident, $harness:ty) => {
         mod $name {
-            $crate::__record_tests!($make; orders, ack_lifecycle, settle_errors, get_by_id, next_in_order,
+            $crate::__record_tests!($harness; orders, ack_lifecycle, settle_errors, get_by_id, next_in_order,
                 resume_after_restart, clear_acked_data, manual_commit_keeps_order, unique_items, update);
-            $crate::__table_tests!($make; ids_are_increasing_and_never_reused, claims_follow_the_order,
+            $crate::__table_tests!($harness; ids_are_increasing_and_never_reused, claims_follow_the_order,
                 deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
                 unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order, purge_keeps_latest);
         }
@@ -43,11 +45,11 @@ macro_rules! record_conformance {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __record_tests {
-    ($make:expr; $($t:ident),* $(,)?) => {
+    ($h:ty; $($t:ident),* $(,)?) => {
         $(
             #[test]
             fn $t() {
-                $crate::record_suite::$t($make)
+                $crate::record_suite::$t::<$h>()
             }
         )*
     };
@@ -56,11 +58,11 @@ macro_rules! __record_tests {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __table_tests {
-    ($make:expr; $($t:ident),* $(,)?) => {
+    ($h:ty; $($t:ident),* $(,)?) => {
         $(
             #[test]
             fn $t() {
-                $crate::table_contract::$t(($make)())
+                $crate::table_contract::$t(<$h as $crate::TableHarness>::open(&<$h as $crate::TableHarness>::new()))
             }
         )*
     };

@@ -1,3 +1,4 @@
 //! The record-store contract and the record-queue suite on every table.
 
-persist_queue_tests::record_conformance!(memory, persist_queue_core::records::MemoryTable::new);
+persist_queue_tests::record_conformance!(memory, persist_queue_tests::MemoryTableHarness);
+persist_queue_tests::record_conformance!(sqlite, persist_queue_tests::SqliteHarness);

@@ -1,0 +1,32 @@
+//! # persist-queue-sqlite
+//!
+//! The SQLite record store of persist-queue: one table per queue, holding
+//! one row per item (`id`, `payload`, `priority`, `status`, `timestamp`,
+//! `deliveries`, `unique_key`), with indexes on `(status, id)` and
+//! `(status, priority, id)` so that taking the next item is O(log n) in
+//! every order, and a unique index on `unique_key` (set only while an item
+//! of a unique queue is live).
+//!
+//! Every plan of the core's record contract runs as one `BEGIN IMMEDIATE`
+//! transaction, so several processes sharing a database file never take the
+//! same item. Table names come only from validated names
+//! (`[A-Za-z0-9_]{1,64}`); every value is a bound parameter.
+//!
+//! ```
+//! use persist_queue_core::Durability;
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+//! use persist_queue_sqlite::SqliteTable;
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let table = SqliteTable::open(dir.path().join("data.db"), "ack_queue_default", Durability::Synced).unwrap();
+//! let mut q = RecordQueue::open(table, Kind::ACK, true).unwrap();
+//! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).unwrap();
+//! let job = q.get(false).unwrap().unwrap();
+//! q.settle(job.id, Verdict::Ack).unwrap();
+//! ```
+
+mod name;
+mod table;
+
+pub use crate::name::{Ident, InvalidName};
+pub use crate::table::{OpenError, SCHEMA_VERSION, SqliteTable};

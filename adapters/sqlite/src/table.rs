@@ -1,0 +1,371 @@
+//! `SqliteTable`: the record contract on one SQLite table.
+
+use std::path::Path;
+use std::time::Duration;
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::{
+    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
+};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use crate::name::{Ident, InvalidName};
+
+/// The schema version this crate creates and reads.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// Opening a table failed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The queue name is not a valid identifier.
+    Name(InvalidName),
+    /// SQLite failed.
+    Sqlite(rusqlite::Error),
+    /// The table was created by a newer schema version.
+    Schema {
+        /// The version found.
+        found: i64,
+    },
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Name(e) => e.fmt(f),
+            OpenError::Sqlite(e) => write!(f, "sqlite: {e}"),
+            OpenError::Schema { found } => {
+                write!(f, "table has schema version {found}; this version reads {SCHEMA_VERSION}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+impl From<rusqlite::Error> for OpenError {
+    fn from(e: rusqlite::Error) -> Self {
+        OpenError::Sqlite(e)
+    }
+}
+
+/// One queue's records in one SQLite table (several queues may share a
+/// database file). WAL journal; `synchronous` is `FULL` for
+/// [`Durability::Synced`] (each plan is one fsynced commit) and `NORMAL`
+/// for [`Durability::Buffered`] (survives a process crash; the WAL is
+/// synced at checkpoints). Writers wait for each other (busy timeout),
+/// never surface "database is locked".
+#[derive(Debug)]
+pub struct SqliteTable {
+    conn: Connection,
+    t: String,
+}
+
+const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
+
+fn order_by(order: Order) -> &'static str {
+    match order {
+        Order::Fifo => "id ASC",
+        Order::Filo => "id DESC",
+        Order::Priority => "priority ASC, id ASC",
+    }
+}
+
+/// `status IN (1,2)`: codes from the enum, never user text.
+fn status_in(set: StatusSet) -> String {
+    let codes: Vec<String> = set.iter().map(|s| s.code().to_string()).collect();
+    if codes.is_empty() { "0 = 1".into() } else { format!("status IN ({})", codes.join(",")) }
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    let code: i64 = row.get(3)?;
+    let status = u8::try_from(code).ok().and_then(Status::from_code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            3,
+            rusqlite::types::Type::Integer,
+            format!("status {code}").into(),
+        )
+    })?;
+    Ok(Record {
+        id: row.get::<_, i64>(0)? as u64,
+        payload: row.get(1)?,
+        priority: row.get(2)?,
+        status,
+        timestamp: row.get::<_, i64>(4)? as u64,
+        deliveries: row.get::<_, i64>(5)? as u32,
+    })
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+impl SqliteTable {
+    /// Opens (creating if needed) the table `name` in the database file
+    /// `path`.
+    pub fn open(
+        path: impl AsRef<Path>,
+        name: &str,
+        durability: Durability,
+    ) -> Result<SqliteTable, OpenError> {
+        let conn = Connection::open(path)?;
+        Self::with_connection(conn, name, durability)
+    }
+
+    /// Uses an open connection (`Connection::open_in_memory()` for tests).
+    pub fn with_connection(
+        conn: Connection,
+        name: &str,
+        durability: Durability,
+    ) -> Result<SqliteTable, OpenError> {
+        let ident = Ident::new(name).map_err(OpenError::Name)?;
+        conn.busy_timeout(Duration::from_secs(300))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", if durability.is_synced() { "FULL" } else { "NORMAL" })?;
+        let t = ident.quoted();
+        let mut table = SqliteTable { conn, t };
+        table.create(&ident)?;
+        Ok(table)
+    }
+
+    fn create(&mut self, ident: &Ident) -> Result<(), OpenError> {
+        let t = &self.t;
+        let n = ident.as_str();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS pq_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+        )?;
+        let found: Option<i64> =
+            tx.query_row("SELECT version FROM pq_schema WHERE name = ?1", [n], |r| r.get(0)).optional()?;
+        match found {
+            Some(v) if v == SCHEMA_VERSION => {}
+            Some(found) => return Err(OpenError::Schema { found }),
+            None => {
+                tx.execute_batch(&format!(
+                    "CREATE TABLE IF NOT EXISTS {t} (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        payload BLOB NOT NULL,
+                        priority INTEGER NOT NULL DEFAULT 0,
+                        status INTEGER NOT NULL,
+                        timestamp INTEGER NOT NULL,
+                        deliveries INTEGER NOT NULL DEFAULT 0,
+                        unique_key BLOB
+                    );
+                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_id\" ON {t} (status, id);
+                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_priority\" ON {t} (status, priority, id);
+                    CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_unique\" ON {t} (unique_key);"
+                ))?;
+                tx.execute(
+                    "INSERT INTO pq_schema (name, version) VALUES (?1, ?2)",
+                    params![n, SCHEMA_VERSION],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn fetch(tx: &Transaction<'_>, t: &str, id: u64) -> rusqlite::Result<Option<Record>> {
+        tx.prepare_cached(&format!("SELECT {COLUMNS} FROM {t} WHERE id = ?1"))?
+            .query_row([id as i64], row_to_record)
+            .optional()
+    }
+
+    fn status_of(tx: &Transaction<'_>, t: &str, id: u64) -> rusqlite::Result<Option<Status>> {
+        Ok(Self::fetch(tx, t, id)?.map(|r| r.status))
+    }
+
+    fn apply(tx: &Transaction<'_>, t: &str, id: u64, to: Target) -> rusqlite::Result<()> {
+        match to {
+            Target::Delete => {
+                tx.prepare_cached(&format!("DELETE FROM {t} WHERE id = ?1"))?.execute([id as i64])?
+            }
+            Target::Status(s) if s.is_live() => tx
+                .prepare_cached(&format!("UPDATE {t} SET status = ?2 WHERE id = ?1"))?
+                .execute(params![id as i64, s.code()])?,
+            Target::Status(s) => tx
+                .prepare_cached(&format!("UPDATE {t} SET status = ?2, unique_key = NULL WHERE id = ?1"))?
+                .execute(params![id as i64, s.code()])?,
+        };
+        Ok(())
+    }
+
+    fn claim_one(tx: &Transaction<'_>, t: &str, id: u64, then: Claimed) -> rusqlite::Result<Option<Record>> {
+        let Some(before) = Self::fetch(tx, t, id)? else { return Ok(None) };
+        match then {
+            Claimed::Deleted => {
+                Self::apply(tx, t, id, Target::Delete)?;
+                Ok(Some(before))
+            }
+            Claimed::Unacked => {
+                tx.prepare_cached(&format!(
+                    "UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE id = ?1"
+                ))?
+                .execute([id as i64])?;
+                Self::fetch(tx, t, id)
+            }
+        }
+    }
+
+    fn insert(tx: &Transaction<'_>, t: &str, records: &[NewRecord]) -> rusqlite::Result<Vec<Option<u64>>> {
+        let mut stmt = tx.prepare_cached(&format!(
+            "INSERT OR IGNORE INTO {t} (payload, priority, status, timestamp, deliveries, unique_key)
+             VALUES (?1, ?2, 1, ?3, 0, ?4)"
+        ))?;
+        let mut ids = Vec::with_capacity(records.len());
+        for r in records {
+            let key = r.unique_key.as_ref().map(|k| k.as_slice());
+            let changed = stmt.execute(params![r.payload, r.priority, r.timestamp as i64, key])?;
+            ids.push((changed == 1).then(|| tx.last_insert_rowid() as u64));
+        }
+        Ok(ids)
+    }
+
+    fn scan(
+        tx: &Transaction<'_>,
+        t: &str,
+        statuses: StatusSet,
+        order: Order,
+        after: Option<OrderKey>,
+        limit: u32,
+    ) -> rusqlite::Result<Vec<Record>> {
+        let cond = match (order, after) {
+            (_, None) => "1 = 1",
+            (Order::Fifo, Some(_)) => "id > ?2",
+            (Order::Filo, Some(_)) => "id < ?2",
+            (Order::Priority, Some(_)) => "(priority > ?1 OR (priority = ?1 AND id > ?2))",
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM {t} WHERE {} AND {cond} ORDER BY {} LIMIT ?3",
+            status_in(statuses),
+            order_by(order)
+        );
+        let key = after.unwrap_or(OrderKey { priority: 0, id: 0 });
+        let limit = if limit == 0 { -1 } else { i64::from(limit) };
+        let mut stmt = tx.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![key.priority, key.id as i64, limit], row_to_record)?;
+        rows.collect()
+    }
+
+    fn run(&mut self, plan: &Plan) -> rusqlite::Result<Outcome> {
+        if matches!(plan, Plan::Compact) {
+            // VACUUM cannot run inside a transaction; the connection stays
+            // open (persist-queue #183).
+            self.conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+            return Ok(Outcome::Done);
+        }
+        let t = self.t.clone();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let outcome = match plan {
+            Plan::Insert { records } => Outcome::Inserted(Self::insert(&tx, &t, records)?),
+            Plan::Claim { order, limit, then } => {
+                let candidates =
+                    Self::scan(&tx, &t, StatusSet::of(Status::Ready), *order, None, (*limit).max(1))?;
+                let mut out = Vec::with_capacity(candidates.len());
+                for c in candidates {
+                    out.extend(Self::claim_one(&tx, &t, c.id, *then)?);
+                }
+                Outcome::Records(out)
+            }
+            Plan::ClaimId { id, then } => {
+                let ready = Self::status_of(&tx, &t, *id)? == Some(Status::Ready);
+                Outcome::Records(if ready {
+                    Self::claim_one(&tx, &t, *id, *then)?.into_iter().collect()
+                } else {
+                    vec![]
+                })
+            }
+            Plan::Transition { ids, from, to } => {
+                let mut before = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    let s = Self::status_of(&tx, &t, id)?;
+                    if s.is_some_and(|s| from.contains(s)) {
+                        Self::apply(&tx, &t, id, *to)?;
+                    }
+                    before.push(s);
+                }
+                Outcome::Before(before)
+            }
+            Plan::TransitionAll { from, to } => {
+                let n = match to {
+                    Target::Delete => {
+                        tx.execute(&format!("DELETE FROM {t} WHERE {}", status_in(*from)), [])?
+                    }
+                    Target::Status(s) if s.is_live() => tx.execute(
+                        &format!("UPDATE {t} SET status = ?1 WHERE {}", status_in(*from)),
+                        [s.code()],
+                    )?,
+                    Target::Status(s) => tx.execute(
+                        &format!("UPDATE {t} SET status = ?1, unique_key = NULL WHERE {}", status_in(*from)),
+                        [s.code()],
+                    )?,
+                };
+                Outcome::Count(n as u64)
+            }
+            Plan::Update { id, payload, unique_key, from } => {
+                let s = Self::status_of(&tx, &t, *id)?;
+                if !s.is_some_and(|s| from.contains(s)) {
+                    Outcome::Before(vec![s])
+                } else {
+                    let key = unique_key.as_ref().map(|k| k.as_slice());
+                    match tx.execute(
+                        &format!("UPDATE {t} SET payload = ?2, unique_key = ?3 WHERE id = ?1"),
+                        params![*id as i64, payload, key],
+                    ) {
+                        Ok(_) => Outcome::Before(vec![s]),
+                        Err(e) if is_unique_violation(&e) => Outcome::Duplicate,
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Plan::Fetch { ids } => {
+                let mut out = Vec::with_capacity(ids.len());
+                for &id in ids {
+                    out.extend(Self::fetch(&tx, &t, id)?);
+                }
+                Outcome::Records(out)
+            }
+            Plan::Scan { statuses, order, after, limit } => {
+                Outcome::Records(Self::scan(&tx, &t, *statuses, *order, *after, *limit)?)
+            }
+            Plan::Count => {
+                let mut c = Counts::default();
+                let mut stmt =
+                    tx.prepare_cached(&format!("SELECT status, COUNT(*) FROM {t} GROUP BY status"))?;
+                let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))?;
+                for row in rows {
+                    let (code, n) = row?;
+                    if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
+                        for _ in 0..n {
+                            c.add(s);
+                        }
+                    }
+                }
+                drop(stmt);
+                Outcome::Counts(c)
+            }
+            Plan::Purge { statuses, keep_latest, max_delete } => {
+                let limit = if *max_delete == 0 { -1 } else { *max_delete as i64 };
+                let n = tx.execute(
+                    &format!(
+                        "DELETE FROM {t} WHERE id IN (SELECT id FROM {t} WHERE {} ORDER BY id DESC LIMIT ?1 OFFSET ?2)",
+                        status_in(*statuses)
+                    ),
+                    params![limit, *keep_latest as i64],
+                )?;
+                Outcome::Count(n as u64)
+            }
+            Plan::Compact => Outcome::Done,
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+}
+
+impl Table for SqliteTable {
+    type Error = rusqlite::Error;
+
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, rusqlite::Error> {
+        self.run(plan)
+    }
+}

@@ -1,0 +1,47 @@
+//! A process of `tests/record_processes.rs`, on one SQLite ack queue.
+//!
+//! `record_child DB produce N`: puts items 0..N, then creates `DB.done`.
+//! `record_child DB consume`: takes, prints (`G id payload`) and acks items
+//! until the producer is done and the queue is empty.
+
+use std::io::Write;
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+use persist_queue_sqlite::SqliteTable;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let db = args.get(1).expect("DB path");
+    let table = SqliteTable::open(db, "ack_queue_default", Durability::Buffered).expect("open table");
+    // auto_resume off: a process starting late must not take back items
+    // that live processes hold.
+    let mut q = RecordQueue::open(table, Kind::ACK, false).expect("open queue");
+    let done = format!("{db}.done");
+    match args.get(2).map(String::as_str) {
+        Some("produce") => {
+            let n: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("N");
+            for i in 0..n {
+                let payload = i.to_string();
+                q.put(Put { payload: payload.as_bytes(), priority: 0, canonical: None }, 0).expect("put");
+            }
+            std::fs::write(&done, b"").expect("done marker");
+        }
+        Some("consume") => {
+            let out = std::io::stdout();
+            let mut out = out.lock();
+            loop {
+                let finished = std::path::Path::new(&done).exists();
+                match q.get(false).expect("get") {
+                    Some(r) => {
+                        q.settle(r.id, Verdict::Ack).expect("ack");
+                        writeln!(out, "G {} {}", r.id, String::from_utf8_lossy(&r.payload)).expect("stdout");
+                    }
+                    None if finished => break,
+                    None => std::thread::sleep(std::time::Duration::from_millis(1)),
+                }
+            }
+        }
+        _ => panic!("usage: record_child DB produce N | consume"),
+    }
+}

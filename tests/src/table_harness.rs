@@ -1,0 +1,71 @@
+//! Record stores the record suite runs on: a fresh location per `new`,
+//! and the same location again on each `open` (a restart).
+
+use std::sync::{Arc, Mutex};
+
+use persist_queue_core::records::{MemoryTable, Outcome, Plan, Table};
+
+/// One record store under test.
+pub trait TableHarness: Sized {
+    /// The table type.
+    type T: Table;
+    /// A fresh, empty location.
+    fn new() -> Self;
+    /// The table at this location (again after a drop: a restart).
+    fn open(&self) -> Self::T;
+}
+
+/// A table shared with its harness, so it outlives the queue using it.
+#[derive(Debug, Default)]
+pub struct SharedTable<T>(pub Arc<Mutex<T>>);
+
+impl<T> Clone for SharedTable<T> {
+    fn clone(&self) -> Self {
+        SharedTable(Arc::clone(&self.0))
+    }
+}
+
+impl<T: Table> Table for SharedTable<T> {
+    type Error = T::Error;
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, T::Error> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).execute(plan)
+    }
+}
+
+/// The in-memory reference table.
+#[derive(Debug, Default)]
+pub struct MemoryTableHarness(SharedTable<MemoryTable>);
+
+impl TableHarness for MemoryTableHarness {
+    type T = SharedTable<MemoryTable>;
+    fn new() -> Self {
+        Self::default()
+    }
+    fn open(&self) -> Self::T {
+        self.0.clone()
+    }
+}
+
+/// A SQLite table in a fresh database file.
+#[derive(Debug)]
+pub struct SqliteHarness {
+    _tmp: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl TableHarness for SqliteHarness {
+    type T = persist_queue_sqlite::SqliteTable;
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let path = tmp.path().join("data.db");
+        SqliteHarness { _tmp: tmp, path }
+    }
+    fn open(&self) -> Self::T {
+        persist_queue_sqlite::SqliteTable::open(
+            &self.path,
+            "queue_default",
+            persist_queue_core::Durability::Buffered,
+        )
+        .expect("open sqlite table")
+    }
+}
