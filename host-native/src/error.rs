@@ -65,6 +65,20 @@ pub enum Error {
     /// `task_done` was called more times than items were put.
     #[error("task_done() called too many times")]
     TaskDoneTooMany,
+    /// No item has this id (never put, or purged).
+    #[error("no item has id {0}")]
+    UnknownId(u64),
+    /// The item is not in flight, so it cannot be acked, nacked or failed.
+    #[error("item {id} is not in flight (its status is {status:?})")]
+    NotInFlight {
+        /// The item.
+        id: u64,
+        /// Its status.
+        status: persist_queue_core::records::Status,
+    },
+    /// An equal item is already in a unique queue.
+    #[error("an equal item is already in the queue")]
+    Duplicate,
 }
 
 /// Result alias.

@@ -41,6 +41,7 @@ mod builder;
 mod codec;
 mod error;
 mod queue;
+mod records;
 
 pub use crate::async_queue::AsyncQueue;
 pub use crate::backend::{Backend, DefaultStorage, InMemory};
@@ -54,6 +55,13 @@ pub use crate::codec::MessagePack;
 pub use crate::codec::{Codec, Postcard, Raw};
 pub use crate::error::{Error, Result};
 pub use crate::queue::Queue;
+#[doc(hidden)]
+pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
+pub use crate::records::{
+    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PriorityQueue, QueueType, RecordBuilder,
+    Records, UniqueQueue,
+};
+pub use persist_queue_core::records::Status;
 pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};
 pub use persist_queue_fs::FsStorage;
 

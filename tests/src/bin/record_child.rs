@@ -1,6 +1,7 @@
 //! A process of `tests/record_processes.rs`, on one SQLite ack queue.
 //!
 //! `record_child DB produce N`: puts items 0..N, then creates `DB.done`.
+//! `record_child DB produce_after MS`: waits MS ms, then puts one item.
 //! `record_child DB consume`: takes, prints (`G id payload`) and acks items
 //! until the producer is done and the queue is empty.
 
@@ -26,6 +27,11 @@ fn main() {
                 q.put(Put { payload: payload.as_bytes(), priority: 0, canonical: None }, 0).expect("put");
             }
             std::fs::write(&done, b"").expect("done marker");
+        }
+        Some("produce_after") => {
+            let ms: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("MS");
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            q.put(Put { payload: b"late", priority: 0, canonical: None }, 0).expect("put");
         }
         Some("consume") => {
             let out = std::io::stdout();

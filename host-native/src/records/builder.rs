@@ -1,0 +1,212 @@
+//! `RecordBuilder`: where a record queue lives and how it behaves.
+
+use std::marker::PhantomData;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::{Kind, Order, RecordQueue};
+
+use crate::codec::{Codec, Postcard};
+use crate::error::{Error, Result};
+use crate::records::handle::{Records, lift};
+use crate::records::store::{AnyTable, SharedMemory};
+
+/// A record queue type: its kind, and how to wrap the shared handle.
+pub trait QueueType {
+    /// The queue type for items `T` encoded by `C`.
+    type Q<T, C>;
+    /// The kind this type opens by default.
+    const KIND: Kind;
+    /// Wraps the shared handle.
+    fn wrap<T, C>(records: Records<T, C>) -> Self::Q<T, C>;
+}
+
+#[derive(Clone, Debug)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+enum Store {
+    Sqlite { dir: PathBuf, file: String },
+    Memory(SharedMemory),
+}
+
+/// Settings of a record queue; start from `AckQueue::builder(dir)` (or
+/// `PriorityQueue`, `UniqueQueue`, `FifoQueue`, `FiloQueue`).
+#[derive(Debug)]
+#[must_use]
+pub struct RecordBuilder<K, C = Postcard> {
+    store: Store,
+    name: String,
+    durability: Durability,
+    auto_resume: bool,
+    auto_commit: bool,
+    kind: Kind,
+    codec: C,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K, C: Clone> Clone for RecordBuilder<K, C> {
+    fn clone(&self) -> Self {
+        RecordBuilder {
+            store: self.store.clone(),
+            name: self.name.clone(),
+            durability: self.durability,
+            auto_resume: self.auto_resume,
+            auto_commit: self.auto_commit,
+            kind: self.kind,
+            codec: self.codec.clone(),
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: QueueType> RecordBuilder<K, Postcard> {
+    /// A queue in the SQLite database `dir/data.db` (the directory is
+    /// created), named `default`.
+    pub fn sqlite(dir: impl AsRef<Path>) -> Self {
+        Self::with_store(Store::Sqlite { dir: dir.as_ref().to_path_buf(), file: "data.db".into() })
+    }
+
+    /// A queue in memory: shared by the handles of this queue, gone with
+    /// the process.
+    pub fn in_memory() -> Self {
+        Self::with_store(Store::Memory(SharedMemory::default()))
+    }
+
+    fn with_store(store: Store) -> Self {
+        RecordBuilder {
+            store,
+            name: "default".into(),
+            durability: Durability::Synced,
+            auto_resume: true,
+            auto_commit: true,
+            kind: K::KIND,
+            codec: Postcard,
+            _kind: PhantomData,
+        }
+    }
+}
+
+impl<K: QueueType, C> RecordBuilder<K, C> {
+    /// The queue's name (`[A-Za-z0-9_]{1,64}`; default `default`). Queues
+    /// of different names or kinds share one database file.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// The database file's name inside the directory (default `data.db`).
+    pub fn db_file_name(mut self, file: impl Into<String>) -> Self {
+        if let Store::Sqlite { file: f, .. } = &mut self.store {
+            *f = file.into();
+        }
+        self
+    }
+
+    /// `Synced` (default, like persist-queue's SQLite queues: each commit
+    /// is fsynced) or `Buffered` (survives a process crash; faster).
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+
+    /// Make items left in flight by a previous run ready again at open
+    /// (default on). Turn it off when several processes share the queue
+    /// and one may start while others hold items.
+    pub fn auto_resume(mut self, on: bool) -> Self {
+        self.auto_resume = on;
+        self
+    }
+
+    /// Plain queues: delete an item as it is taken (default on,
+    /// at-most-once), or only on `task_done` (off, at-least-once). Ack
+    /// queues ignore it.
+    pub fn auto_commit(mut self, on: bool) -> Self {
+        self.auto_commit = on;
+        self
+    }
+
+    /// Newest first (FILO) instead of oldest first.
+    pub fn filo(mut self) -> Self {
+        self.kind.order = Order::Filo;
+        self
+    }
+
+    /// Refuse an item equal to one already waiting or in flight.
+    pub fn unique(mut self) -> Self {
+        self.kind.unique = true;
+        self
+    }
+
+    /// The serializer (default [`Postcard`]).
+    pub fn codec<C2>(self, codec: C2) -> RecordBuilder<K, C2> {
+        RecordBuilder {
+            store: self.store,
+            name: self.name,
+            durability: self.durability,
+            auto_resume: self.auto_resume,
+            auto_commit: self.auto_commit,
+            kind: self.kind,
+            codec,
+            _kind: PhantomData,
+        }
+    }
+
+    /// The table name: persist-queue's per-class prefix, then the name.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    fn table_name(&self) -> String {
+        let k = self.kind;
+        let prefix = match (k.keep_done, k.unique, k.order) {
+            (true, true, _) => "ack_unique_queue",
+            (true, false, Order::Filo) => "ack_filo_queue",
+            (true, false, _) => "ack_queue",
+            (false, true, _) => "unique_queue",
+            (false, false, Order::Priority) => "priority_queue",
+            (false, false, Order::Filo) => "filo_queue",
+            (false, false, Order::Fifo) => "queue",
+        };
+        format!("{prefix}_{}", self.name)
+    }
+
+    /// Opens (creating if needed) the queue.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidConfig`] for a name that is not
+    /// `[A-Za-z0-9_]{1,64}`; storage errors otherwise.
+    pub fn open<T>(self) -> Result<K::Q<T, C>>
+    where
+        C: Codec<T>,
+    {
+        let valid = (1..=64).contains(&self.name.len())
+            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(Error::InvalidConfig(format!(
+                "invalid queue name {:?}: use 1 to 64 of A-Z, a-z, 0-9 and _",
+                self.name
+            )));
+        }
+        let table = match &self.store {
+            Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
+            #[cfg(feature = "sqlite")]
+            Store::Sqlite { dir, file } => {
+                std::fs::create_dir_all(dir)?;
+                let t = persist_queue_sqlite::SqliteTable::open(
+                    dir.join(file),
+                    &self.table_name(),
+                    self.durability,
+                )
+                .map_err(|e| match e {
+                    persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),
+                    other => Error::Storage(Box::new(other)),
+                })?;
+                AnyTable(Box::new(t))
+            }
+            #[cfg(not(feature = "sqlite"))]
+            Store::Sqlite { .. } => {
+                return Err(Error::InvalidConfig("built without the `sqlite` feature".into()));
+            }
+        };
+        let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
+        Ok(K::wrap(Records::new(queue, self.auto_commit, self.codec)))
+    }
+}

@@ -1,0 +1,360 @@
+//! `Records`: the thread-safe handle every record queue type wraps.
+
+use std::marker::PhantomData;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use persist_queue_core::records::{Kind, Put, Record, RecordError, RecordQueue, StatusSet, Verdict};
+
+use crate::codec::Codec;
+use crate::error::{Error, Result};
+use crate::records::delivery::{Delivery, Entry, ItemId};
+use crate::records::store::{AnyTable, StoreError};
+
+/// How often a waiting `get` looks at the store for items put by other
+/// processes (puts from this process wake it at once).
+pub(crate) const POLL: Duration = Duration::from_millis(20);
+
+pub(crate) struct Shared {
+    pub(crate) queue: Mutex<RecordQueue<AnyTable>>,
+    pub(crate) changed: Condvar,
+    pub(crate) auto_commit: bool,
+    /// Items this queue handed out and `task_done` has not settled
+    /// (plain queues with `auto_commit` off).
+    pub(crate) pending: Mutex<Vec<u64>>,
+}
+
+/// The operations shared by every record queue type (`AckQueue`,
+/// `PriorityQueue`, `UniqueQueue`, `FifoQueue`, `FiloQueue`), which
+/// dereference to it. A cheap `Clone` handle, `Send + Sync`.
+pub struct Records<T, C> {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) codec: C,
+    _item: PhantomData<fn(T) -> T>,
+}
+
+impl<T, C: Clone> Clone for Records<T, C> {
+    fn clone(&self) -> Self {
+        Records { shared: Arc::clone(&self.shared), codec: self.codec.clone(), _item: PhantomData }
+    }
+}
+
+impl<T, C> std::fmt::Debug for Records<T, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Records").field("kind", &self.lock().kind()).finish()
+    }
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+pub(crate) fn lift(e: RecordError<StoreError>) -> Error {
+    match e {
+        RecordError::Store(s) => match s.0.downcast::<std::io::Error>() {
+            Ok(io) => Error::Io(*io),
+            Err(other) => Error::Storage(other),
+        },
+        RecordError::UnknownId(id) => Error::UnknownId(id),
+        RecordError::NotInFlight { id, status } => Error::NotInFlight { id, status },
+        RecordError::Duplicate => Error::Duplicate,
+        other => Error::Storage(other.to_string().into()),
+    }
+}
+
+impl<T, C> Records<T, C> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RecordQueue<AnyTable>> {
+        self.shared.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T, C: Codec<T>> Records<T, C> {
+    pub(crate) fn new(queue: RecordQueue<AnyTable>, auto_commit: bool, codec: C) -> Self {
+        let shared = Shared {
+            queue: Mutex::new(queue),
+            changed: Condvar::new(),
+            auto_commit,
+            pending: Mutex::default(),
+        };
+        Records { shared: Arc::new(shared), codec, _item: PhantomData }
+    }
+
+    /// The kind of queue (order, uniqueness, whether done items are kept).
+    pub fn kind(&self) -> Kind {
+        self.lock().kind()
+    }
+
+    /// The canonical encoding for unique queues: JSON with map keys
+    /// sorted, so maps that differ only in key order are the same item.
+    fn canonical(&self, item: &T, encoded: &[u8]) -> Option<Vec<u8>>
+    where
+        T: serde::Serialize,
+    {
+        #[cfg(feature = "json")]
+        if let Ok(v) = serde_json::to_value(item) {
+            return serde_json::to_vec(&v).ok();
+        }
+        let _ = item;
+        Some(encoded.to_vec())
+    }
+
+    pub(crate) fn put_items(&self, items: &[(&T, i64)]) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
+        let unique = self.kind().unique;
+        let mut encoded = Vec::with_capacity(items.len());
+        for (item, prio) in items {
+            let bytes = self.codec.encode(item)?;
+            let canonical = if unique { self.canonical(item, &bytes) } else { None };
+            encoded.push((bytes, canonical, *prio));
+        }
+        let puts: Vec<Put<'_>> = encoded
+            .iter()
+            .map(|(b, c, p)| Put { payload: b, priority: *p, canonical: c.as_deref() })
+            .collect();
+        let ids = self.lock().put_many(&puts, now_ms()).map_err(lift)?;
+        self.shared.changed.notify_all();
+        Ok(ids)
+    }
+
+    /// Puts one item with a priority; its id (a unique queue's duplicate
+    /// is `Error::Duplicate`).
+    pub(crate) fn put_one(&self, item: &T, priority: i64) -> Result<u64>
+    where
+        T: serde::Serialize,
+    {
+        self.put_items(&[(item, priority)])?.into_iter().next().flatten().ok_or(Error::Duplicate)
+    }
+
+    /// Puts many items in one transaction (one commit, one flush).
+    pub fn put_many(&self, items: &[T]) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
+        let pairs: Vec<(&T, i64)> = items.iter().map(|i| (i, 0)).collect();
+        self.put_items(&pairs)
+    }
+
+    fn deliver(&self, r: Record) -> Result<Delivery<T>> {
+        match self.codec.decode(&r.payload) {
+            Ok(item) => Ok(Delivery {
+                id: r.id,
+                item,
+                priority: r.priority,
+                timestamp: r.timestamp,
+                deliveries: r.deliveries,
+            }),
+            Err(e) => {
+                // Wrong type: give the item back untouched.
+                let _ = self.lock().settle(r.id, Verdict::Nack);
+                Err(e)
+            }
+        }
+    }
+
+    /// Claims (in flight), decodes, then applies the queue's commit mode:
+    /// plain queues with `auto_commit` delete the item once it decoded.
+    fn take(&self, records: Vec<Record>) -> Result<Vec<Delivery<T>>> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in records {
+            out.push(self.deliver(r)?);
+        }
+        let ids: Vec<u64> = out.iter().map(|d| d.id).collect();
+        let kind = self.kind();
+        if !kind.keep_done && !ids.is_empty() {
+            if self.shared.auto_commit {
+                self.lock().settle_many(&ids, Verdict::Ack).map_err(lift)?;
+            } else {
+                self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(&ids);
+            }
+        }
+        Ok(out)
+    }
+
+    fn get_until(&self, deadline: Option<Instant>) -> Result<Delivery<T>> {
+        let mut q = self.lock();
+        loop {
+            if let Some(r) = q.get(false).map_err(lift)? {
+                drop(q);
+                return self.take(vec![r])?.pop().ok_or(Error::Empty);
+            }
+            let wait = match deadline {
+                None => POLL,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(POLL),
+                    _ => return Err(Error::Empty),
+                },
+            };
+            q = self.shared.changed.wait_timeout(q, wait).unwrap_or_else(|e| e.into_inner()).0;
+        }
+    }
+
+    /// Takes the next item in the queue's order, waiting for one (a put in
+    /// this process wakes it at once, one in another process within 20 ms).
+    pub fn get(&self) -> Result<Delivery<T>> {
+        self.get_until(None)
+    }
+
+    /// Like `get`, but fails with [`Error::Empty`] after `timeout`.
+    pub fn get_timeout(&self, timeout: Duration) -> Result<Delivery<T>> {
+        self.get_until(Some(Instant::now() + timeout))
+    }
+
+    /// Takes the next item or fails with [`Error::Empty`] at once.
+    #[doc(alias = "get_nowait")]
+    pub fn try_get(&self) -> Result<Delivery<T>> {
+        self.get_until(Some(Instant::now()))
+    }
+
+    /// Takes up to `n` items at once (one transaction), without waiting.
+    pub fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
+        let records = self.lock().get_many(n, false).map_err(lift)?;
+        self.take(records)
+    }
+
+    /// Takes the item `id` if it is ready; `None` otherwise (in flight,
+    /// done, or unknown: never hands out an item twice, B12).
+    pub fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
+        let r = self.lock().get_id(id, false).map_err(lift)?;
+        Ok(self.take(r.into_iter().collect())?.pop())
+    }
+
+    /// Takes the next ready item after `after` in the queue's order,
+    /// wrapping to the start (persist-queue's `next_in_order`).
+    pub fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
+        let r = self.lock().next_in_order(after.item_id(), false).map_err(lift)?;
+        Ok(self.take(r.into_iter().collect())?.pop())
+    }
+
+    fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
+        self.lock().settle(id, verdict).map_err(lift)?;
+        if verdict == Verdict::Nack {
+            self.shared.changed.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Marks an in-flight item done.
+    pub fn ack(&self, item: impl ItemId) -> Result<()> {
+        self.settle(item.item_id(), Verdict::Ack)
+    }
+
+    /// Gives an in-flight item back: ready again, at its place in the order.
+    pub fn nack(&self, item: impl ItemId) -> Result<()> {
+        self.settle(item.item_id(), Verdict::Nack)
+    }
+
+    /// Marks an in-flight item failed for good: never delivered again.
+    pub fn ack_failed(&self, item: impl ItemId) -> Result<()> {
+        self.settle(item.item_id(), Verdict::Fail)
+    }
+
+    /// Acks many in-flight items in one transaction; per id, whether it
+    /// was in flight.
+    pub fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>> {
+        let done = self.lock().settle_many(ids, Verdict::Ack).map_err(lift)?;
+        Ok(done.into_iter().map(|r| r.map_err(lift)).collect())
+    }
+
+    /// Confirms every item this queue handed out since the last call
+    /// (plain queues with `auto_commit` off): they are deleted. Items not
+    /// confirmed come back after a restart. A no-op otherwise.
+    pub fn task_done(&self) -> Result<()> {
+        let ids = std::mem::take(&mut *self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()));
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.lock().settle_many(&ids, Verdict::Ack).map_err(lift)?;
+        Ok(())
+    }
+
+    /// Replaces a live item (ready or in flight).
+    pub fn update(&self, item: impl ItemId, value: &T) -> Result<()>
+    where
+        T: serde::Serialize,
+    {
+        let bytes = self.codec.encode(value)?;
+        let canonical = if self.kind().unique { self.canonical(value, &bytes) } else { None };
+        let put = Put { payload: &bytes, priority: 0, canonical: canonical.as_deref() };
+        self.lock().update(item.item_id(), put).map_err(lift)
+    }
+
+    /// Every stored item (ready, in flight, acked, failed) in the queue's
+    /// order (persist-queue's `queue()`).
+    pub fn queue(&self) -> Result<Vec<Entry<T>>> {
+        let records = self.lock().list(StatusSet::ALL).map_err(lift)?;
+        records
+            .into_iter()
+            .map(|r| {
+                Ok(Entry {
+                    id: r.id,
+                    item: self.codec.decode(&r.payload)?,
+                    status: r.status,
+                    priority: r.priority,
+                    timestamp: r.timestamp,
+                })
+            })
+            .collect()
+    }
+
+    fn counts(&self) -> Result<persist_queue_core::records::Counts> {
+        self.lock().counts().map_err(lift)
+    }
+
+    /// Items ready to be taken (including never-delivered ones, B14), read
+    /// from the store (so right across processes, B9).
+    #[doc(alias = "qsize")]
+    pub fn len(&self) -> Result<u64> {
+        Ok(self.counts()?.ready)
+    }
+
+    /// Whether no item is ready.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Items ready (persist-queue's `ready_count`, never-delivered included).
+    pub fn ready_count(&self) -> Result<u64> {
+        self.len()
+    }
+
+    /// Items in flight.
+    pub fn unack_count(&self) -> Result<u64> {
+        Ok(self.counts()?.unacked)
+    }
+
+    /// Acked items kept.
+    pub fn acked_count(&self) -> Result<u64> {
+        Ok(self.counts()?.acked)
+    }
+
+    /// Failed items kept.
+    pub fn ack_failed_count(&self) -> Result<u64> {
+        Ok(self.counts()?.ack_failed)
+    }
+
+    /// Items ready or in flight.
+    pub fn active_size(&self) -> Result<u64> {
+        let c = self.counts()?;
+        Ok(c.ready + c.unacked)
+    }
+
+    /// Makes every in-flight item ready again; returns how many.
+    pub fn resume_unack_tasks(&self) -> Result<u64> {
+        let n = self.lock().resume().map_err(lift)?;
+        self.shared.changed.notify_all();
+        Ok(n)
+    }
+
+    /// Deletes acked items, newest first, keeping `keep_latest`, at most
+    /// `max_delete` (0: no limit), failed ones too if asked.
+    pub fn clear_acked_data(&self, max_delete: u64, keep_latest: u64, clear_ack_failed: bool) -> Result<u64> {
+        self.lock().clear_done(max_delete, keep_latest, clear_ack_failed).map_err(lift)
+    }
+
+    /// Gives unused disk space back (VACUUM), without reopening.
+    pub fn shrink_disk_usage(&self) -> Result<()> {
+        self.lock().compact().map_err(lift)
+    }
+}

@@ -1,0 +1,16 @@
+//! The record queues (persist-queue's SQLite queues): one row per item,
+//! per-item state, several processes on one database.
+
+mod builder;
+mod delivery;
+mod handle;
+mod kinds;
+mod store;
+
+pub use builder::{QueueType, RecordBuilder};
+pub use delivery::{Delivery, Entry, ItemId};
+pub use handle::Records;
+pub use kinds::{
+    AckKind, AckQueue, FifoKind, FifoQueue, FiloKind, FiloQueue, PriorityKind, PriorityQueue, UniqueKind,
+    UniqueQueue,
+};

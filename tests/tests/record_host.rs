@@ -1,0 +1,242 @@
+//! The typed record queues (`AckQueue`, `PriorityQueue`, `UniqueQueue`,
+//! `FifoQueue`, `FiloQueue`) on SQLite and in memory: persist-queue's
+//! test_sqlackqueue / test_sqlqueue / test_priorityqueue behaviours.
+
+use std::collections::HashSet;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use persist_queue::{
+    AckQueue, Error, FifoQueue, FiloQueue, Json, PriorityQueue, RecordBuilder, Status, UniqueQueue,
+};
+use serde_json::{Value, json};
+
+/// Runs `$body` with `$b` bound to a fresh builder, on SQLite then in memory.
+macro_rules! on_each_store {
+    ($ty:ident, |$b:ident| $body:block) => {{
+        let tmp = tempfile::tempdir().expect("tmp");
+        {
+            let $b = || $ty::builder(tmp.path());
+            $body
+        }
+        {
+            let store = $ty::in_memory();
+            let $b = || store.clone();
+            $body
+        }
+    }};
+}
+
+#[test]
+fn ack_unack_ack_failed() {
+    on_each_store!(AckQueue, |b| {
+        let q = b().open::<String>().expect("open");
+        for v in ["val1", "val2", "val3"] {
+            q.put(&v.to_string()).expect("put");
+        }
+        let got: Vec<_> = (0..3).map(|_| q.get().expect("get")).collect();
+        assert_eq!((q.len().expect("len"), q.unack_count().expect("unack")), (0, 3));
+        assert_eq!(q.active_size().expect("active"), 3);
+        q.nack(&got[0]).expect("nack by delivery");
+        q.ack_failed(got[1].id).expect("ack_failed by id");
+        q.ack(&got[2]).expect("ack");
+        assert_eq!(q.ready_count().expect("ready"), 1);
+        assert_eq!(q.acked_count().expect("acked"), 1);
+        assert_eq!(q.ack_failed_count().expect("failed"), 1);
+        let again = q.get().expect("the nacked item");
+        assert_eq!((again.item.as_str(), again.deliveries), ("val1", 2));
+        assert!(matches!(q.try_get(), Err(Error::Empty)));
+    });
+}
+
+#[test]
+fn acks_are_checked() {
+    on_each_store!(AckQueue, |b| {
+        let q = b().open::<u32>().expect("open");
+        let id = q.put(&1).expect("put");
+        assert!(matches!(q.ack(999_999u64), Err(Error::UnknownId(999_999))), "B12: no silent success");
+        assert!(matches!(q.ack(id), Err(Error::NotInFlight { status: Status::Ready, .. })));
+        let d = q.get().expect("get");
+        q.ack(&d).expect("ack");
+        assert!(matches!(q.ack(&d), Err(Error::NotInFlight { status: Status::Acked, .. })));
+        assert!(matches!(q.nack(&d), Err(Error::NotInFlight { .. })));
+        assert_eq!(q.len().expect("len"), 0, "a refused nack changes nothing");
+    });
+}
+
+#[test]
+fn resume_unack_after_restart() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let q = AckQueue::builder(tmp.path()).open::<String>().expect("open");
+    q.put(&"job".to_string()).expect("put");
+    q.get().expect("get");
+    drop(q);
+    let q = AckQueue::builder(tmp.path()).auto_resume(false).open::<String>().expect("reopen");
+    assert_eq!((q.len().expect("len"), q.unack_count().expect("unack")), (0, 1));
+    assert_eq!(q.resume_unack_tasks().expect("resume"), 1);
+    drop(q);
+    let q = AckQueue::<String>::open(tmp.path()).expect("reopen with auto_resume");
+    let d = q.get().expect("get");
+    assert_eq!((d.item.as_str(), d.deliveries), ("job", 2));
+}
+
+#[test]
+fn priorities() {
+    on_each_store!(PriorityQueue, |b| {
+        let q = b().open::<String>().expect("open");
+        q.put(&"low".to_string(), 10).expect("put");
+        q.put(&"high".to_string(), 1).expect("put");
+        q.put(&"mid".to_string(), 5).expect("put");
+        q.put(&"high2".to_string(), 1).expect("put");
+        let order: Vec<String> = (0..4).map(|_| q.get().expect("get").item).collect();
+        assert_eq!(order, ["high", "high2", "mid", "low"]);
+        assert!(matches!(q.try_get(), Err(Error::Empty)));
+    });
+}
+
+#[test]
+fn unique_items_and_canonical_maps() {
+    on_each_store!(UniqueQueue, |b| {
+        let q = b().codec(Json).open::<Value>().expect("open");
+        assert!(q.put(&json!({"k": {"b": 1, "a": 2}})).expect("put").is_some());
+        assert!(q.put(&json!({"k": {"a": 2, "b": 1}})).expect("put").is_none(), "key order does not matter");
+        assert_eq!(q.len().expect("len"), 1);
+        q.get().expect("get");
+        assert!(q.put(&json!({"k": {"a": 2, "b": 1}})).expect("put").is_some(), "got items no longer count");
+    });
+}
+
+#[test]
+fn fifo_filo_and_task_done_with_restart() {
+    on_each_store!(FiloQueue, |b| {
+        let q = b().open::<u32>().expect("open");
+        for i in 0..5 {
+            q.put(&i).expect("put");
+        }
+        let got: Vec<u32> = (0..5).map(|_| q.get().expect("get").item).collect();
+        assert_eq!(got, [4, 3, 2, 1, 0]);
+    });
+    let tmp = tempfile::tempdir().expect("tmp");
+    let q = FifoQueue::builder(tmp.path()).auto_commit(false).open::<u32>().expect("open");
+    for i in 0..10 {
+        q.put(&i).expect("put");
+    }
+    q.get().expect("get");
+    q.get().expect("get");
+    q.task_done().expect("task_done");
+    q.get().expect("get without task_done");
+    drop(q);
+    let q = FifoQueue::builder(tmp.path()).auto_commit(false).open::<u32>().expect("reopen");
+    assert_eq!(q.len().expect("len"), 8, "the un-confirmed get came back");
+    assert_eq!(q.get().expect("get").item, 2);
+}
+
+#[test]
+fn listing_update_clear_and_shrink() {
+    on_each_store!(AckQueue, |b| {
+        let q = b().open::<String>().expect("open");
+        let ids: Vec<u64> = (0..100).map(|i| q.put(&format!("v{i}")).expect("put")).collect();
+        q.update(ids[0], &"changed".to_string()).expect("update");
+        let list = q.queue().expect("queue");
+        assert_eq!((list.len(), list[0].item.as_str(), list[0].status), (100, "changed", Status::Ready));
+        let got = q.get_many(100).expect("get_many");
+        assert!(
+            q.ack_many(&got.iter().map(|d| d.id).collect::<Vec<_>>())
+                .expect("ack_many")
+                .iter()
+                .all(Result::is_ok)
+        );
+        assert_eq!(q.clear_acked_data(0, 10, false).expect("clear"), 90);
+        assert_eq!(q.acked_count().expect("acked"), 10);
+        q.shrink_disk_usage().expect("shrink online");
+        q.put(&"after shrink".to_string()).expect("still usable");
+        assert!(matches!(q.update(999_999u64, &"x".to_string()), Err(Error::UnknownId(_))), "B10");
+    });
+}
+
+#[test]
+fn wrong_type_is_reported_and_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let q = AckQueue::builder(tmp.path()).codec(Json).open::<String>().expect("open");
+    q.put(&"text".to_string()).expect("put");
+    drop(q);
+    let wrong = AckQueue::builder(tmp.path()).codec(Json).open::<u64>().expect("open as u64");
+    assert!(matches!(wrong.try_get(), Err(Error::Serialization { .. })));
+    assert_eq!(wrong.len().expect("len"), 1, "the item is given back");
+    let right = AckQueue::builder(tmp.path()).codec(Json).open::<String>().expect("open");
+    assert_eq!(right.get().expect("get").item, "text");
+}
+
+#[test]
+fn hostile_names_and_ids() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    for name in ["a`b", "x\"; DROP TABLE t; --", "", "sp ace", "3 OR 1=1"] {
+        let r = AckQueue::builder(tmp.path()).name(name).open::<u32>();
+        assert!(matches!(r, Err(Error::InvalidConfig(_))), "{name:?} must be refused");
+    }
+    let q = AckQueue::builder(tmp.path()).name("jobs_2").open::<u32>().expect("valid name");
+    q.put(&1).expect("put");
+    assert!(q.get_id(u64::MAX).expect("get_id").is_none());
+    let other = AckQueue::builder(tmp.path()).name("other").open::<u32>().expect("open");
+    assert!(matches!(other.try_get(), Err(Error::Empty)), "names isolate queues in one file");
+}
+
+#[test]
+fn one_producer_five_consumers() {
+    on_each_store!(AckQueue, |b| {
+        let q = b().durability(persist_queue::Durability::Buffered).open::<u32>().expect("open");
+        let consumers: Vec<_> = (0..5)
+            .map(|_| {
+                let q = q.clone();
+                thread::spawn(move || {
+                    (0..200)
+                        .map(|_| {
+                            let d = q.get_timeout(Duration::from_secs(20)).expect("get");
+                            q.ack(&d).expect("ack");
+                            d.item
+                        })
+                        .collect::<Vec<u32>>()
+                })
+            })
+            .collect();
+        for i in 0..1000 {
+            q.put(&i).expect("put");
+        }
+        let mut seen = HashSet::new();
+        for c in consumers {
+            for v in c.join().expect("consumer") {
+                assert!(seen.insert(v), "duplicate {v}");
+            }
+        }
+        assert_eq!(seen.len(), 1000);
+        assert_eq!(q.acked_count().expect("acked"), 1000);
+    });
+}
+
+#[test]
+fn get_wakes_on_a_put_from_another_process() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let q = AckQueue::builder(tmp.path())
+        .auto_resume(false)
+        .codec(persist_queue::Raw)
+        .open::<Vec<u8>>()
+        .expect("open");
+    let db = tmp.path().join("data.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_record_child"))
+        .args([db.to_str().expect("path"), "produce_after", "300"])
+        .spawn()
+        .expect("spawn");
+    let start = Instant::now();
+    let d = q.get_timeout(Duration::from_secs(30)).expect("woken by the other process's put");
+    assert_eq!(d.item, b"late");
+    assert!(start.elapsed() >= Duration::from_millis(250), "it waited for the put");
+    assert!(child.wait().expect("wait").success());
+}
+
+#[test]
+fn handles_are_send_sync() {
+    fn check<T: Send + Sync + Clone>() {}
+    check::<AckQueue<String>>();
+    check::<PriorityQueue<u32>>();
+    let _ = RecordBuilder::<persist_queue::AckKind>::in_memory();
+}
