@@ -258,6 +258,13 @@ impl Table for MemoryTable {
                 Outcome::Count(ids.len() as u64)
             }
             Plan::Compact => Outcome::Done,
+            Plan::Restore { record, unique_key } => {
+                let record = Record { status: Status::Ready, ..record.clone() };
+                let id = record.id;
+                self.rows.insert(id, Row { record, unique_key: *unique_key });
+                self.index(id);
+                Outcome::Done
+            }
         })
     }
 }

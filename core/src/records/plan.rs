@@ -134,6 +134,16 @@ pub enum Plan {
     /// Gives unused space back to the filesystem (VACUUM, compaction)
     /// without closing the store. Outcome: [`Outcome::Done`].
     Compact,
+    /// Puts back a record that a deleting claim returned (the host could
+    /// not use it, e.g. it does not decode as the expected type): same id,
+    /// payload, priority, timestamp and deliveries, status `Ready`, unique
+    /// key `unique_key`. Outcome: [`Outcome::Done`].
+    Restore {
+        /// The record as the claim returned it.
+        record: Record,
+        /// Its unique key (unique queues).
+        unique_key: Option<[u8; 32]>,
+    },
 }
 
 /// Per-status record counts.

@@ -388,6 +388,12 @@ impl<T: Table> RecordQueue<T> {
         read_count(o)
     }
 
+    /// Puts back a record a deleting claim returned (see [`Plan::Restore`]).
+    pub fn restore(&mut self, record: Record, canonical: Option<&[u8]>) -> Result<(), RecordError<T::Error>> {
+        let unique_key = self.kind.unique.then(|| unique_key(canonical.unwrap_or(&record.payload)));
+        self.run(&Plan::Restore { record, unique_key }).map(drop)
+    }
+
     /// Gives unused space back, online.
     pub fn compact(&mut self) -> Result<(), RecordError<T::Error>> {
         self.run(&Plan::Compact).map(drop)

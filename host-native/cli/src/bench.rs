@@ -18,30 +18,36 @@ use crate::measure::{median, resident_memory, thousands};
 pub(crate) struct BenchArgs {
     /// Items per scenario of persist-queue's benchmark table.
     #[arg(default_value_t = 1000)]
-    count: usize,
+    pub(crate) count: usize,
     /// Items for the buffered throughput rows.
     #[arg(long, default_value_t = 1_000_000)]
     ops: u64,
     /// Seconds per synced throughput measurement.
     #[arg(long, default_value_t = 1.0)]
-    seconds: f64,
+    pub(crate) seconds: f64,
     /// Rounds per measurement; medians are reported.
     #[arg(long, default_value_t = 3)]
-    rounds: usize,
+    pub(crate) rounds: usize,
     /// Producer threads for the group-commit row.
     #[arg(long, default_value_t = 8)]
-    threads: usize,
+    pub(crate) threads: usize,
     /// Directory for the queues (default: the system temp directory).
     #[arg(long)]
     dir: Option<PathBuf>,
     /// Also queue this many items and report the process's resident memory.
     #[arg(long)]
     large: Option<u64>,
+    /// Items queued for the priority-queue get row.
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) sqlite_items: u64,
+    /// Skip the SQLite section.
+    #[arg(long)]
+    no_sqlite: bool,
 }
 
-type R<T> = Result<T, String>;
+pub(crate) type R<T> = Result<T, String>;
 
-fn err(e: impl std::fmt::Display) -> String {
+pub(crate) fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
@@ -222,7 +228,7 @@ fn synced_put<K: Kind>(dir: &Path, threads: usize, window: Duration) -> R<f64> {
     Ok(total as f64 / start.elapsed().as_secs_f64())
 }
 
-fn row(name: &str, rate: f64, ratio: &str, target: &str) {
+pub(crate) fn row(name: &str, rate: f64, ratio: &str, target: &str) {
     println!("| {name} | {} | {ratio} | {target} |", thousands(rate));
 }
 
@@ -316,6 +322,9 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     table(args, &mut scratch)?;
     throughput::<String>(args, &mut scratch)?;
     throughput::<Vec<u8>>(args, &mut scratch)?;
+    if !args.no_sqlite {
+        crate::bench_sqlite::run(args, &mut || scratch.fresh())?;
+    }
     if let Some(n) = args.large {
         large(n, &mut scratch)?;
     }

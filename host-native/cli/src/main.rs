@@ -5,6 +5,7 @@
 
 mod baseline;
 mod bench;
+mod bench_sqlite;
 mod measure;
 
 use std::path::PathBuf;

@@ -15,8 +15,22 @@ use crate::records::store::{AnyTable, StoreError};
 /// processes (puts from this process wake it at once).
 pub(crate) const POLL: Duration = Duration::from_millis(20);
 
+/// Puts waiting to be committed (group commit): whoever holds the store
+/// next commits all of them in one transaction.
+#[derive(Default)]
+pub(crate) struct PendingPuts {
+    next_ticket: u64,
+    waiting: Vec<(u64, Vec<OwnedPut>)>,
+    results: std::collections::HashMap<u64, Result<Vec<Option<u64>>, String>>,
+}
+
+type OwnedPut = (Vec<u8>, Option<Vec<u8>>, i64);
+
 pub(crate) struct Shared {
+    /// Fixed at open; read without the store lock.
+    pub(crate) kind: Kind,
     pub(crate) queue: Mutex<RecordQueue<AnyTable>>,
+    pub(crate) puts: Mutex<PendingPuts>,
     pub(crate) changed: Condvar,
     pub(crate) auto_commit: bool,
     /// Items this queue handed out and `task_done` has not settled
@@ -41,7 +55,7 @@ impl<T, C: Clone> Clone for Records<T, C> {
 
 impl<T, C> std::fmt::Debug for Records<T, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Records").field("kind", &self.lock().kind()).finish()
+        f.debug_struct("Records").field("kind", &self.shared.kind).finish()
     }
 }
 
@@ -71,7 +85,9 @@ impl<T, C> Records<T, C> {
 impl<T, C: Codec<T>> Records<T, C> {
     pub(crate) fn new(queue: RecordQueue<AnyTable>, auto_commit: bool, codec: C) -> Self {
         let shared = Shared {
+            kind: queue.kind(),
             queue: Mutex::new(queue),
+            puts: Mutex::default(),
             changed: Condvar::new(),
             auto_commit,
             pending: Mutex::default(),
@@ -81,7 +97,7 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// The kind of queue (order, uniqueness, whether done items are kept).
     pub fn kind(&self) -> Kind {
-        self.lock().kind()
+        self.shared.kind
     }
 
     /// The canonical encoding for unique queues: JSON with map keys
@@ -103,19 +119,69 @@ impl<T, C: Codec<T>> Records<T, C> {
         T: serde::Serialize,
     {
         let unique = self.kind().unique;
-        let mut encoded = Vec::with_capacity(items.len());
+        let mut encoded: Vec<OwnedPut> = Vec::with_capacity(items.len());
         for (item, prio) in items {
             let bytes = self.codec.encode(item)?;
             let canonical = if unique { self.canonical(item, &bytes) } else { None };
             encoded.push((bytes, canonical, *prio));
         }
-        let puts: Vec<Put<'_>> = encoded
-            .iter()
-            .map(|(b, c, p)| Put { payload: b, priority: *p, canonical: c.as_deref() })
-            .collect();
-        let ids = self.lock().put_many(&puts, now_ms()).map_err(lift)?;
+        let ids = self.commit_puts(encoded)?;
         self.shared.changed.notify_all();
         Ok(ids)
+    }
+
+    /// Group commit: queue the puts; whoever next holds the store commits
+    /// every queued put in one transaction (one flush), then hands each
+    /// caller its ids.
+    fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
+        let lock_puts = || self.shared.puts.lock().unwrap_or_else(|e| e.into_inner());
+        let ticket = {
+            let mut p = lock_puts();
+            let t = p.next_ticket;
+            p.next_ticket += 1;
+            p.waiting.push((t, items));
+            t
+        };
+        let mut q = self.lock();
+        let batch = {
+            let mut p = lock_puts();
+            if let Some(r) = p.results.remove(&ticket) {
+                return r.map_err(|m| Error::Storage(m.into()));
+            }
+            std::mem::take(&mut p.waiting)
+        };
+        let puts: Vec<Put<'_>> = batch
+            .iter()
+            .flat_map(|(_, items)| items.iter())
+            .map(|(b, c, p)| Put { payload: b, priority: *p, canonical: c.as_deref() })
+            .collect();
+        let outcome = q.put_many(&puts, now_ms());
+        drop(q);
+        let mut p = lock_puts();
+        let mut mine = None;
+        match outcome {
+            Ok(ids) => {
+                let mut ids = ids.into_iter();
+                for (t, items) in &batch {
+                    let part: Vec<Option<u64>> = ids.by_ref().take(items.len()).collect();
+                    if *t == ticket {
+                        mine = Some(Ok(part))
+                    } else {
+                        p.results.insert(*t, Ok(part));
+                    }
+                }
+            }
+            Err(e) => {
+                let e = lift(e);
+                for (t, _) in &batch {
+                    if *t != ticket {
+                        p.results.insert(*t, Err(e.to_string()));
+                    }
+                }
+                mine = Some(Err(e));
+            }
+        }
+        mine.unwrap_or_else(|| Err(Error::Storage("group commit lost a put".into())))
     }
 
     /// Puts one item with a priority; its id (a unique queue's duplicate
@@ -136,6 +202,12 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.put_items(&pairs)
     }
 
+    /// Whether a get deletes the item in the same transaction (plain
+    /// queues with `auto_commit`).
+    fn deletes_on_get(&self) -> bool {
+        self.shared.auto_commit && !self.shared.kind.keep_done
+    }
+
     fn deliver(&self, r: Record) -> Result<Delivery<T>> {
         match self.codec.decode(&r.payload) {
             Ok(item) => Ok(Delivery {
@@ -146,28 +218,24 @@ impl<T, C: Codec<T>> Records<T, C> {
                 deliveries: r.deliveries,
             }),
             Err(e) => {
-                // Wrong type: give the item back untouched.
-                let _ = self.lock().settle(r.id, Verdict::Nack);
+                // Wrong type: give the item back untouched, at its place.
+                let mut q = self.lock();
+                let _ =
+                    if self.deletes_on_get() { q.restore(r, None) } else { q.settle(r.id, Verdict::Nack) };
                 Err(e)
             }
         }
     }
 
-    /// Claims (in flight), decodes, then applies the queue's commit mode:
-    /// plain queues with `auto_commit` delete the item once it decoded.
+    /// Decodes what a claim returned; plain queues with `auto_commit` off
+    /// remember the ids for `task_done`.
     fn take(&self, records: Vec<Record>) -> Result<Vec<Delivery<T>>> {
         let mut out = Vec::with_capacity(records.len());
         for r in records {
             out.push(self.deliver(r)?);
         }
-        let ids: Vec<u64> = out.iter().map(|d| d.id).collect();
-        let kind = self.kind();
-        if !kind.keep_done && !ids.is_empty() {
-            if self.shared.auto_commit {
-                self.lock().settle_many(&ids, Verdict::Ack).map_err(lift)?;
-            } else {
-                self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(&ids);
-            }
+        if !self.shared.kind.keep_done && !self.shared.auto_commit && !out.is_empty() {
+            self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(out.iter().map(|d| d.id));
         }
         Ok(out)
     }
@@ -175,7 +243,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     fn get_until(&self, deadline: Option<Instant>) -> Result<Delivery<T>> {
         let mut q = self.lock();
         loop {
-            if let Some(r) = q.get(false).map_err(lift)? {
+            if let Some(r) = q.get(self.deletes_on_get()).map_err(lift)? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
             }
@@ -209,21 +277,21 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Takes up to `n` items at once (one transaction), without waiting.
     pub fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
-        let records = self.lock().get_many(n, false).map_err(lift)?;
+        let records = self.lock().get_many(n, self.deletes_on_get()).map_err(lift)?;
         self.take(records)
     }
 
     /// Takes the item `id` if it is ready; `None` otherwise (in flight,
     /// done, or unknown: never hands out an item twice, B12).
     pub fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().get_id(id, false).map_err(lift)?;
+        let r = self.lock().get_id(id, self.deletes_on_get()).map_err(lift)?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     /// Takes the next ready item after `after` in the queue's order,
     /// wrapping to the start (persist-queue's `next_in_order`).
     pub fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().next_in_order(after.item_id(), false).map_err(lift)?;
+        let r = self.lock().next_in_order(after.item_id(), self.deletes_on_get()).map_err(lift)?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 

@@ -1,0 +1,242 @@
+//! `pq bench`, SQLite section: the record queues beside raw rusqlite at the
+//! same pragmas (WAL, `synchronous=FULL`), measured in the same run.
+
+use std::path::Path;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use persist_queue::{AckQueue, Durability, FifoQueue, PriorityQueue, UniqueQueue};
+use rusqlite::{Connection, params};
+
+use crate::bench::{BenchArgs, R, err, row};
+use crate::measure::{median, rate_for, thousands};
+
+fn raw(path: &Path) -> R<Connection> {
+    let c = Connection::open(path).map_err(err)?;
+    c.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+    c.pragma_update(None, "synchronous", "FULL").map_err(err)?;
+    c.execute_batch(
+        "CREATE TABLE IF NOT EXISTS q (id INTEGER PRIMARY KEY AUTOINCREMENT, payload BLOB NOT NULL, status INTEGER NOT NULL)",
+    )
+    .map_err(err)?;
+    Ok(c)
+}
+
+/// Raw autocommit INSERT loop: the per-commit ceiling.
+fn raw_insert(path: &Path, window: Duration) -> R<f64> {
+    let c = raw(path)?;
+    let mut stmt = c.prepare("INSERT INTO q (payload, status) VALUES (?1, 1)").map_err(err)?;
+    let mut i = 0u64;
+    Ok(rate_for(window, || {
+        i += 1;
+        let _ = stmt.execute(params![format!("bench{i}").into_bytes()]);
+        1
+    }))
+}
+
+/// Raw put + claim + ack per item, each an autocommit statement.
+fn raw_cycle(path: &Path, window: Duration) -> R<f64> {
+    let c = raw(path)?;
+    let mut ins = c.prepare("INSERT INTO q (payload, status) VALUES (?1, 1)").map_err(err)?;
+    let mut claim = c
+        .prepare("UPDATE q SET status = 2 WHERE id = (SELECT id FROM q WHERE status = 1 ORDER BY id LIMIT 1) RETURNING id")
+        .map_err(err)?;
+    let mut ack = c.prepare("UPDATE q SET status = 5 WHERE id = ?1").map_err(err)?;
+    let mut i = 0u64;
+    Ok(rate_for(window, || {
+        i += 1;
+        let _ = ins.execute(params![format!("bench{i}").into_bytes()]);
+        if let Ok(id) = claim.query_row([], |r| r.get::<_, i64>(0)) {
+            let _ = ack.execute([id]);
+        }
+        1
+    }))
+}
+
+fn ack_puts(dir: &Path, threads: usize, window: Duration) -> R<f64> {
+    let q = AckQueue::builder(dir).open::<String>().map_err(err)?;
+    let deadline = Instant::now() + window;
+    let start = Instant::now();
+    let total: u64 = thread::scope(|s| {
+        let hs: Vec<_> = (0..threads)
+            .map(|t| {
+                let q = q.clone();
+                s.spawn(move || {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline {
+                        if q.put(&format!("bench{t}-{n}")).is_err() {
+                            break;
+                        }
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    Ok(total as f64 / start.elapsed().as_secs_f64())
+}
+
+fn ack_cycle(dir: &Path, window: Duration) -> R<f64> {
+    let q = AckQueue::builder(dir).open::<String>().map_err(err)?;
+    let mut i = 0u64;
+    let mut failed = None;
+    let rate = rate_for(window, || {
+        i += 1;
+        let r = q.put(&format!("bench{i}")).and_then(|_| q.get()).and_then(|d| q.ack(&d));
+        if let Err(e) = r {
+            failed = Some(e.to_string());
+        }
+        1
+    });
+    failed.map_or(Ok(rate), Err)
+}
+
+/// put_many / get_many / ack_many of 1,000 at synced durability.
+fn batches(dir: &Path, rounds: usize) -> R<(f64, f64, f64)> {
+    let q = AckQueue::builder(dir).open::<String>().map_err(err)?;
+    let items: Vec<String> = (0..1000).map(|i| format!("bench{i}")).collect();
+    let (mut put_s, mut get_s, mut ack_s) = (0.0, 0.0, 0.0);
+    for _ in 0..rounds.max(1) * 5 {
+        let t = Instant::now();
+        q.put_many(&items).map_err(err)?;
+        put_s += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let got = q.get_many(1000).map_err(err)?;
+        get_s += t.elapsed().as_secs_f64();
+        let ids: Vec<u64> = got.iter().map(|d| d.id).collect();
+        let t = Instant::now();
+        q.ack_many(&ids).map_err(err)?;
+        ack_s += t.elapsed().as_secs_f64();
+    }
+    let n = (rounds.max(1) * 5 * 1000) as f64;
+    Ok((n / put_s, n / get_s, n / ack_s))
+}
+
+/// Gets per second from a priority queue holding `n` items (buffered, so
+/// the figure is the index, not the disk).
+fn priority_gets(dir: &Path, n: u64, window: Duration) -> R<f64> {
+    let q = PriorityQueue::builder(dir).durability(Durability::Buffered).open::<String>().map_err(err)?;
+    let mut rng = 0x9E37_79B9_u64;
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(10_000);
+        let items: Vec<(String, i64)> = (0..batch)
+            .map(|i| {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                (format!("bench{i}"), (rng % 1000) as i64)
+            })
+            .collect();
+        for (item, prio) in &items {
+            q.put(item, *prio).map_err(err)?;
+        }
+        left -= batch;
+    }
+    let mut failed = None;
+    let rate = rate_for(window, || {
+        if let Err(e) = q.get() {
+            failed = Some(e.to_string());
+        }
+        1
+    });
+    failed.map_or(Ok(rate), Err)
+}
+
+fn unique_puts(dir: &Path, window: Duration) -> R<f64> {
+    let q = UniqueQueue::builder(dir).open::<String>().map_err(err)?;
+    let mut i = 0u64;
+    Ok(rate_for(window, || {
+        i += 1;
+        let _ = q.put(&format!("bench{i}"));
+        1
+    }))
+}
+
+/// persist-queue's SQLite row: Write (auto_commit off), Write/Read with
+/// one task_done (auto_commit off), Write/Read with task_done each
+/// (auto_commit on); queue opened inside the timing.
+fn shape(dir: &Path, count: usize, column: usize) -> R<f64> {
+    let start = Instant::now();
+    let q = FifoQueue::builder(dir).auto_commit(column == 2).open::<String>().map_err(err)?;
+    for i in 0..count {
+        q.put(&format!("bench{i}")).map_err(err)?;
+    }
+    if column >= 1 {
+        for _ in 0..count {
+            q.get().map_err(err)?;
+            if column == 2 {
+                q.task_done().map_err(err)?;
+            }
+        }
+        q.task_done().map_err(err)?;
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Runs the SQLite section.
+pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBuf) -> R<()> {
+    let window = Duration::from_secs_f64(args.seconds);
+    println!("## SQLite record queues (synced = WAL + synchronous=FULL), 'bench%d' strings");
+    println!();
+    let mut cols = [vec![], vec![], vec![]];
+    for _ in 0..args.rounds.max(1) {
+        for (c, col) in cols.iter_mut().enumerate() {
+            col.push(shape(&fresh(), args.count, c)?);
+        }
+    }
+    let [a, b, c] = cols.map(median);
+    println!(
+        "persist-queue's SQLite row, {} items, synced: {:.0} / {:.0} / {:.0} ms",
+        args.count,
+        a * 1e3,
+        b * 1e3,
+        c * 1e3
+    );
+    println!();
+    println!("| row | items/s | ratio (same run) | target |");
+    println!("|---|---:|---:|---|");
+    let (mut r1, mut one, mut many, mut rr, mut rm) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let f1 = raw_insert(&fresh().with_extension("db"), window)?;
+        let o = ack_puts(&fresh(), 1, window)?;
+        let m = ack_puts(&fresh(), args.threads, window)?;
+        let f2 = raw_insert(&fresh().with_extension("db"), window)?;
+        let f = (f1 + f2) / 2.0;
+        r1.push(f);
+        one.push(o);
+        many.push(m);
+        rr.push(o / f);
+        rm.push(m / o);
+    }
+    row("raw rusqlite autocommit INSERT (baseline S)", median(r1), "1.00", "");
+    row("AckQueue put, 1 thread", median(one), &format!("{:.2}x S", median(rr)), ">= 0.9x S");
+    row(
+        &format!("AckQueue put, {} threads", args.threads),
+        median(many),
+        &format!("{:.2}x 1 thread", median(rm)),
+        ">= 4x",
+    );
+    let raw_c = raw_cycle(&fresh().with_extension("db"), window)?;
+    let ours_c = ack_cycle(&fresh(), window)?;
+    row("raw rusqlite insert + claim + ack, autocommit (baseline C)", raw_c, "1.00", "");
+    row("AckQueue put + get + ack", ours_c, &format!("{:.2}x C", ours_c / raw_c), "");
+    let (p, g, k) = batches(&fresh(), args.rounds)?;
+    row("put_many of 1,000", p, "", ">= 200,000/s");
+    row("get_many of 1,000", g, "", ">= 200,000/s");
+    row("ack_many of 1,000", k, "", ">= 200,000/s");
+    let u = unique_puts(&fresh(), window)?;
+    let s2 = raw_insert(&fresh().with_extension("db"), window)?;
+    row("UniqueQueue put, 1 thread", u, &format!("{:.2}x S", u / s2), "");
+    let pg = priority_gets(&fresh(), args.sqlite_items, window)?;
+    row(
+        &format!("PriorityQueue get, {} queued (buffered)", thousands(args.sqlite_items as f64)),
+        pg,
+        "",
+        ">= 20,000/s at 1,000,000",
+    );
+    println!();
+    Ok(())
+}
