@@ -150,21 +150,34 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 
 impl SqliteTable {
     /// Opens (creating if needed) the table `name` in the database file
-    /// `path`.
+    /// `path`, indexed for every order.
     pub fn open(
         path: impl AsRef<Path>,
         name: &str,
         durability: Durability,
     ) -> Result<SqliteTable, OpenError> {
-        let conn = Connection::open(path)?;
-        Self::with_connection(conn, name, durability)
+        Self::with_connection(Connection::open(path)?, name, durability, None)
     }
 
-    /// Uses an open connection (`Connection::open_in_memory()` for tests).
+    /// Like [`SqliteTable::open`], indexed for one order only: each insert
+    /// then maintains one index instead of two (fewer pages per commit).
+    /// Claims in another order still work, by sorting.
+    pub fn open_for(
+        path: impl AsRef<Path>,
+        name: &str,
+        durability: Durability,
+        order: Order,
+    ) -> Result<SqliteTable, OpenError> {
+        Self::with_connection(Connection::open(path)?, name, durability, Some(order))
+    }
+
+    /// Uses an open connection (`Connection::open_in_memory()` for tests);
+    /// `order`: index for that order only (`None`: for all).
     pub fn with_connection(
         conn: Connection,
         name: &str,
         durability: Durability,
+        order: Option<Order>,
     ) -> Result<SqliteTable, OpenError> {
         let ident = Ident::new(name).map_err(OpenError::Name)?;
         conn.busy_timeout(Duration::from_secs(300))?;
@@ -174,11 +187,11 @@ impl SqliteTable {
         let t = ident.quoted();
         let sql = Sql::new(&t);
         let mut table = SqliteTable { conn, t, sql, synced: durability.is_synced() };
-        table.create(&ident)?;
+        table.create(&ident, order)?;
         Ok(table)
     }
 
-    fn create(&mut self, ident: &Ident) -> Result<(), OpenError> {
+    fn create(&mut self, ident: &Ident, order: Option<Order>) -> Result<(), OpenError> {
         let t = &self.t;
         let n = ident.as_str();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -191,6 +204,18 @@ impl SqliteTable {
             Some(v) if v == SCHEMA_VERSION => {}
             Some(found) => return Err(OpenError::Schema { found }),
             None => {
+                let by_id = if order != Some(Order::Priority) {
+                    format!("CREATE INDEX IF NOT EXISTS \"{n}_by_status_id\" ON {t} (status, id);")
+                } else {
+                    String::new()
+                };
+                let by_priority = if order.is_none() || order == Some(Order::Priority) {
+                    format!(
+                        "CREATE INDEX IF NOT EXISTS \"{n}_by_status_priority\" ON {t} (status, priority, id);"
+                    )
+                } else {
+                    String::new()
+                };
                 tx.execute_batch(&format!(
                     "CREATE TABLE IF NOT EXISTS {t} (
                         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -201,8 +226,8 @@ impl SqliteTable {
                         deliveries INTEGER NOT NULL DEFAULT 0,
                         unique_key BLOB
                     );
-                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_id\" ON {t} (status, id);
-                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_priority\" ON {t} (status, priority, id);
+                    {by_id}
+                    {by_priority}
                     CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_unique\" ON {t} (unique_key)
                         WHERE unique_key IS NOT NULL;"
                 ))?;

@@ -22,6 +22,10 @@ pub(crate) struct PendingPuts {
     next_ticket: u64,
     waiting: Vec<(u64, Vec<OwnedPut>)>,
     results: std::collections::HashMap<u64, Result<Vec<Option<u64>>, String>>,
+    /// A thread is committing a batch now.
+    committing: bool,
+    /// Callers in the last batch (more than one: producers are concurrent).
+    last_batch: usize,
 }
 
 type OwnedPut = (Vec<u8>, Option<Vec<u8>>, i64);
@@ -31,6 +35,7 @@ pub(crate) struct Shared {
     pub(crate) kind: Kind,
     pub(crate) queue: Mutex<RecordQueue<AnyTable>>,
     pub(crate) puts: Mutex<PendingPuts>,
+    pub(crate) puts_done: Condvar,
     pub(crate) changed: Condvar,
     pub(crate) auto_commit: bool,
     /// Items this queue handed out and `task_done` has not settled
@@ -88,6 +93,7 @@ impl<T, C: Codec<T>> Records<T, C> {
             kind: queue.kind(),
             queue: Mutex::new(queue),
             puts: Mutex::default(),
+            puts_done: Condvar::new(),
             changed: Condvar::new(),
             auto_commit,
             pending: Mutex::default(),
@@ -130,58 +136,61 @@ impl<T, C: Codec<T>> Records<T, C> {
         Ok(ids)
     }
 
-    /// Group commit: queue the puts; whoever next holds the store commits
-    /// every queued put in one transaction (one flush), then hands each
-    /// caller its ids.
+    /// Group commit: callers queue their puts; one of them (the first to
+    /// find no commit running) commits every queued put in one transaction
+    /// (one flush) and hands each caller its ids. The others wait on a
+    /// condition variable, not on the store, so they can queue for the next
+    /// batch while this one flushes.
     fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
         let lock_puts = || self.shared.puts.lock().unwrap_or_else(|e| e.into_inner());
-        let ticket = {
-            let mut p = lock_puts();
-            let t = p.next_ticket;
-            p.next_ticket += 1;
-            p.waiting.push((t, items));
-            t
-        };
-        let mut q = self.lock();
-        let batch = {
-            let mut p = lock_puts();
+        let mut p = lock_puts();
+        let ticket = p.next_ticket;
+        p.next_ticket += 1;
+        p.waiting.push((ticket, items));
+        loop {
             if let Some(r) = p.results.remove(&ticket) {
                 return r.map_err(|m| Error::Storage(m.into()));
             }
-            std::mem::take(&mut p.waiting)
-        };
-        let puts: Vec<Put<'_>> = batch
-            .iter()
-            .flat_map(|(_, items)| items.iter())
-            .map(|(b, c, p)| Put { payload: b, priority: *p, canonical: c.as_deref() })
-            .collect();
-        let outcome = q.put_many(&puts, now_ms());
-        drop(q);
-        let mut p = lock_puts();
-        let mut mine = None;
-        match outcome {
-            Ok(ids) => {
-                let mut ids = ids.into_iter();
-                for (t, items) in &batch {
-                    let part: Vec<Option<u64>> = ids.by_ref().take(items.len()).collect();
-                    if *t == ticket {
-                        mine = Some(Ok(part))
-                    } else {
+            if p.committing {
+                p = self.shared.puts_done.wait(p).unwrap_or_else(|e| e.into_inner());
+                continue;
+            }
+            p.committing = true;
+            if p.last_batch > 1 {
+                // Producers are concurrent: let the ones just released
+                // queue their next puts into this batch.
+                drop(p);
+                std::thread::yield_now();
+                p = lock_puts();
+            }
+            let batch = std::mem::take(&mut p.waiting);
+            drop(p);
+            let puts: Vec<Put<'_>> = batch
+                .iter()
+                .flat_map(|(_, items)| items.iter())
+                .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
+                .collect();
+            let outcome = self.lock().put_many(&puts, now_ms());
+            p = lock_puts();
+            p.committing = false;
+            p.last_batch = batch.len();
+            match outcome {
+                Ok(ids) => {
+                    let mut ids = ids.into_iter();
+                    for (t, items) in &batch {
+                        let part: Vec<Option<u64>> = ids.by_ref().take(items.len()).collect();
                         p.results.insert(*t, Ok(part));
                     }
                 }
-            }
-            Err(e) => {
-                let e = lift(e);
-                for (t, _) in &batch {
-                    if *t != ticket {
-                        p.results.insert(*t, Err(e.to_string()));
+                Err(e) => {
+                    let message = lift(e).to_string();
+                    for (t, _) in &batch {
+                        p.results.insert(*t, Err(message.clone()));
                     }
                 }
-                mine = Some(Err(e));
             }
+            self.shared.puts_done.notify_all();
         }
-        mine.unwrap_or_else(|| Err(Error::Storage("group commit lost a put".into())))
     }
 
     /// Puts one item with a priority; its id (a unique queue's duplicate
