@@ -240,3 +240,43 @@ fn handles_are_send_sync() {
     check::<PriorityQueue<u32>>();
     let _ = RecordBuilder::<persist_queue::AckKind>::in_memory();
 }
+
+/// persist-queue's test_pdict: add, set, delete, two dicts; and what it
+/// lacks: typed keys and iteration.
+#[test]
+fn pdict() {
+    use persist_queue::PDict;
+    let tmp = tempfile::tempdir().expect("tmp");
+    for d in [
+        PDict::builder(tmp.path()).open::<String, u32>().expect("sqlite"),
+        PDict::in_memory().open().expect("memory"),
+    ] {
+        assert_eq!(d.get(&"a".into()).expect("get"), None);
+        assert_eq!(d.insert(&"a".into(), &1).expect("insert"), None);
+        assert_eq!(d.insert(&"a".into(), &2).expect("overwrite"), Some(1));
+        assert!(d.contains_key(&"a".into()).expect("contains"));
+        assert_eq!(d.remove(&"missing".into()).expect("remove missing is fine"), None);
+        for i in 0..600u32 {
+            d.insert(&format!("k{i:04}"), &i).expect("insert");
+        }
+        assert_eq!(d.len().expect("len"), 601);
+        let all: Vec<(String, u32)> = d.iter().collect::<Result<_, _>>().expect("iterate across pages");
+        assert_eq!(all.len(), 601);
+        assert_eq!(all[0], ("a".to_string(), 2));
+        assert!(all.windows(2).all(|w| w[0].0 < w[1].0), "in key order");
+        assert_eq!(d.remove(&"a".into()).expect("remove"), Some(2));
+        assert_eq!(d.values().count(), 600);
+    }
+    let nums = PDict::builder(tmp.path()).name("nums").open::<u32, String>().expect("open");
+    let texts = PDict::builder(tmp.path()).name("texts").open::<String, String>().expect("open");
+    nums.insert(&5, &"int".into()).expect("insert");
+    texts.insert(&"5".into(), &"str".into()).expect("insert");
+    assert_eq!(nums.get(&5).expect("get").as_deref(), Some("int"), "names isolate maps");
+    let mixed = PDict::builder(tmp.path()).name("mixed").codec(Json).open::<Value, u8>().expect("open");
+    mixed.insert(&json!(5), &1).expect("insert");
+    mixed.insert(&json!("5"), &2).expect("insert");
+    assert_eq!(mixed.len().expect("len"), 2, "5 and \"5\" are different keys (persist-queue collides them)");
+    drop((nums, texts, mixed));
+    let reopened = PDict::builder(tmp.path()).name("nums").open::<u32, String>().expect("reopen");
+    assert_eq!(reopened.get(&5).expect("get").as_deref(), Some("int"), "survives a reopen");
+}

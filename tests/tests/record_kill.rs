@@ -32,8 +32,9 @@ fn sigkill_loop_on_sqlite_ack_queue() {
                 .spawn()
                 .expect("spawn");
             let stdout = child.stdout.take().expect("stdout");
-            let reader =
-                std::thread::spawn(move || BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>());
+            let reader = std::thread::spawn(move || {
+                BufReader::new(stdout).lines().map_while(Result::ok).collect::<Vec<_>>()
+            });
             std::thread::sleep(Duration::from_millis(rng.u64(20..120)));
             child.kill().expect("SIGKILL");
             child.wait().expect("wait");

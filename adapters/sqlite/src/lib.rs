@@ -25,8 +25,10 @@
 //! q.settle(job.id, Verdict::Ack).unwrap();
 //! ```
 
+mod map;
 mod name;
 mod table;
 
+pub use crate::map::SqliteMap;
 pub use crate::name::{Ident, InvalidName};
 pub use crate::table::{OpenError, SCHEMA_VERSION, SqliteTable};

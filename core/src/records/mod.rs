@@ -2,6 +2,7 @@
 //! contract every record store implements ([`Plan`] → [`Table`] →
 //! [`Outcome`]), and the rules of the queue kinds.
 
+pub(crate) mod map;
 pub(crate) mod memory_table;
 pub(crate) mod order;
 pub(crate) mod plan;
@@ -9,6 +10,7 @@ pub(crate) mod record;
 pub(crate) mod rules;
 pub(crate) mod unique;
 
+pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use order::{Order, OrderKey};
 pub use plan::{Claimed, Counts, Outcome, Plan, Table, Target};

@@ -5,6 +5,7 @@ mod builder;
 mod delivery;
 mod handle;
 mod kinds;
+mod pdict;
 mod store;
 
 pub use builder::{QueueType, RecordBuilder};
@@ -14,3 +15,4 @@ pub use kinds::{
     AckKind, AckQueue, FifoKind, FifoQueue, FiloKind, FiloQueue, PriorityKind, PriorityQueue, UniqueKind,
     UniqueQueue,
 };
+pub use pdict::{Iter as PDictIter, PDict, PDictBuilder};

@@ -1,0 +1,88 @@
+//! `SqliteMap`: the map contract (persist-queue's `PDict`) on one table.
+
+use std::path::Path;
+use std::time::Duration;
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::{MapOutcome, MapPlan, MapTable};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::name::Ident;
+use crate::table::OpenError;
+
+/// A persistent map in one SQLite table `(key BLOB PRIMARY KEY, value
+/// BLOB)`, `WITHOUT ROWID`.
+#[derive(Debug)]
+pub struct SqliteMap {
+    conn: Connection,
+    t: String,
+}
+
+impl SqliteMap {
+    /// Opens (creating if needed) the map table `name` in `path`.
+    pub fn open(path: impl AsRef<Path>, name: &str, durability: Durability) -> Result<SqliteMap, OpenError> {
+        let ident = Ident::new(name).map_err(OpenError::Name)?;
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(300))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", if durability.is_synced() { "FULL" } else { "NORMAL" })?;
+        let t = ident.quoted();
+        conn.execute_batch(&format!(
+            "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
+        ))?;
+        Ok(SqliteMap { conn, t })
+    }
+
+    fn value(&self, key: &[u8]) -> rusqlite::Result<Option<Vec<u8>>> {
+        let t = &self.t;
+        self.conn
+            .prepare_cached(&format!("SELECT value FROM {t} WHERE key = ?1"))?
+            .query_row([key], |r| r.get(0))
+            .optional()
+    }
+}
+
+impl MapTable for SqliteMap {
+    type Error = rusqlite::Error;
+
+    fn execute_map(&mut self, plan: &MapPlan) -> rusqlite::Result<MapOutcome> {
+        let t = self.t.clone();
+        Ok(match plan {
+            MapPlan::Insert { key, value } => {
+                let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let old: Option<Vec<u8>> = tx
+                    .query_row(&format!("SELECT value FROM {t} WHERE key = ?1"), [key], |r| r.get(0))
+                    .optional()?;
+                tx.execute(
+                    &format!("INSERT OR REPLACE INTO {t} (key, value) VALUES (?1, ?2)"),
+                    params![key, value],
+                )?;
+                tx.commit()?;
+                MapOutcome::Value(old)
+            }
+            MapPlan::Get { key } => MapOutcome::Value(self.value(key)?),
+            MapPlan::Remove { key } => {
+                let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                let old: Option<Vec<u8>> = tx
+                    .query_row(&format!("SELECT value FROM {t} WHERE key = ?1"), [key], |r| r.get(0))
+                    .optional()?;
+                tx.execute(&format!("DELETE FROM {t} WHERE key = ?1"), [key])?;
+                tx.commit()?;
+                MapOutcome::Value(old)
+            }
+            MapPlan::Len => MapOutcome::Len(self.conn.query_row(
+                &format!("SELECT COUNT(*) FROM {t}"),
+                [],
+                |r| r.get::<_, i64>(0),
+            )? as u64),
+            MapPlan::Scan { after, limit } => {
+                let limit = i64::from((*limit).max(1));
+                let mut stmt = self.conn.prepare_cached(&format!(
+                    "SELECT key, value FROM {t} WHERE ?1 IS NULL OR key > ?1 ORDER BY key LIMIT ?2"
+                ))?;
+                let rows = stmt.query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                MapOutcome::Entries(rows.collect::<Result<_, _>>()?)
+            }
+        })
+    }
+}
