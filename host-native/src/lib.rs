@@ -58,8 +58,8 @@ pub use crate::queue::Queue;
 #[doc(hidden)]
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
-    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
-    QueueType, RecordBuilder, Records, UniqueQueue,
+    AckQueue, AsyncRecords, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
+    PriorityQueue, QueueType, RecordBuilder, Records, UniqueQueue,
 };
 pub use persist_queue_core::records::Status;
 pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};

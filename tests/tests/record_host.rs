@@ -280,3 +280,41 @@ fn pdict() {
     let reopened = PDict::builder(tmp.path()).name("nums").open::<u32, String>().expect("reopen");
     assert_eq!(reopened.get(&5).expect("get").as_deref(), Some("int"), "survives a reopen");
 }
+
+/// The async face of the record queues, on tokio and on smol: a waiting
+/// get wakes on a put from another task; timeouts end in `Empty`.
+#[test]
+fn async_record_queues_on_tokio_and_smol() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let q = AckQueue::builder(tmp.path()).open::<u32>().expect("open").to_async();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().expect("rt");
+    rt.block_on(async {
+        let consumer = {
+            let q = q.clone();
+            tokio::spawn(async move {
+                let mut got = Vec::new();
+                for _ in 0..100 {
+                    let d = q.get().await.expect("get");
+                    q.ack(&d).await.expect("ack");
+                    got.push(d.item);
+                }
+                got
+            })
+        };
+        for i in 0..100 {
+            q.put(i, 0).await.expect("put");
+        }
+        assert_eq!(consumer.await.expect("consumer"), (0..100).collect::<Vec<_>>());
+        assert!(matches!(q.get_timeout(Duration::from_millis(50)).await, Err(Error::Empty)));
+    });
+    let p = PriorityQueue::in_memory().open::<String>().expect("open").to_async();
+    smol::block_on(async {
+        let waiter = {
+            let p = p.clone();
+            smol::spawn(async move { p.get().await })
+        };
+        smol::Timer::after(Duration::from_millis(30)).await;
+        p.put("b".into(), 2).await.expect("put");
+        assert_eq!(waiter.await.expect("get").item, "b");
+    });
+}

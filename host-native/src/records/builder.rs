@@ -207,6 +207,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             }
         };
         let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
-        Ok(K::wrap(Records::new(queue, self.auto_commit, self.codec)))
+        let synced = self.durability.is_synced();
+        Ok(K::wrap(Records::new(queue, self.auto_commit, synced, self.codec)))
     }
 }

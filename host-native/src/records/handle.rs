@@ -37,7 +37,10 @@ pub(crate) struct Shared {
     pub(crate) puts: Mutex<PendingPuts>,
     pub(crate) puts_done: Condvar,
     pub(crate) changed: Condvar,
+    /// Wakes async waiters when items may have become ready.
+    pub(crate) events: event_listener::Event,
     pub(crate) auto_commit: bool,
+    pub(crate) synced: bool,
     /// Items this queue handed out and `task_done` has not settled
     /// (plain queues with `auto_commit` off).
     pub(crate) pending: Mutex<Vec<u64>>,
@@ -88,17 +91,35 @@ impl<T, C> Records<T, C> {
 }
 
 impl<T, C: Codec<T>> Records<T, C> {
-    pub(crate) fn new(queue: RecordQueue<AnyTable>, auto_commit: bool, codec: C) -> Self {
+    pub(crate) fn new(queue: RecordQueue<AnyTable>, auto_commit: bool, synced: bool, codec: C) -> Self {
         let shared = Shared {
             kind: queue.kind(),
             queue: Mutex::new(queue),
             puts: Mutex::default(),
             puts_done: Condvar::new(),
             changed: Condvar::new(),
+            events: event_listener::Event::new(),
             auto_commit,
+            synced,
             pending: Mutex::default(),
         };
         Records { shared: Arc::new(shared), codec, _item: PhantomData }
+    }
+
+    pub(crate) fn wake(&self) {
+        self.shared.changed.notify_all();
+        self.shared.events.notify(usize::MAX);
+    }
+
+    /// Whether `get` may wait for a disk flush (it deletes at synced
+    /// durability).
+    pub(crate) fn get_flushes(&self) -> bool {
+        self.deletes_on_get() && self.shared.synced
+    }
+
+    /// Whether puts and acks wait for a disk flush.
+    pub(crate) fn writes_flush(&self) -> bool {
+        self.shared.synced
     }
 
     /// The kind of queue (order, uniqueness, whether done items are kept).
@@ -132,7 +153,7 @@ impl<T, C: Codec<T>> Records<T, C> {
             encoded.push((bytes, canonical, *prio));
         }
         let ids = self.commit_puts(encoded)?;
-        self.shared.changed.notify_all();
+        self.wake();
         Ok(ids)
     }
 
@@ -307,7 +328,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
         self.lock().settle(id, verdict).map_err(lift)?;
         if verdict == Verdict::Nack {
-            self.shared.changed.notify_all();
+            self.wake();
         }
         Ok(())
     }
@@ -420,7 +441,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Makes every in-flight item ready again; returns how many.
     pub fn resume_unack_tasks(&self) -> Result<u64> {
         let n = self.lock().resume().map_err(lift)?;
-        self.shared.changed.notify_all();
+        self.wake();
         Ok(n)
     }
 

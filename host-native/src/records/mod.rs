@@ -1,6 +1,7 @@
 //! The record queues (persist-queue's SQLite queues): one row per item,
 //! per-item state, several processes on one database.
 
+mod async_records;
 mod builder;
 mod delivery;
 mod handle;
@@ -8,6 +9,7 @@ mod kinds;
 mod pdict;
 mod store;
 
+pub use async_records::AsyncRecords;
 pub use builder::{QueueType, RecordBuilder};
 pub use delivery::{Delivery, Entry, ItemId};
 pub use handle::Records;
