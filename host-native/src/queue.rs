@@ -198,9 +198,13 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
                 continue;
             }
             st.syncing = true;
-            if st.last_batch > 1 {
-                // Producers are concurrent: the ones the last flush just
-                // released are about to append. Let them join this batch.
+            // Producers are concurrent: the ones the last flush released
+            // are about to append again. Let them join this batch (a few
+            // yields at most, so a lone writer never waits).
+            for _ in 0..8 {
+                if st.last_batch <= 1 || st.written_seq - st.synced_seq >= st.last_batch {
+                    break;
+                }
                 drop(st);
                 std::thread::yield_now();
                 st = self.lock();

@@ -177,9 +177,12 @@ impl<T, C: Codec<T>> Records<T, C> {
                 continue;
             }
             p.committing = true;
-            if p.last_batch > 1 {
-                // Producers are concurrent: let the ones just released
-                // queue their next puts into this batch.
+            // Producers are concurrent: let the ones just released queue
+            // their next puts into this batch (a few yields at most).
+            for _ in 0..8 {
+                if p.last_batch <= 1 || p.waiting.len() >= p.last_batch {
+                    break;
+                }
                 drop(p);
                 std::thread::yield_now();
                 p = lock_puts();
