@@ -24,7 +24,9 @@ pub mod table_harness;
 
 pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
 pub use crate::item::Item;
-pub use crate::table_harness::{MemoryTableHarness, SharedTable, SqliteHarness, TableHarness};
+pub use crate::table_harness::{
+    LogFsHarness, LogMemoryHarness, MemoryTableHarness, SharedTable, SqliteHarness, TableHarness,
+};
 pub use persist_queue;
 
 /// Expands the record-store contract test and the record-queue suite for

@@ -99,11 +99,28 @@ pub fn transitions_are_conditional<T: Table>(mut t: T) {
     );
     assert_eq!(o, Outcome::Before(vec![Some(Status::Unacked), Some(Status::Ready), None]));
     assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts { ready: 1, acked: 1, ..Counts::default() }));
+    run(&mut t, Plan::ClaimId { id: ids[1], then: Claimed::Unacked });
+    let twice = run(
+        &mut t,
+        Plan::Transition {
+            ids: vec![ids[1], ids[1]],
+            from: StatusSet::of(Status::Unacked),
+            to: Target::Delete,
+        },
+    );
+    assert_eq!(
+        twice,
+        Outcome::Before(vec![Some(Status::Unacked), None]),
+        "a repeated id sees its earlier change"
+    );
+    let id2 = insert(&mut t, vec![rec("c", 0)])[0].expect("id");
     let all = run(
         &mut t,
         Plan::TransitionAll { from: StatusSet::of(Status::Ready), to: Target::Status(Status::AckFailed) },
     );
     assert_eq!(all, Outcome::Count(1));
+    let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![id2] }) else { panic!("records") };
+    assert_eq!(r[0].status, Status::AckFailed);
 }
 
 /// Uniqueness covers live records only; done records free their key.

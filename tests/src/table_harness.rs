@@ -69,3 +69,39 @@ impl TableHarness for SqliteHarness {
         .expect("open sqlite table")
     }
 }
+
+/// The core's log table over a byte storage in memory (reopenable).
+#[derive(Debug, Default)]
+pub struct LogMemoryHarness(crate::harness::SharedMemory);
+
+impl TableHarness for LogMemoryHarness {
+    type T = persist_queue_core::records::LogTable<crate::harness::SharedMemory>;
+    fn new() -> Self {
+        Self::default()
+    }
+    fn open(&self) -> Self::T {
+        persist_queue_core::records::LogTable::open(self.0.clone(), persist_queue_core::Durability::Buffered)
+            .expect("open log table")
+    }
+}
+
+/// The core's log table on the filesystem: the file-based record queues.
+#[derive(Debug)]
+pub struct LogFsHarness {
+    _tmp: tempfile::TempDir,
+    dir: std::path::PathBuf,
+}
+
+impl TableHarness for LogFsHarness {
+    type T = persist_queue_core::records::LogTable<persist_queue_fs::FsStorage>;
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let dir = tmp.path().join("records");
+        LogFsHarness { _tmp: tmp, dir }
+    }
+    fn open(&self) -> Self::T {
+        let d = persist_queue_core::Durability::Synced;
+        let storage = persist_queue_fs::FsStorage::open(&self.dir, d).expect("open dir");
+        persist_queue_core::records::LogTable::open(storage, d).expect("open log table")
+    }
+}

@@ -2,3 +2,5 @@
 
 persist_queue_tests::record_conformance!(memory, persist_queue_tests::MemoryTableHarness);
 persist_queue_tests::record_conformance!(sqlite, persist_queue_tests::SqliteHarness);
+persist_queue_tests::record_conformance!(log_memory, persist_queue_tests::LogMemoryHarness);
+persist_queue_tests::record_conformance!(log_files, persist_queue_tests::LogFsHarness);

@@ -11,12 +11,18 @@ use persist_queue::{
 };
 use serde_json::{Value, json};
 
-/// Runs `$body` with `$b` bound to a fresh builder, on SQLite then in memory.
+/// Runs `$body` with `$b` bound to a fresh builder, on SQLite, on plain
+/// files, then in memory.
 macro_rules! on_each_store {
     ($ty:ident, |$b:ident| $body:block) => {{
         let tmp = tempfile::tempdir().expect("tmp");
         {
             let $b = || $ty::builder(tmp.path());
+            $body
+        }
+        let files = tempfile::tempdir().expect("tmp");
+        {
+            let $b = || $ty::files(files.path());
             $body
         }
         {

@@ -2,6 +2,7 @@
 //! contract every record store implements ([`Plan`] → [`Table`] →
 //! [`Outcome`]), and the rules of the queue kinds.
 
+pub(crate) mod log_table;
 pub(crate) mod map;
 pub(crate) mod memory_table;
 pub(crate) mod order;
@@ -10,6 +11,7 @@ pub(crate) mod record;
 pub(crate) mod rules;
 pub(crate) mod unique;
 
+pub use log_table::{LogError, LogTable};
 pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use order::{Order, OrderKey};

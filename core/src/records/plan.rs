@@ -65,8 +65,9 @@ pub enum Plan {
         /// Mark in flight, or delete.
         then: Claimed,
     },
-    /// For each id whose record's status is in `from`, applies `to`.
-    /// Outcome: [`Outcome::Before`]: per id, its status before the plan
+    /// For each id whose record's status is in `from`, applies `to`, in
+    /// the order given (a repeated id sees its earlier change). Outcome:
+    /// [`Outcome::Before`]: per id, its status just before that step
     /// (`None`: no such record). A record changed iff its status was in
     /// `from`.
     Transition {

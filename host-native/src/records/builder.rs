@@ -26,6 +26,7 @@ pub trait QueueType {
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 enum Store {
     Sqlite { dir: PathBuf, file: String },
+    Files { dir: PathBuf },
     Memory(SharedMemory),
 }
 
@@ -64,6 +65,13 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// created), named `default`.
     pub fn sqlite(dir: impl AsRef<Path>) -> Self {
         Self::with_store(Store::Sqlite { dir: dir.as_ref().to_path_buf(), file: "data.db".into() })
+    }
+
+    /// A queue in the directory `dir` as plain files (the core's record
+    /// log, no SQLite): one process at a time (the directory is locked).
+    /// About 150 bytes of memory per stored item; payloads stay on disk.
+    pub fn files(dir: impl AsRef<Path>) -> Self {
+        Self::with_store(Store::Files { dir: dir.as_ref().to_path_buf() })
     }
 
     /// A queue in memory: shared by the handles of this queue, gone with
@@ -152,7 +160,6 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
     }
 
     /// The table name: persist-queue's per-class prefix, then the name.
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     fn table_name(&self) -> String {
         let k = self.kind;
         let prefix = match (k.keep_done, k.unique, k.order) {
@@ -187,6 +194,19 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         }
         let table = match &self.store {
             Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
+            Store::Files { dir } => {
+                let storage = persist_queue_fs::FsStorage::open(dir.join(self.table_name()), self.durability)
+                    .map_err(|e| {
+                        if e.kind() == std::io::ErrorKind::NotADirectory {
+                            Error::InvalidConfig(e.to_string())
+                        } else {
+                            Error::Io(e)
+                        }
+                    })?;
+                let table = persist_queue_core::records::LogTable::open(storage, self.durability)
+                    .map_err(|e| Error::Storage(e.to_string().into()))?;
+                AnyTable(Box::new(table))
+            }
             #[cfg(feature = "sqlite")]
             Store::Sqlite { dir, file } => {
                 std::fs::create_dir_all(dir)?;

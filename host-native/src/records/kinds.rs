@@ -55,6 +55,12 @@ macro_rules! record_queue_type {
                 RecordBuilder::sqlite(dir)
             }
 
+            /// A builder for this queue as plain files in directory `dir`
+            /// (no SQLite; one process at a time).
+            pub fn files(dir: impl AsRef<Path>) -> RecordBuilder<$marker> {
+                RecordBuilder::files(dir)
+            }
+
             /// A builder for this queue in memory.
             pub fn in_memory() -> RecordBuilder<$marker> {
                 RecordBuilder::in_memory()

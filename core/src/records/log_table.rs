@@ -1,0 +1,691 @@
+//! `LogTable`: the record contract over a byte [`Storage`] (filesystem,
+//! WASI, memory), so that every queue kind also runs there.
+//!
+//! Storage: numbered chunks of checksummed frames (the chunk format of
+//! `FORMAT.md`), each frame one [`Entry`]. A plan appends its entries then a
+//! `Commit` frame; replay at open applies a plan only once its `Commit` is
+//! read, so a plan torn by a crash is dropped whole (atomicity). The
+//! metadata blob names the first chunk to replay; compaction appends a
+//! snapshot of the live state, then moves that start forward and deletes
+//! the chunks before it.
+//!
+//! Memory: an index entry per stored record (status, priority, timestamp,
+//! deliveries, unique key, payload location): about 150 bytes per record,
+//! payloads stay on storage. Acked records count until purged.
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use core::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::{self, CHUNK_HEADER_LEN};
+use crate::durability::Durability;
+use crate::frame;
+use crate::reader::{Found, Reader};
+use crate::records::order::{Order, OrderKey};
+use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+use crate::records::record::{Record, Status};
+use crate::storage::{Blob, Storage};
+
+/// Chunks are closed once they pass this size.
+const CHUNK_BYTES: u64 = 8 << 20;
+/// The log is compacted when it holds this much more than the live records
+/// (and at least `COMPACT_MIN` bytes).
+const COMPACT_RATIO: u64 = 4;
+const COMPACT_MIN: u64 = 16 << 20;
+const META_MAGIC: [u8; 4] = *b"PQRL";
+const META_VERSION: u16 = 1;
+
+/// One logged change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Entry {
+    /// A record's whole state (insert, restore, snapshot).
+    Put {
+        id: u64,
+        status: u8,
+        priority: i64,
+        timestamp: u64,
+        deliveries: u32,
+        key: Option<[u8; 32]>,
+        payload: Vec<u8>,
+    },
+    /// A status change.
+    Status { id: u64, status: u8, deliveries: u32 },
+    /// A deletion.
+    Delete { id: u64 },
+    /// A new payload.
+    Update { id: u64, key: Option<[u8; 32]>, payload: Vec<u8> },
+    /// The end of one plan: its entries take effect.
+    Commit { next_id: u64 },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Loc {
+    chunk: u64,
+    offset: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Row {
+    status: Status,
+    priority: i64,
+    timestamp: u64,
+    deliveries: u32,
+    key: Option<[u8; 32]>,
+    payload_at: Loc,
+    /// Bytes of the entry holding the payload (for compaction decisions).
+    size: u64,
+}
+
+/// Errors of a [`LogTable`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LogError<E> {
+    /// The storage failed; the table refuses writes until reopened.
+    Storage(E),
+    /// Stored data is damaged (blob, offset).
+    Corrupted(Blob, u64),
+    /// An earlier write failed.
+    Poisoned,
+}
+
+impl<E: fmt::Display> fmt::Display for LogError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::Storage(e) => write!(f, "storage error: {e}"),
+            LogError::Corrupted(b, o) => write!(f, "record log corrupted at {b} offset {o}"),
+            LogError::Poisoned => f.write_str("an earlier write failed; reopen the queue to recover"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> core::error::Error for LogError<E> {}
+
+/// The record contract over a byte storage.
+pub struct LogTable<S: Storage> {
+    storage: S,
+    durability: Durability,
+    rows: BTreeMap<u64, Row>,
+    ready_ids: BTreeSet<u64>,
+    ready_prio: BTreeSet<(i64, u64)>,
+    live_keys: BTreeMap<[u8; 32], u64>,
+    next_id: u64,
+    start: u64,
+    head: Loc,
+    poisoned: bool,
+    reader: Reader,
+    /// Bytes in the log since the last snapshot.
+    logged: u64,
+    /// Bytes of the live records' payload entries.
+    live: u64,
+}
+
+fn status(code: u8) -> Status {
+    Status::from_code(code).unwrap_or(Status::Ready)
+}
+
+impl<S: Storage> LogTable<S> {
+    /// Opens the table held by `storage` (creating it if empty) and
+    /// replays its log.
+    pub fn open(storage: S, durability: Durability) -> Result<Self, LogError<S::Error>> {
+        let mut t = LogTable {
+            storage,
+            durability,
+            rows: BTreeMap::new(),
+            ready_ids: BTreeSet::new(),
+            ready_prio: BTreeSet::new(),
+            live_keys: BTreeMap::new(),
+            next_id: 0,
+            start: 0,
+            head: Loc { chunk: 0, offset: CHUNK_HEADER_LEN as u64 },
+            poisoned: false,
+            reader: Reader::default(),
+            logged: 0,
+            live: 0,
+        };
+        match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
+            None => {
+                t.write_meta(0)?;
+                t.storage.append(Blob::Chunk(0), &chunk::encode_header(0)).map_err(LogError::Storage)?;
+                t.flush()?;
+            }
+            Some(n) => {
+                let mut m = alloc::vec![0; usize::try_from(n).unwrap_or(0)];
+                let got = t.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
+                m.truncate(got);
+                t.start = decode_meta(&m).ok_or(LogError::Corrupted(Blob::Meta, 0))?;
+                t.replay()?;
+            }
+        }
+        Ok(t)
+    }
+
+    /// The storage, for inspection.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    fn write_meta(&mut self, start: u64) -> Result<(), LogError<S::Error>> {
+        let mut bytes = Vec::with_capacity(24);
+        bytes.extend_from_slice(&META_MAGIC);
+        bytes.extend_from_slice(&META_VERSION.to_le_bytes());
+        bytes.extend_from_slice(&[0, 0]);
+        frame::encode_into(&mut bytes, &start.to_le_bytes());
+        self.storage.replace(Blob::Meta, &bytes).map_err(LogError::Storage)
+    }
+
+    fn flush(&mut self) -> Result<(), LogError<S::Error>> {
+        if self.durability.is_synced() {
+            let r = self.storage.sync();
+            if let Err(e) = r {
+                self.poisoned = true;
+                return Err(LogError::Storage(e));
+            }
+        }
+        Ok(())
+    }
+
+    // ---- index -------------------------------------------------------------
+
+    fn unindex(&mut self, id: u64) {
+        if let Some(r) = self.rows.get(&id) {
+            self.ready_ids.remove(&id);
+            self.ready_prio.remove(&(r.priority, id));
+            if let Some(k) = r.key
+                && self.live_keys.get(&k) == Some(&id)
+            {
+                self.live_keys.remove(&k);
+            }
+        }
+    }
+
+    fn index(&mut self, id: u64) {
+        let Some(r) = self.rows.get(&id) else { return };
+        if r.status == Status::Ready {
+            self.ready_ids.insert(id);
+            self.ready_prio.insert((r.priority, id));
+        }
+        if let Some(k) = r.key
+            && r.status.is_live()
+        {
+            self.live_keys.insert(k, id);
+        }
+    }
+
+    fn apply(&mut self, e: &Entry, at: Loc, size: u64) {
+        match e {
+            Entry::Put { id, status: s, priority, timestamp, deliveries, key, .. } => {
+                self.unindex(*id);
+                if let Some(old) = self.rows.get(id) {
+                    self.live = self.live.saturating_sub(old.size);
+                }
+                self.live += size;
+                let row = Row {
+                    status: status(*s),
+                    priority: *priority,
+                    timestamp: *timestamp,
+                    deliveries: *deliveries,
+                    key: *key,
+                    payload_at: at,
+                    size,
+                };
+                self.rows.insert(*id, row);
+                self.index(*id);
+                self.next_id = self.next_id.max(*id);
+            }
+            Entry::Status { id, status: s, deliveries } => {
+                self.unindex(*id);
+                if let Some(r) = self.rows.get_mut(id) {
+                    r.status = status(*s);
+                    r.deliveries = *deliveries;
+                    if !r.status.is_live() {
+                        r.key = None;
+                    }
+                }
+                self.index(*id);
+            }
+            Entry::Delete { id } => {
+                self.unindex(*id);
+                if let Some(old) = self.rows.remove(id) {
+                    self.live = self.live.saturating_sub(old.size);
+                }
+            }
+            Entry::Update { id, key, .. } => {
+                self.unindex(*id);
+                if let Some(r) = self.rows.get_mut(id) {
+                    self.live = self.live.saturating_sub(r.size) + size;
+                    r.key = *key;
+                    r.payload_at = at;
+                    r.size = size;
+                }
+                self.index(*id);
+            }
+            Entry::Commit { next_id } => self.next_id = self.next_id.max(*next_id),
+        }
+    }
+
+    // ---- log ---------------------------------------------------------------
+
+    fn read_entry(&mut self, at: Loc) -> Result<Option<(Entry, u64)>, LogError<S::Error>> {
+        match self.reader.frame(&mut self.storage, at.chunk, at.offset).map_err(LogError::Storage)? {
+            Found::Record(bytes, len) => match postcard::from_bytes::<Entry>(&bytes) {
+                Ok(e) => Ok(Some((e, len))),
+                Err(_) => Err(LogError::Corrupted(Blob::Chunk(at.chunk), at.offset)),
+            },
+            Found::End | Found::Invalid => Ok(None),
+        }
+    }
+
+    fn replay(&mut self) -> Result<(), LogError<S::Error>> {
+        let mut chunks: Vec<u64> = self
+            .storage
+            .list()
+            .map_err(LogError::Storage)?
+            .into_iter()
+            .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
+            .collect();
+        chunks.sort_unstable();
+        for &n in chunks.iter().filter(|&&n| n < self.start) {
+            self.storage.remove(Blob::Chunk(n)).map_err(LogError::Storage)?;
+        }
+        chunks.retain(|&n| n >= self.start);
+        if chunks.is_empty() {
+            self.storage
+                .append(Blob::Chunk(self.start), &chunk::encode_header(self.start))
+                .map_err(LogError::Storage)?;
+            chunks.push(self.start);
+        }
+        let last = chunks.len() - 1;
+        let mut committed = Loc { chunk: self.start, offset: CHUNK_HEADER_LEN as u64 };
+        for (i, &n) in chunks.iter().enumerate() {
+            if i > 0 && n != chunks[i - 1] + 1 {
+                return Err(LogError::Corrupted(Blob::Chunk(chunks[i - 1] + 1), 0));
+            }
+            let header =
+                self.reader.bytes(&mut self.storage, n, 0, CHUNK_HEADER_LEN).map_err(LogError::Storage)?;
+            if chunk::check_header(&header, n).is_err() {
+                if i == last {
+                    // A torn creation of the newest chunk: nothing in it.
+                    self.storage.truncate(Blob::Chunk(n), 0).map_err(LogError::Storage)?;
+                    self.storage
+                        .append(Blob::Chunk(n), &chunk::encode_header(n))
+                        .map_err(LogError::Storage)?;
+                    self.reader.reset();
+                    committed = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
+                    continue;
+                }
+                return Err(LogError::Corrupted(Blob::Chunk(n), 0));
+            }
+            let mut at = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
+            let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
+            while let Some((e, len)) = self.read_entry(at)? {
+                let is_commit = matches!(e, Entry::Commit { .. });
+                pending.push((e, at, len));
+                at.offset += len;
+                self.logged += len;
+                if is_commit {
+                    for (e, loc, len) in core::mem::take(&mut pending) {
+                        self.apply(&e, loc, len);
+                    }
+                    committed = at;
+                }
+            }
+            if !pending.is_empty() && i != last {
+                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
+            }
+            if i != last && committed.chunk != n {
+                committed = Loc { chunk: n, offset: at.offset };
+            }
+        }
+        // Cut what the last committed plan does not cover: a torn plan.
+        let newest = chunks[last];
+        let size = self.storage.size(Blob::Chunk(newest)).map_err(LogError::Storage)?.unwrap_or(0);
+        let keep = if committed.chunk == newest { committed.offset } else { CHUNK_HEADER_LEN as u64 };
+        if size > keep {
+            self.storage.truncate(Blob::Chunk(newest), keep).map_err(LogError::Storage)?;
+            self.reader.reset();
+        }
+        self.head = Loc { chunk: newest, offset: keep };
+        Ok(())
+    }
+
+    /// Appends the entries of one plan and its commit, then applies them.
+    fn commit(&mut self, entries: Vec<Entry>) -> Result<(), LogError<S::Error>> {
+        if self.poisoned {
+            return Err(LogError::Poisoned);
+        }
+        if self.head.offset > CHUNK_BYTES {
+            let next = self.head.chunk + 1;
+            if let Err(e) = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next)) {
+                self.poisoned = true;
+                return Err(LogError::Storage(e));
+            }
+            self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+        }
+        let mut bytes = Vec::new();
+        let mut locs = Vec::with_capacity(entries.len());
+        let mut next_id = self.next_id;
+        for e in &entries {
+            if let Entry::Put { id, .. } = e {
+                next_id = next_id.max(*id);
+            }
+            let before = bytes.len() as u64;
+            frame::encode_into(&mut bytes, &postcard::to_allocvec(e).unwrap_or_default());
+            locs.push((
+                Loc { chunk: self.head.chunk, offset: self.head.offset + before },
+                bytes.len() as u64 - before,
+            ));
+        }
+        frame::encode_into(
+            &mut bytes,
+            &postcard::to_allocvec(&Entry::Commit { next_id }).unwrap_or_default(),
+        );
+        if let Err(e) = self.storage.append(Blob::Chunk(self.head.chunk), &bytes) {
+            self.poisoned = true;
+            return Err(LogError::Storage(e));
+        }
+        self.head.offset += bytes.len() as u64;
+        self.logged += bytes.len() as u64;
+        self.flush()?;
+        for (e, (at, len)) in entries.iter().zip(locs) {
+            self.apply(e, at, len);
+        }
+        self.next_id = self.next_id.max(next_id);
+        Ok(())
+    }
+
+    /// Compacts when the log has grown well past the live records.
+    fn maybe_compact(&mut self) -> Result<(), LogError<S::Error>> {
+        if self.logged > COMPACT_MIN && self.logged > COMPACT_RATIO * self.live {
+            self.compact()
+        } else {
+            Ok(())
+        }
+    }
+
+    fn record(&mut self, id: u64) -> Result<Option<Record>, LogError<S::Error>> {
+        let Some(row) = self.rows.get(&id).cloned() else { return Ok(None) };
+        let payload = match self.read_entry(row.payload_at)? {
+            Some((Entry::Put { payload, .. }, _)) | Some((Entry::Update { payload, .. }, _)) => payload,
+            _ => return Err(LogError::Corrupted(Blob::Chunk(row.payload_at.chunk), row.payload_at.offset)),
+        };
+        Ok(Some(Record {
+            id,
+            payload,
+            priority: row.priority,
+            status: row.status,
+            timestamp: row.timestamp,
+            deliveries: row.deliveries,
+        }))
+    }
+
+    fn first_ready(&self, order: Order, skip: &BTreeSet<u64>) -> Option<u64> {
+        match order {
+            Order::Fifo => self.ready_ids.iter().find(|id| !skip.contains(id)).copied(),
+            Order::Filo => self.ready_ids.iter().rev().find(|id| !skip.contains(id)).copied(),
+            Order::Priority => self.ready_prio.iter().map(|&(_, id)| id).find(|id| !skip.contains(id)),
+        }
+    }
+
+    fn change(&self, id: u64, to: Target) -> Entry {
+        match to {
+            Target::Delete => Entry::Delete { id },
+            Target::Status(s) => Entry::Status {
+                id,
+                status: s.code(),
+                deliveries: self.rows.get(&id).map_or(0, |r| r.deliveries),
+            },
+        }
+    }
+
+    /// Writes the live state as a snapshot and drops the chunks before it.
+    fn compact(&mut self) -> Result<(), LogError<S::Error>> {
+        let next = self.head.chunk + 1;
+        if let Err(e) = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next)) {
+            self.poisoned = true;
+            return Err(LogError::Storage(e));
+        }
+        self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+        let ids: Vec<u64> = self.rows.keys().copied().collect();
+        let mut snapshot = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(r) = self.record(id)? {
+                let key = self.rows.get(&id).and_then(|row| row.key);
+                snapshot.push(Entry::Put {
+                    id,
+                    status: r.status.code(),
+                    priority: r.priority,
+                    timestamp: r.timestamp,
+                    deliveries: r.deliveries,
+                    key,
+                    payload: r.payload,
+                });
+            }
+        }
+        self.logged = 0;
+        self.commit(snapshot)?;
+        if let Err(e) = self.storage.sync() {
+            self.poisoned = true;
+            return Err(LogError::Storage(e));
+        }
+        self.write_meta(next)?;
+        self.flush()?;
+        for n in self.start..next {
+            self.storage.remove(Blob::Chunk(n)).map_err(LogError::Storage)?;
+        }
+        self.start = next;
+        Ok(())
+    }
+}
+
+fn decode_meta(m: &[u8]) -> Option<u64> {
+    if m.get(..4)? != META_MAGIC || m.get(4..6)? != META_VERSION.to_le_bytes() {
+        return None;
+    }
+    match frame::parse(m.get(8..)?, 64) {
+        frame::Parsed::Frame(p, _) => Some(u64::from_le_bytes(p.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+impl<S: Storage> Table for LogTable<S> {
+    type Error = LogError<S::Error>;
+
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
+        let outcome = self.run(plan)?;
+        if !matches!(plan, Plan::Compact) {
+            self.maybe_compact()?;
+        }
+        Ok(outcome)
+    }
+}
+
+impl<S: Storage> LogTable<S> {
+    fn run(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
+        Ok(match plan {
+            Plan::Insert { records } => {
+                let mut keys = BTreeSet::new();
+                let mut entries = Vec::new();
+                let mut ids = Vec::with_capacity(records.len());
+                let mut next = self.next_id;
+                for r in records {
+                    if let Some(k) = r.unique_key
+                        && (self.live_keys.contains_key(&k) || !keys.insert(k))
+                    {
+                        ids.push(None);
+                        continue;
+                    }
+                    next += 1;
+                    ids.push(Some(next));
+                    entries.push(Entry::Put {
+                        id: next,
+                        status: Status::Ready.code(),
+                        priority: r.priority,
+                        timestamp: r.timestamp,
+                        deliveries: 0,
+                        key: r.unique_key,
+                        payload: r.payload.clone(),
+                    });
+                }
+                self.commit(entries)?;
+                Outcome::Inserted(ids)
+            }
+            Plan::Claim { order, limit, then } => {
+                let mut picked = BTreeSet::new();
+                let mut out = Vec::new();
+                while out.len() < (*limit).max(1) as usize {
+                    let Some(id) = self.first_ready(*order, &picked) else { break };
+                    picked.insert(id);
+                    if let Some(r) = self.record(id)? {
+                        out.push(r);
+                    }
+                }
+                self.claim(out, *then)?
+            }
+            Plan::ClaimId { id, then } => {
+                let ready = self.rows.get(id).is_some_and(|r| r.status == Status::Ready);
+                let rs = if ready { self.record(*id)?.into_iter().collect() } else { Vec::new() };
+                self.claim(rs, *then)?
+            }
+            Plan::Transition { ids, from, to } => {
+                // Ids are processed in order: a repeated id sees the effect
+                // of its earlier occurrence.
+                let mut overlay: BTreeMap<u64, Option<Status>> = BTreeMap::new();
+                let mut before = Vec::with_capacity(ids.len());
+                let mut entries = Vec::new();
+                for &id in ids {
+                    let s = match overlay.get(&id) {
+                        Some(s) => *s,
+                        None => self.rows.get(&id).map(|r| r.status),
+                    };
+                    if s.is_some_and(|s| from.contains(s)) {
+                        entries.push(self.change(id, *to));
+                        overlay.insert(id, if let Target::Status(n) = to { Some(*n) } else { None });
+                    }
+                    before.push(s);
+                }
+                self.commit(entries)?;
+                Outcome::Before(before)
+            }
+            Plan::TransitionAll { from, to } => {
+                let ids: Vec<u64> =
+                    self.rows.iter().filter(|(_, r)| from.contains(r.status)).map(|(id, _)| *id).collect();
+                let entries = ids.iter().map(|id| self.change(*id, *to)).collect();
+                self.commit(entries)?;
+                Outcome::Count(ids.len() as u64)
+            }
+            Plan::Update { id, payload, unique_key, from } => {
+                let s = self.rows.get(id).map(|r| r.status);
+                if !s.is_some_and(|s| from.contains(s)) {
+                    return Ok(Outcome::Before(alloc::vec![s]));
+                }
+                if let Some(k) = unique_key
+                    && self.live_keys.get(k).is_some_and(|other| other != id)
+                {
+                    return Ok(Outcome::Duplicate);
+                }
+                self.commit(alloc::vec![Entry::Update {
+                    id: *id,
+                    key: *unique_key,
+                    payload: payload.clone()
+                }])?;
+                Outcome::Before(alloc::vec![s])
+            }
+            Plan::Fetch { ids } => {
+                let mut out = Vec::new();
+                for id in ids {
+                    out.extend(self.record(*id)?);
+                }
+                Outcome::Records(out)
+            }
+            Plan::Scan { statuses, order, after, limit } => {
+                let mut keys: Vec<OrderKey> = self
+                    .rows
+                    .iter()
+                    .filter(|(_, r)| statuses.contains(r.status))
+                    .map(|(id, r)| OrderKey { priority: r.priority, id: *id })
+                    .filter(|k| after.is_none_or(|a| order.before(a, *k)))
+                    .collect();
+                keys.sort_by(|a, b| match (order.before(*a, *b), order.before(*b, *a)) {
+                    (true, _) => core::cmp::Ordering::Less,
+                    (_, true) => core::cmp::Ordering::Greater,
+                    _ => core::cmp::Ordering::Equal,
+                });
+                if *limit > 0 {
+                    keys.truncate(*limit as usize);
+                }
+                let mut out = Vec::with_capacity(keys.len());
+                for k in keys {
+                    out.extend(self.record(k.id)?);
+                }
+                Outcome::Records(out)
+            }
+            Plan::Count => {
+                let mut c = Counts::default();
+                for r in self.rows.values() {
+                    c.add(r.status);
+                }
+                Outcome::Counts(c)
+            }
+            Plan::Purge { statuses, keep_latest, max_delete } => {
+                let ids: Vec<u64> = self
+                    .rows
+                    .iter()
+                    .rev()
+                    .filter(|(_, r)| statuses.contains(r.status))
+                    .map(|(id, _)| *id)
+                    .skip(usize::try_from(*keep_latest).unwrap_or(usize::MAX))
+                    .take(if *max_delete == 0 {
+                        usize::MAX
+                    } else {
+                        usize::try_from(*max_delete).unwrap_or(usize::MAX)
+                    })
+                    .collect();
+                self.commit(ids.iter().map(|&id| Entry::Delete { id }).collect())?;
+                Outcome::Count(ids.len() as u64)
+            }
+            Plan::Compact => {
+                self.compact()?;
+                Outcome::Done
+            }
+            Plan::Restore { record, unique_key } => {
+                self.commit(alloc::vec![Entry::Put {
+                    id: record.id,
+                    status: Status::Ready.code(),
+                    priority: record.priority,
+                    timestamp: record.timestamp,
+                    deliveries: record.deliveries,
+                    key: *unique_key,
+                    payload: record.payload.clone(),
+                }])?;
+                Outcome::Done
+            }
+        })
+    }
+}
+
+impl<S: Storage> LogTable<S> {
+    fn claim(&mut self, rs: Vec<Record>, then: Claimed) -> Result<Outcome, LogError<S::Error>> {
+        let entries = rs
+            .iter()
+            .map(|r| match then {
+                Claimed::Deleted => Entry::Delete { id: r.id },
+                Claimed::Unacked => Entry::Status {
+                    id: r.id,
+                    status: Status::Unacked.code(),
+                    deliveries: r.deliveries.saturating_add(1),
+                },
+            })
+            .collect();
+        self.commit(entries)?;
+        let out = match then {
+            Claimed::Deleted => rs,
+            Claimed::Unacked => rs
+                .into_iter()
+                .map(|r| Record { status: Status::Unacked, deliveries: r.deliveries.saturating_add(1), ..r })
+                .collect(),
+        };
+        Ok(Outcome::Records(out))
+    }
+}
