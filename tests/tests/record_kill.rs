@@ -1,4 +1,4 @@
-//! Real crashes of an SQLite ack queue: a child process puts, gets, acks
+//! Real crashes of an ack queue, on SQLite and on plain files: a child process puts, gets, acks
 //! and nacks until it is killed with SIGKILL, again and again on one
 //! database (`PQ_KILL_ITERS`, default 60), at both durabilities. After each
 //! kill the parent reopens it and checks against what the child reported:
@@ -15,6 +15,19 @@ use persist_queue::{AckQueue, Durability, Status};
 
 #[test]
 fn sigkill_loop_on_sqlite_ack_queue() {
+    sigkill_loop("sqlite");
+}
+
+#[test]
+fn sigkill_loop_on_files_ack_queue() {
+    sigkill_loop("files");
+}
+
+fn sigkill_loop(store: &str) {
+    let open = |dir: &std::path::Path, d: Durability| {
+        let b = if store == "files" { AckQueue::files(dir) } else { AckQueue::builder(dir) };
+        b.durability(d).open::<u64>().expect("reopen")
+    };
     let iters: usize = std::env::var("PQ_KILL_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let seed = fastrand::u64(..);
     let mut rng = fastrand::Rng::with_seed(seed);
@@ -26,6 +39,7 @@ fn sigkill_loop_on_sqlite_ack_queue() {
         let mut next = 0u64;
         for round in 0..iters / 2 {
             let mut child = Command::new(env!("CARGO_BIN_EXE_ack_child"))
+                .arg(store)
                 .arg(tmp.path())
                 .args([durability.name(), &next.to_string(), &rng.u64(..).to_string()])
                 .stdout(Stdio::piped())
@@ -57,8 +71,8 @@ fn sigkill_loop_on_sqlite_ack_queue() {
                 }
             }
             let inflight = last_put.map_or(next, |v| v + 1);
-            let ctx = format!("seed {seed}, {} round {round}", durability.name());
-            let q = AckQueue::builder(tmp.path()).durability(durability).open::<u64>().expect("reopen");
+            let ctx = format!("{store}, seed {seed}, {} round {round}", durability.name());
+            let q = open(tmp.path(), durability);
             let mut found: BTreeMap<u64, Status> = BTreeMap::new();
             for e in q.queue().expect("list") {
                 assert!(found.insert(e.item, e.status).is_none(), "{ctx}: item {} stored twice", e.item);
@@ -79,6 +93,6 @@ fn sigkill_loop_on_sqlite_ack_queue() {
             next = inflight + 1;
         }
     }
-    eprintln!("{iters} kills: {puts} puts and {acks} acks checked");
+    eprintln!("{store}: {iters} kills: {puts} puts and {acks} acks checked");
     assert!(puts > 100 && acks > 20, "the children must do real work before being killed");
 }
