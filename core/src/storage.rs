@@ -97,6 +97,17 @@ pub trait Storage {
         drop(flush);
     }
 
+    /// For stores shared by several processes: takes an exclusive lock
+    /// across processes (blocking until it is free). While it is held,
+    /// reads see every write other holders made before releasing it.
+    /// Default: nothing (a store owned by one process).
+    fn lock(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// Releases [`Storage::lock`]. Default: nothing.
+    fn unlock(&mut self) {}
+
     /// Flushes in place: `begin_flush`, run, `end_flush`.
     fn sync(&mut self) -> Result<(), Self::Error> {
         let mut flush = self.begin_flush()?;

@@ -1,30 +1,38 @@
-//! Several processes share one SQLite ack queue: 1 producer and 4
-//! consumers move 10,000 items. Every claim is one `BEGIN IMMEDIATE`
-//! transaction, so no item reaches two consumers (persist-queue 1.1.0's
-//! `SQLiteAckQueue` gave 62 duplicates to 4 consumers of 3,000 items).
+//! Several processes share one ack queue: 1 producer and 4 consumers move
+//! 10,000 items, on SQLite (every claim one `BEGIN IMMEDIATE` transaction)
+//! and on plain files (the shared log table: each operation locks the
+//! directory and catches up with the others' appends). No item reaches two
+//! consumers (persist-queue 1.1.0's `SQLiteAckQueue` gave 62 duplicates to 4
+//! consumers of 3,000 items).
 
 use std::collections::HashSet;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, RecordQueue};
+use persist_queue_core::records::{Kind, LogTable, RecordQueue, Table};
+use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
-#[test]
-fn four_consumer_processes_never_share_an_item() {
-    const N: u64 = 10_000;
-    let tmp = tempfile::tempdir().expect("tmp");
-    let db = tmp.path().join("data.db");
-    let db_s = db.to_str().expect("utf-8 path");
-    // Create the table before the processes race to.
-    drop(SqliteTable::open(&db, "ack_queue_default", Durability::Buffered).expect("create"));
+const N: u64 = 10_000;
+
+/// Runs 4 consumers and 1 producer on `path`; checks every item was
+/// delivered once and returns how many each consumer took.
+fn run_processes(store: &[&str], path: &Path) -> Vec<usize> {
+    let p = path.to_str().expect("utf-8 path");
     let child = env!("CARGO_BIN_EXE_record_child");
     let consumers: Vec<_> = (0..4)
         .map(|_| {
-            Command::new(child).args([db_s, "consume"]).stdout(Stdio::piped()).spawn().expect("consumer")
+            Command::new(child)
+                .args(store)
+                .args([p, "consume"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("consumer")
         })
         .collect();
-    let producer = Command::new(child).args([db_s, "produce", &N.to_string()]).status().expect("producer");
+    let producer =
+        Command::new(child).args(store).args([p, "produce", &N.to_string()]).status().expect("producer");
     assert!(producer.success());
     let mut seen = HashSet::new();
     let mut per_consumer = Vec::new();
@@ -34,16 +42,41 @@ fn four_consumer_processes_never_share_an_item() {
         let lines = String::from_utf8(out.stdout).expect("utf-8");
         let mut n = 0;
         for line in lines.lines() {
-            let payload: u64 = line.rsplit(' ').next().and_then(|p| p.parse().ok()).expect("payload");
+            let payload: u64 = line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("payload");
             assert!(seen.insert(payload), "item {payload} was delivered twice");
             n += 1;
         }
         per_consumer.push(n);
     }
     assert_eq!(seen.len() as u64, N, "every item delivered once (per consumer: {per_consumer:?})");
-    let table = SqliteTable::open(&db, "ack_queue_default", Durability::Buffered).expect("reopen");
+    per_consumer
+}
+
+fn check_all_acked<T: Table>(table: T, per_consumer: &[usize]) {
     let mut q = RecordQueue::open(table, Kind::ACK, false).expect("queue");
     let c = q.counts().expect("counts");
-    assert_eq!((c.ready, c.unacked, c.acked), (0, 0, N));
+    assert_eq!((c.ready, c.unacked, c.acked), (0, 0, N), "per consumer: {per_consumer:?}");
     eprintln!("4 consumer processes took {per_consumer:?} items");
+}
+
+#[test]
+fn four_consumer_processes_never_share_an_item() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let db = tmp.path().join("data.db");
+    // Create the table before the processes race to.
+    drop(SqliteTable::open(&db, "ack_queue_default", Durability::Buffered).expect("create"));
+    let counts = run_processes(&[], &db);
+    check_all_acked(
+        SqliteTable::open(&db, "ack_queue_default", Durability::Buffered).expect("reopen"),
+        &counts,
+    );
+}
+
+#[test]
+fn four_consumer_processes_on_plain_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("ack_queue");
+    let counts = run_processes(&["files"], &dir);
+    let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open");
+    check_all_acked(LogTable::open_shared(storage, Durability::Buffered).expect("reopen"), &counts);
 }

@@ -38,7 +38,9 @@ pub struct FsStorage {
     mapped: Option<(Blob, Mapped)>,
     /// Whether to map chunks (turned off if `fallocate` is refused).
     map_chunks: bool,
-    _lock: File,
+    /// Shared by processes: the lock is taken per operation, not at open.
+    shared: bool,
+    lock: File,
 }
 
 impl FsStorage {
@@ -51,7 +53,20 @@ impl FsStorage {
     /// process holds the queue (`WouldBlock`), or any I/O error, each with
     /// the path in its message.
     pub fn open(dir: impl AsRef<Path>, durability: Durability) -> io::Result<FsStorage> {
-        let dir = dir.as_ref().to_path_buf();
+        Self::open_mode(dir.as_ref(), durability, false)
+    }
+
+    /// Opens the directory for use by several processes at once: the
+    /// directory lock is taken by [`Storage::lock`] around each operation
+    /// instead of for as long as the storage is open, cached file handles
+    /// are dropped at each lock (another process may have replaced a file),
+    /// and chunks are never memory-mapped.
+    pub fn open_shared(dir: impl AsRef<Path>, durability: Durability) -> io::Result<FsStorage> {
+        Self::open_mode(dir.as_ref(), durability, true)
+    }
+
+    fn open_mode(dir: &Path, durability: Durability, shared: bool) -> io::Result<FsStorage> {
+        let dir = dir.to_path_buf();
         if dir.exists() && !dir.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::NotADirectory,
@@ -68,7 +83,7 @@ impl FsStorage {
             .truncate(false)
             .open(&lock_path)
             .map_err(|e| context(e, "open", &lock_path))?;
-        match lock.try_lock() {
+        match if shared { Ok(()) } else { lock.try_lock() } {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
                 return Err(io::Error::new(
@@ -78,8 +93,10 @@ impl FsStorage {
             }
             Err(fs::TryLockError::Error(e)) => return Err(context(e, "lock", &lock_path)),
         }
+        // A leftover temp file is harmless (the next replace overwrites it);
+        // only an owner may delete it (another process may be writing it).
         let tmp = dir.join(META_TMP);
-        match fs::remove_file(&tmp) {
+        match if shared { Ok(()) } else { fs::remove_file(&tmp) } {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(context(e, "remove", &tmp)),
@@ -99,8 +116,9 @@ impl FsStorage {
             last_appended: None,
             #[cfg(target_os = "linux")]
             mapped: None,
-            map_chunks: cfg!(target_os = "linux") && !durability.is_synced(),
-            _lock: lock,
+            map_chunks: cfg!(target_os = "linux") && !durability.is_synced() && !shared,
+            shared,
+            lock,
         })
     }
 
@@ -319,6 +337,21 @@ impl Storage for FsStorage {
         }
         self.dir_dirty = true;
         Ok(())
+    }
+
+    fn lock(&mut self) -> io::Result<()> {
+        if self.shared {
+            self.lock.lock().map_err(|e| context(e, "lock", &self.dir.join(LOCK_FILE)))?;
+            self.files.clear();
+            self.last_appended = None;
+        }
+        Ok(())
+    }
+
+    fn unlock(&mut self) {
+        if self.shared {
+            let _ = self.lock.unlock();
+        }
     }
 
     fn begin_flush(&mut self) -> io::Result<FsFlush> {

@@ -119,6 +119,8 @@ pub struct LogTable<S: Storage> {
     logged: u64,
     /// Bytes of the live records' payload entries.
     live: u64,
+    /// Several processes share the storage: lock and catch up per plan.
+    shared: bool,
 }
 
 fn status(code: u8) -> Status {
@@ -143,6 +145,7 @@ impl<S: Storage> LogTable<S> {
             reader: Reader::default(),
             logged: 0,
             live: 0,
+            shared: false,
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
@@ -159,6 +162,88 @@ impl<S: Storage> LogTable<S> {
             }
         }
         Ok(t)
+    }
+
+    /// Opens a table that several processes use at once (the storage must
+    /// implement [`Storage::lock`], as `FsStorage::open_shared` does). Each
+    /// plan then takes the lock, first reads what other processes appended
+    /// (or reloads after their compaction), runs, and releases it.
+    pub fn open_shared(mut storage: S, durability: Durability) -> Result<Self, LogError<S::Error>> {
+        storage.lock().map_err(LogError::Storage)?;
+        let opened = Self::open(storage, durability);
+        match opened {
+            Ok(mut t) => {
+                t.shared = true;
+                t.storage.unlock();
+                Ok(t)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Shared mode: catch up with what other processes committed since our
+    /// last plan, and cut a plan torn by a process that died mid-append.
+    fn catch_up(&mut self) -> Result<(), LogError<S::Error>> {
+        self.reader.reset();
+        let mut m = alloc::vec![0; 64];
+        let n = self.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
+        m.truncate(n);
+        let start = decode_meta(&m).ok_or(LogError::Corrupted(Blob::Meta, 0))?;
+        if start != self.start {
+            // Another process compacted: reload from its snapshot.
+            self.rows.clear();
+            self.ready_ids.clear();
+            self.ready_prio.clear();
+            self.live_keys.clear();
+            self.logged = 0;
+            self.live = 0;
+            self.start = start;
+            return self.replay();
+        }
+        let mut at = self.head;
+        let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
+        loop {
+            match self.read_entry(at)? {
+                Some((e, len)) => {
+                    let is_commit = matches!(e, Entry::Commit { .. });
+                    pending.push((e, at, len));
+                    at.offset += len;
+                    self.logged += len;
+                    if is_commit {
+                        for (e, loc, len) in core::mem::take(&mut pending) {
+                            self.apply(&e, loc, len);
+                        }
+                        self.head = at;
+                    }
+                }
+                None => {
+                    let next = at.chunk + 1;
+                    if pending.is_empty()
+                        && self.storage.size(Blob::Chunk(next)).map_err(LogError::Storage)?.is_some()
+                    {
+                        let h = self
+                            .reader
+                            .bytes(&mut self.storage, next, 0, CHUNK_HEADER_LEN)
+                            .map_err(LogError::Storage)?;
+                        if chunk::check_header(&h, next).is_err() {
+                            return Err(LogError::Corrupted(Blob::Chunk(next), 0));
+                        }
+                        at = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+                        self.head = at;
+                        continue;
+                    }
+                    break;
+                }
+            }
+        }
+        let size = self.storage.size(Blob::Chunk(self.head.chunk)).map_err(LogError::Storage)?.unwrap_or(0);
+        if size > self.head.offset {
+            self.storage
+                .truncate(Blob::Chunk(self.head.chunk), self.head.offset)
+                .map_err(LogError::Storage)?;
+            self.reader.reset();
+        }
+        Ok(())
     }
 
     /// The storage, for inspection.
@@ -493,15 +578,28 @@ impl<S: Storage> Table for LogTable<S> {
     type Error = LogError<S::Error>;
 
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
+        if !self.shared {
+            return self.run_and_compact(plan);
+        }
+        if self.poisoned {
+            return Err(LogError::Poisoned);
+        }
+        self.storage.lock().map_err(LogError::Storage)?;
+        let r = self.catch_up().and_then(|()| self.run_and_compact(plan));
+        self.storage.unlock();
+        r
+    }
+}
+
+impl<S: Storage> LogTable<S> {
+    fn run_and_compact(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         let outcome = self.run(plan)?;
         if !matches!(plan, Plan::Compact) {
             self.maybe_compact()?;
         }
         Ok(outcome)
     }
-}
 
-impl<S: Storage> LogTable<S> {
     fn run(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         Ok(match plan {
             Plan::Insert { records } => {

@@ -68,7 +68,8 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     }
 
     /// A queue in the directory `dir` as plain files (the core's record
-    /// log, no SQLite): one process at a time (the directory is locked).
+    /// log, no SQLite). Several processes may share it: each operation
+    /// locks the directory and first reads what the others appended.
     /// About 150 bytes of memory per stored item; payloads stay on disk.
     pub fn files(dir: impl AsRef<Path>) -> Self {
         Self::with_store(Store::Files { dir: dir.as_ref().to_path_buf() })
@@ -195,15 +196,16 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         let table = match &self.store {
             Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
             Store::Files { dir } => {
-                let storage = persist_queue_fs::FsStorage::open(dir.join(self.table_name()), self.durability)
-                    .map_err(|e| {
-                        if e.kind() == std::io::ErrorKind::NotADirectory {
-                            Error::InvalidConfig(e.to_string())
-                        } else {
-                            Error::Io(e)
-                        }
-                    })?;
-                let table = persist_queue_core::records::LogTable::open(storage, self.durability)
+                let storage =
+                    persist_queue_fs::FsStorage::open_shared(dir.join(self.table_name()), self.durability)
+                        .map_err(|e| {
+                            if e.kind() == std::io::ErrorKind::NotADirectory {
+                                Error::InvalidConfig(e.to_string())
+                            } else {
+                                Error::Io(e)
+                            }
+                        })?;
+                let table = persist_queue_core::records::LogTable::open_shared(storage, self.durability)
                     .map_err(|e| Error::Storage(e.to_string().into()))?;
                 AnyTable(Box::new(table))
             }

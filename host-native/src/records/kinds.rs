@@ -56,7 +56,7 @@ macro_rules! record_queue_type {
             }
 
             /// A builder for this queue as plain files in directory `dir`
-            /// (no SQLite; one process at a time).
+            /// (no SQLite; several processes may share it).
             pub fn files(dir: impl AsRef<Path>) -> RecordBuilder<$marker> {
                 RecordBuilder::files(dir)
             }

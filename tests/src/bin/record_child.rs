@@ -1,20 +1,34 @@
-//! A process of `tests/record_processes.rs`, on one SQLite ack queue.
+//! A process of `tests/record_processes.rs`, on one ack queue: SQLite (a
+//! database file), or plain files (`files DIR`: the shared log table).
 //!
-//! `record_child DB produce N`: puts items 0..N, then creates `DB.done`.
-//! `record_child DB produce_after MS`: waits MS ms, then puts one item.
-//! `record_child DB consume`: takes, prints (`G id payload`) and acks items
+//! `record_child [files] DB produce N`: puts items 0..N, then creates `DB.done`.
+//! `record_child [files] DB produce_after MS`: waits MS ms, then puts one item.
+//! `record_child [files] DB consume`: takes, prints (`G id payload`) and acks items
 //! until the producer is done and the queue is empty.
 
 use std::io::Write;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+use persist_queue_core::records::{Kind, LogTable, Put, RecordQueue, Table, Verdict};
+use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let db = args.get(1).expect("DB path");
-    let table = SqliteTable::open(db, "ack_queue_default", Durability::Buffered).expect("open table");
+    let mut args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("files") {
+        args.remove(1);
+        let dir = args.get(1).expect("DIR").clone();
+        let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open dir");
+        let table = LogTable::open_shared(storage, Durability::Buffered).expect("open log table");
+        run(table, &args);
+    } else {
+        let db = args.get(1).expect("DB path");
+        run(SqliteTable::open(db, "ack_queue_default", Durability::Buffered).expect("open table"), &args);
+    }
+}
+
+fn run<T: Table>(table: T, args: &[String]) {
+    let db = args.get(1).expect("path");
     // auto_resume off: a process starting late must not take back items
     // that live processes hold.
     let mut q = RecordQueue::open(table, Kind::ACK, false).expect("open queue");
