@@ -5,16 +5,21 @@
 //! the reference `MemoryTable` that ran every plan that returned, plus the
 //! interrupted plan either entirely or not at all.
 //!
-//! `PQ_CRASH_ITERS` (default 10,000) seeds; `PQ_SEED` replays one.
+//! For each of persist-queue's 7 kinds, `PQ_CRASH_ITERS` (default 10,000)
+//! seeds of the plans that kind issues; `PQ_SEED` replays one seed.
 
 use persist_queue_core::records::{
-    Claimed, LogTable, MemoryTable, NewRecord, Order, Outcome, Plan, Status, StatusSet, Table, Target,
+    Claimed, Kind, LogTable, MemoryTable, NewRecord, Order, Outcome, Plan, Status, StatusSet, Table, Target,
     unique_key,
 };
 use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
 
-fn random_plan(rng: &mut fastrand::Rng) -> Plan {
-    let order = [Order::Fifo, Order::Filo, Order::Priority][rng.usize(..3)];
+/// persist-queue's kinds; each seed runs the plans one of them issues.
+const KINDS: [Kind; 7] =
+    [Kind::FIFO, Kind::FILO, Kind::PRIORITY, Kind::UNIQUE, Kind::ACK, Kind::ACK_FILO, Kind::ACK_UNIQUE];
+
+fn random_plan(rng: &mut fastrand::Rng, kind: Kind) -> Plan {
+    let order = kind.order;
     let id = rng.u64(1..40);
     match rng.u8(..20) {
         0..=6 => Plan::Insert {
@@ -23,9 +28,9 @@ fn random_plan(rng: &mut fastrand::Rng) -> Plan {
                     let p = rng.u8(..8);
                     NewRecord {
                         payload: vec![p; rng.usize(0..30)],
-                        priority: i64::from(rng.i8(..)),
+                        priority: if kind.order == Order::Priority { i64::from(rng.i8(..)) } else { 0 },
                         timestamp: 7,
-                        unique_key: (rng.u8(..4) == 0).then(|| unique_key(&[p])),
+                        unique_key: kind.unique.then(|| unique_key(&[p])),
                     }
                 })
                 .collect(),
@@ -33,7 +38,7 @@ fn random_plan(rng: &mut fastrand::Rng) -> Plan {
         7..=9 => Plan::Claim {
             order,
             limit: rng.u32(1..4),
-            then: if rng.bool() { Claimed::Unacked } else { Claimed::Deleted },
+            then: if kind.keep_done || rng.bool() { Claimed::Unacked } else { Claimed::Deleted },
         },
         10 => Plan::ClaimId { id, then: Claimed::Unacked },
         11..=14 => Plan::Transition {
@@ -65,7 +70,7 @@ fn all(t: &mut impl Table) -> Result<Vec<persist_queue_core::records::Record>, S
     }
 }
 
-fn check(seed: u64) -> Result<(), String> {
+fn check(seed: u64, kind: Kind) -> Result<(), String> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let durability = if rng.bool() { Durability::Synced } else { Durability::Buffered };
     let plan = FaultPlan {
@@ -79,7 +84,7 @@ fn check(seed: u64) -> Result<(), String> {
         Err(_) => persist_queue_core::MemoryStorage::new(),
         Ok(mut t) => {
             for _ in 0..rng.usize(1..80) {
-                let p = random_plan(&mut rng);
+                let p = random_plan(&mut rng, kind);
                 let before = model.clone();
                 let Ok(expected) = model.execute(&p);
                 match t.execute(&p) {
@@ -128,11 +133,13 @@ fn seeded_crash_points_on_the_log_table() {
             (0..n).map(|i| base.wrapping_add(i)).collect()
         }
     };
-    for &seed in &seeds {
-        match std::panic::catch_unwind(|| check(seed)) {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => panic!("seed {seed} (rerun with PQ_SEED={seed}): {e}"),
-            Err(_) => panic!("seed {seed} panicked (rerun with PQ_SEED={seed})"),
+    for kind in KINDS {
+        for &seed in &seeds {
+            match std::panic::catch_unwind(|| check(seed, kind)) {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => panic!("{kind:?}, seed {seed} (rerun with PQ_SEED={seed}): {e}"),
+                Err(_) => panic!("{kind:?}, seed {seed} panicked (rerun with PQ_SEED={seed})"),
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ fn ack_unack_ack_failed() {
         for v in ["val1", "val2", "val3"] {
             q.put(&v.to_string()).expect("put");
         }
+        assert_eq!(q.ready_count().expect("ready"), 3, "never-delivered items are ready (B14)");
         let got: Vec<_> = (0..3).map(|_| q.get().expect("get")).collect();
         assert_eq!((q.len().expect("len"), q.unack_count().expect("unack")), (0, 3));
         assert_eq!(q.active_size().expect("active"), 3);
