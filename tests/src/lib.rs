@@ -18,6 +18,7 @@ pub mod contract;
 pub mod harness;
 pub mod item;
 pub mod record_suite;
+pub mod seeds;
 pub mod suite;
 pub mod table_contract;
 pub mod table_harness;

@@ -160,23 +160,7 @@ fn check(seed: u64) -> Result<(), String> {
 
 #[test]
 fn seeded_crash_points() {
-    let seeds: Vec<u64> = match std::env::var("PQ_SEED") {
-        Ok(s) => vec![s.parse().expect("PQ_SEED is a number")],
-        Err(_) => {
-            let n: u64 = std::env::var("PQ_CRASH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-            let base = fastrand::u64(..);
-            (0..n).map(|i| base.wrapping_add(i)).collect()
-        }
-    };
-    for &seed in &seeds {
-        let outcome = std::panic::catch_unwind(|| check(seed));
-        match outcome {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => panic!("seed {seed} (rerun with PQ_SEED={seed}): {e}"),
-            Err(_) => panic!("seed {seed} panicked (rerun with PQ_SEED={seed})"),
-        }
-    }
-    eprintln!("{} simulated crashes checked", seeds.len());
+    persist_queue_tests::seeds::for_each_seed("chunk queue", check);
 }
 
 /// A failed flush poisons the queue: later writes are refused until a

@@ -125,21 +125,7 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
 
 #[test]
 fn seeded_crash_points_on_the_log_table() {
-    let seeds: Vec<u64> = match std::env::var("PQ_SEED") {
-        Ok(s) => vec![s.parse().expect("PQ_SEED is a number")],
-        Err(_) => {
-            let n: u64 = std::env::var("PQ_CRASH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
-            let base = fastrand::u64(..);
-            (0..n).map(|i| base.wrapping_add(i)).collect()
-        }
-    };
     for kind in KINDS {
-        for &seed in &seeds {
-            match std::panic::catch_unwind(|| check(seed, kind)) {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => panic!("{kind:?}, seed {seed} (rerun with PQ_SEED={seed}): {e}"),
-                Err(_) => panic!("{kind:?}, seed {seed} panicked (rerun with PQ_SEED={seed})"),
-            }
-        }
+        persist_queue_tests::seeds::for_each_seed(&format!("{kind:?}"), |seed| check(seed, kind));
     }
 }

@@ -24,7 +24,7 @@ use crate::durability::Durability;
 use crate::frame;
 use crate::reader::{Found, Reader};
 use crate::records::order::{Order, OrderKey};
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
 use crate::records::record::{Record, Status};
 use crate::storage::{Blob, Storage};
 
@@ -727,19 +727,11 @@ impl<S: Storage> LogTable<S> {
                 Outcome::Counts(c)
             }
             Plan::Purge { statuses, keep_latest, max_delete } => {
-                let ids: Vec<u64> = self
-                    .rows
-                    .iter()
-                    .rev()
-                    .filter(|(_, r)| statuses.contains(r.status))
-                    .map(|(id, _)| *id)
-                    .skip(usize::try_from(*keep_latest).unwrap_or(usize::MAX))
-                    .take(if *max_delete == 0 {
-                        usize::MAX
-                    } else {
-                        usize::try_from(*max_delete).unwrap_or(usize::MAX)
-                    })
-                    .collect();
+                let ids = purge_selection(
+                    self.rows.iter().rev().filter(|(_, r)| statuses.contains(r.status)).map(|(id, _)| *id),
+                    *keep_latest,
+                    *max_delete,
+                );
                 self.commit(ids.iter().map(|&id| Entry::Delete { id }).collect())?;
                 Outcome::Count(ids.len() as u64)
             }

@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use core::convert::Infallible;
 
 use crate::records::order::{Order, OrderKey};
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
 use crate::records::record::{Record, Status, StatusSet};
 
 #[derive(Clone, Debug)]
@@ -239,19 +239,15 @@ impl Table for MemoryTable {
                 Outcome::Counts(c)
             }
             Plan::Purge { statuses, keep_latest, max_delete } => {
-                let ids: Vec<u64> = self
-                    .rows
-                    .values()
-                    .rev()
-                    .filter(|r| statuses.contains(r.record.status))
-                    .map(|r| r.record.id)
-                    .skip(usize::try_from(*keep_latest).unwrap_or(usize::MAX))
-                    .take(if *max_delete == 0 {
-                        usize::MAX
-                    } else {
-                        usize::try_from(*max_delete).unwrap_or(usize::MAX)
-                    })
-                    .collect();
+                let ids = purge_selection(
+                    self.rows
+                        .values()
+                        .rev()
+                        .filter(|r| statuses.contains(r.record.status))
+                        .map(|r| r.record.id),
+                    *keep_latest,
+                    *max_delete,
+                );
                 for id in &ids {
                     self.apply(*id, Target::Delete);
                 }

@@ -147,6 +147,17 @@ pub enum Plan {
     },
 }
 
+/// The ids a [`Plan::Purge`] deletes, given the matching ids newest
+/// first: skip `keep_latest`, then take at most `max_delete` (0: all).
+pub fn purge_selection(
+    newest_first: impl Iterator<Item = u64>,
+    keep_latest: u64,
+    max_delete: u64,
+) -> Vec<u64> {
+    let limit = if max_delete == 0 { usize::MAX } else { usize::try_from(max_delete).unwrap_or(usize::MAX) };
+    newest_first.skip(usize::try_from(keep_latest).unwrap_or(usize::MAX)).take(limit).collect()
+}
+
 /// Per-status record counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -4,14 +4,13 @@
 //! same-run ratios mean anything).
 
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use persist_queue::{Codec, Durability, Postcard, Queue, QueueBuilder, Raw};
 
 use crate::baseline;
-use crate::measure::{median, resident_memory, thousands};
+use crate::measure::{concurrent_rate, median, resident_memory, thousands};
 
 /// Options of `pq bench`.
 #[derive(Args, Clone, Debug)]
@@ -205,27 +204,7 @@ fn buffered_put_get<K: Kind>(dir: &Path, n: u64) -> R<f64> {
 
 fn synced_put<K: Kind>(dir: &Path, threads: usize, window: Duration) -> R<f64> {
     let q = open::<K, _>(dir, Durability::Synced, K::codec())?;
-    let deadline = Instant::now() + window;
-    let start = Instant::now();
-    let total: u64 = thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let q = q.clone();
-                s.spawn(move || {
-                    let mut n = 0u64;
-                    while Instant::now() < deadline {
-                        if q.put(&K::make(t * 1_000_000 + n as usize)).is_err() {
-                            return Err(());
-                        }
-                        n += 1;
-                    }
-                    Ok(n)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().ok().and_then(Result::ok).unwrap_or(0)).sum()
-    });
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    Ok(concurrent_rate(threads, window, |t, n| q.put(&K::make(t * 1_000_000 + n as usize)).is_ok()))
 }
 
 pub(crate) fn row(name: &str, rate: f64, ratio: &str, target: &str) {
@@ -256,28 +235,47 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         ">= 700,000/s",
     );
 
-    let (mut raw_f, mut s1, mut sn, mut r1, mut rn) = (vec![], vec![], vec![], vec![], vec![]);
-    for _ in 0..args.rounds.max(1) {
-        let f1 = baseline::fdatasync_loop(scratch.root.path(), flen, window).map_err(err)?;
-        let one = synced_put::<K>(&scratch.fresh(), 1, window)?;
-        let many = synced_put::<K>(&scratch.fresh(), args.threads, window)?;
-        let f2 = baseline::fdatasync_loop(scratch.root.path(), flen, window).map_err(err)?;
-        let f = (f1 + f2) / 2.0;
-        raw_f.push(f);
-        s1.push(one);
-        sn.push(many);
-        r1.push(one / f);
-        rn.push(many / one);
-    }
-    row("raw append + fdatasync per record (baseline F)", median(raw_f), "1.00", "");
-    row("synced put, 1 producer", median(s1), &format!("{:.2}x F", median(r1)), ">= 0.8x F");
-    row(
-        &format!("synced put, {} producers", args.threads),
-        median(sn),
-        &format!("{:.2}x 1-producer", median(rn)),
-        ">= 4x 1-producer",
-    );
+    let window2 = window;
+    let root = scratch.root.path().to_path_buf();
+    group_commit_rows(
+        args,
+        || baseline::fdatasync_loop(&root, flen, window2).map_err(err),
+        |threads| synced_put::<K>(&scratch.fresh(), threads, window),
+        ["raw append + fdatasync per record (baseline F)", "synced put, 1 producer", "producers"],
+        ["F", ">= 0.8x F", "1-producer", ">= 4x 1-producer"],
+    )?;
     println!();
+    Ok(())
+}
+
+/// Rounds of: baseline, 1 writer, `args.threads` writers, baseline again
+/// (the baseline around each round, since the disk's speed drifts); prints
+/// the medians and same-round ratios. `labels`: baseline row, 1-writer row,
+/// noun for the N-writer row; `units`: baseline letter, 1-writer target,
+/// N-writer ratio unit, N-writer target.
+pub(crate) fn group_commit_rows(
+    args: &BenchArgs,
+    mut baseline: impl FnMut() -> R<f64>,
+    mut writers: impl FnMut(usize) -> R<f64>,
+    labels: [&str; 3],
+    units: [&str; 4],
+) -> R<()> {
+    let (mut base, mut one, mut many, mut r1, mut rn) = (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let b1 = baseline()?;
+        let o = writers(1)?;
+        let m = writers(args.threads)?;
+        let b = (b1 + baseline()?) / 2.0;
+        base.push(b);
+        one.push(o);
+        many.push(m);
+        r1.push(o / b);
+        rn.push(m / o);
+    }
+    row(labels[0], median(base), "1.00", "");
+    row(labels[1], median(one), &format!("{:.2}x {}", median(r1), units[0]), units[1]);
+    let name = format!("{} put, {} {}", labels[1].split(' ').next().unwrap_or(""), args.threads, labels[2]);
+    row(&name, median(many), &format!("{:.2}x {}", median(rn), units[2]), units[3]);
     Ok(())
 }
 

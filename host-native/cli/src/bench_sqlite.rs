@@ -2,13 +2,13 @@
 //! same pragmas (WAL, `synchronous=FULL`), measured in the same run.
 
 use std::path::Path;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use persist_queue::{AckQueue, Durability, FifoQueue, PriorityQueue, UniqueQueue};
 use rusqlite::{Connection, params};
 
 use crate::bench::{BenchArgs, R, err, row};
+use crate::measure::concurrent_rate;
 use crate::measure::{median, rate_for, thousands};
 
 fn raw(path: &Path) -> R<Connection> {
@@ -55,27 +55,7 @@ fn raw_cycle(path: &Path, window: Duration) -> R<f64> {
 
 fn ack_puts(dir: &Path, threads: usize, window: Duration) -> R<f64> {
     let q = AckQueue::builder(dir).open::<String>().map_err(err)?;
-    let deadline = Instant::now() + window;
-    let start = Instant::now();
-    let total: u64 = thread::scope(|s| {
-        let hs: Vec<_> = (0..threads)
-            .map(|t| {
-                let q = q.clone();
-                s.spawn(move || {
-                    let mut n = 0u64;
-                    while Instant::now() < deadline {
-                        if q.put(&format!("bench{t}-{n}")).is_err() {
-                            break;
-                        }
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        hs.into_iter().map(|h| h.join().unwrap_or(0)).sum()
-    });
-    Ok(total as f64 / start.elapsed().as_secs_f64())
+    Ok(concurrent_rate(threads, window, |t, n| q.put(&format!("bench{t}-{n}")).is_ok()))
 }
 
 fn ack_cycle(dir: &Path, window: Duration) -> R<f64> {
@@ -198,27 +178,14 @@ pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBu
     println!();
     println!("| row | items/s | ratio (same run) | target |");
     println!("|---|---:|---:|---|");
-    let (mut r1, mut one, mut many, mut rr, mut rm) = (vec![], vec![], vec![], vec![], vec![]);
-    for _ in 0..args.rounds.max(1) {
-        let f1 = raw_insert(&fresh().with_extension("db"), window)?;
-        let o = ack_puts(&fresh(), 1, window)?;
-        let m = ack_puts(&fresh(), args.threads, window)?;
-        let f2 = raw_insert(&fresh().with_extension("db"), window)?;
-        let f = (f1 + f2) / 2.0;
-        r1.push(f);
-        one.push(o);
-        many.push(m);
-        rr.push(o / f);
-        rm.push(m / o);
-    }
-    row("raw rusqlite autocommit INSERT (baseline S)", median(r1), "1.00", "");
-    row("AckQueue put, 1 thread", median(one), &format!("{:.2}x S", median(rr)), ">= 0.9x S");
-    row(
-        &format!("AckQueue put, {} threads", args.threads),
-        median(many),
-        &format!("{:.2}x 1 thread", median(rm)),
-        ">= 4x",
-    );
+    let shared = std::cell::RefCell::new(&mut *fresh);
+    crate::bench::group_commit_rows(
+        args,
+        || raw_insert(&(shared.borrow_mut())().with_extension("db"), window),
+        |threads| ack_puts(&(shared.borrow_mut())(), threads, window),
+        ["raw rusqlite autocommit INSERT (baseline S)", "AckQueue put, 1 thread", "threads"],
+        ["S", ">= 0.9x S", "1 thread", ">= 4x"],
+    )?;
     let raw_c = raw_cycle(&fresh().with_extension("db"), window)?;
     let ours_c = ack_cycle(&fresh(), window)?;
     row("raw rusqlite insert + claim + ack, autocommit (baseline C)", raw_c, "1.00", "");

@@ -23,6 +23,33 @@ pub(crate) fn rate_for(window: Duration, mut step: impl FnMut() -> u64) -> f64 {
     ops as f64 / start.elapsed().as_secs_f64()
 }
 
+/// `threads` threads call `op(thread, n)` until `window` has passed (or it
+/// returns false); returns the calls per second that succeeded, in total.
+pub(crate) fn concurrent_rate(
+    threads: usize,
+    window: Duration,
+    op: impl Fn(usize, u64) -> bool + Sync,
+) -> f64 {
+    let deadline = Instant::now() + window;
+    let start = Instant::now();
+    let total: u64 = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let op = &op;
+                s.spawn(move || {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline && op(t, n) {
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+    });
+    total as f64 / start.elapsed().as_secs_f64()
+}
+
 /// `1234567.8` → `1,234,568`.
 pub(crate) fn thousands(x: f64) -> String {
     if !x.is_finite() {

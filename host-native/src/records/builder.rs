@@ -12,6 +12,18 @@ use crate::error::{Error, Result};
 use crate::records::handle::{Records, lift};
 use crate::records::store::{AnyTable, SharedMemory};
 
+/// Queue and map names become table and directory names: only
+/// `[A-Za-z0-9_]{1,64}` is accepted, so no user text needs escaping.
+pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
+    let valid =
+        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::InvalidConfig(format!("invalid {what} name {name:?}: use 1 to 64 of A-Z, a-z, 0-9 and _")))
+    }
+}
+
 /// A record queue type: its kind, and how to wrap the shared handle.
 pub trait QueueType {
     /// The queue type for items `T` encoded by `C`.
@@ -185,14 +197,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
     where
         C: Codec<T>,
     {
-        let valid = (1..=64).contains(&self.name.len())
-            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !valid {
-            return Err(Error::InvalidConfig(format!(
-                "invalid queue name {:?}: use 1 to 64 of A-Z, a-z, 0-9 and _",
-                self.name
-            )));
-        }
+        check_name("queue", &self.name)?;
         let table = match &self.store {
             Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
             Store::Files { dir } => {

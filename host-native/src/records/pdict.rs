@@ -108,14 +108,7 @@ impl<C> PDictBuilder<C> {
     where
         C: Codec<K> + Codec<V>,
     {
-        let valid = (1..=64).contains(&self.name.len())
-            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !valid {
-            return Err(Error::InvalidConfig(format!(
-                "invalid map name {:?}: use 1 to 64 of A-Z, a-z, 0-9 and _",
-                self.name
-            )));
-        }
+        crate::records::builder::check_name("map", &self.name)?;
         let map: Box<dyn DynMap> = match &self.dir {
             None => Box::new(MemoryMap::default()),
             #[cfg(feature = "sqlite")]
