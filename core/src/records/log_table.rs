@@ -205,14 +205,7 @@ impl<S: Storage> LogTable<S> {
         loop {
             match self.read_entry(at)? {
                 Some((e, len)) => {
-                    let is_commit = matches!(e, Entry::Commit { .. });
-                    pending.push((e, at, len));
-                    at.offset += len;
-                    self.logged += len;
-                    if is_commit {
-                        for (e, loc, len) in core::mem::take(&mut pending) {
-                            self.apply(&e, loc, len);
-                        }
+                    if self.step(&mut pending, e, &mut at, len) {
                         self.head = at;
                     }
                 }
@@ -362,6 +355,22 @@ impl<S: Storage> LogTable<S> {
         }
     }
 
+    /// One entry read at `at` during replay or catch-up: held until its
+    /// plan's `Commit`, which applies the whole plan. Returns whether this
+    /// entry was that commit (`at` then ends the committed log).
+    fn step(&mut self, pending: &mut Vec<(Entry, Loc, u64)>, e: Entry, at: &mut Loc, len: u64) -> bool {
+        let is_commit = matches!(e, Entry::Commit { .. });
+        pending.push((e, *at, len));
+        at.offset += len;
+        self.logged += len;
+        if is_commit {
+            for (e, loc, len) in core::mem::take(pending) {
+                self.apply(&e, loc, len);
+            }
+        }
+        is_commit
+    }
+
     fn replay(&mut self) -> Result<(), LogError<S::Error>> {
         let mut chunks: Vec<u64> = self
             .storage
@@ -405,14 +414,7 @@ impl<S: Storage> LogTable<S> {
             let mut at = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
             let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
             while let Some((e, len)) = self.read_entry(at)? {
-                let is_commit = matches!(e, Entry::Commit { .. });
-                pending.push((e, at, len));
-                at.offset += len;
-                self.logged += len;
-                if is_commit {
-                    for (e, loc, len) in core::mem::take(&mut pending) {
-                        self.apply(&e, loc, len);
-                    }
+                if self.step(&mut pending, e, &mut at, len) {
                     committed = at;
                 }
             }
