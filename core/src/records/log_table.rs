@@ -507,14 +507,6 @@ impl<S: Storage> LogTable<S> {
         }))
     }
 
-    fn first_ready(&self, order: Order, skip: &BTreeSet<u64>) -> Option<u64> {
-        match order {
-            Order::Fifo => self.ready_ids.iter().find(|id| !skip.contains(id)).copied(),
-            Order::Filo => self.ready_ids.iter().rev().find(|id| !skip.contains(id)).copied(),
-            Order::Priority => self.ready_prio.iter().map(|&(_, id)| id).find(|id| !skip.contains(id)),
-        }
-    }
-
     fn change(&self, id: u64, to: Target) -> Entry {
         match to {
             Target::Delete => Entry::Delete { id },
@@ -632,14 +624,15 @@ impl<S: Storage> LogTable<S> {
                 Outcome::Inserted(ids)
             }
             Plan::Claim { order, limit, then } => {
-                let mut picked = BTreeSet::new();
-                let mut out = Vec::new();
-                while out.len() < (*limit).max(1) as usize {
-                    let Some(id) = self.first_ready(*order, &picked) else { break };
-                    picked.insert(id);
-                    if let Some(r) = self.record(id)? {
-                        out.push(r);
-                    }
+                let n = (*limit).max(1) as usize;
+                let ids: Vec<u64> = match order {
+                    Order::Fifo => self.ready_ids.iter().take(n).copied().collect(),
+                    Order::Filo => self.ready_ids.iter().rev().take(n).copied().collect(),
+                    Order::Priority => self.ready_prio.iter().take(n).map(|&(_, id)| id).collect(),
+                };
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    out.extend(self.record(id)?);
                 }
                 self.claim(out, *then)?
             }

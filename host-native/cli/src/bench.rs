@@ -322,6 +322,7 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     throughput::<Vec<u8>>(args, &mut scratch)?;
     if !args.no_sqlite {
         crate::bench_sqlite::run(args, &mut || scratch.fresh())?;
+        crate::bench_sqlite::run_files(args, &mut || scratch.fresh())?;
     }
     if let Some(n) = args.large {
         large(n, &mut scratch)?;
