@@ -23,7 +23,8 @@ use crate::chunk::{self, CHUNK_HEADER_LEN};
 use crate::durability::Durability;
 use crate::frame;
 use crate::reader::{Found, Reader};
-use crate::records::order::{Order, OrderKey};
+use crate::records::index::Index;
+use crate::records::order::OrderKey;
 use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
 use crate::records::record::{Record, Status};
 use crate::storage::{Blob, Storage};
@@ -107,9 +108,7 @@ pub struct LogTable<S: Storage> {
     storage: S,
     durability: Durability,
     rows: BTreeMap<u64, Row>,
-    ready_ids: BTreeSet<u64>,
-    ready_prio: BTreeSet<(i64, u64)>,
-    live_keys: BTreeMap<[u8; 32], u64>,
+    index: Index,
     next_id: u64,
     start: u64,
     head: Loc,
@@ -135,9 +134,7 @@ impl<S: Storage> LogTable<S> {
             storage,
             durability,
             rows: BTreeMap::new(),
-            ready_ids: BTreeSet::new(),
-            ready_prio: BTreeSet::new(),
-            live_keys: BTreeMap::new(),
+            index: Index::default(),
             next_id: 0,
             start: 0,
             head: Loc { chunk: 0, offset: CHUNK_HEADER_LEN as u64 },
@@ -149,7 +146,7 @@ impl<S: Storage> LogTable<S> {
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
-                t.write_meta(0)?;
+                t.write_meta(0).map_err(LogError::Storage)?;
                 t.storage.append(Blob::Chunk(0), &chunk::encode_header(0)).map_err(LogError::Storage)?;
                 t.flush()?;
             }
@@ -192,9 +189,7 @@ impl<S: Storage> LogTable<S> {
         if start != self.start {
             // Another process compacted: reload from its snapshot.
             self.rows.clear();
-            self.ready_ids.clear();
-            self.ready_prio.clear();
-            self.live_keys.clear();
+            self.index = Index::default();
             self.logged = 0;
             self.live = 0;
             self.start = start;
@@ -244,50 +239,53 @@ impl<S: Storage> LogTable<S> {
         self.storage
     }
 
-    fn write_meta(&mut self, start: u64) -> Result<(), LogError<S::Error>> {
+    fn write_meta(&mut self, start: u64) -> Result<(), S::Error> {
         let mut bytes = Vec::with_capacity(24);
         bytes.extend_from_slice(&META_MAGIC);
         bytes.extend_from_slice(&META_VERSION.to_le_bytes());
         bytes.extend_from_slice(&[0, 0]);
         frame::encode_into(&mut bytes, &start.to_le_bytes());
-        self.storage.replace(Blob::Meta, &bytes).map_err(LogError::Storage)
+        self.storage.replace(Blob::Meta, &bytes)
     }
 
+    /// A storage write's outcome: a failure poisons the table, whose
+    /// state on storage is then unknown until it is reopened.
+    fn mutated<T>(&mut self, r: Result<T, S::Error>) -> Result<T, LogError<S::Error>> {
+        r.map_err(|e| {
+            self.poisoned = true;
+            LogError::Storage(e)
+        })
+    }
+
+    /// Flushes at synced durability.
     fn flush(&mut self) -> Result<(), LogError<S::Error>> {
         if self.durability.is_synced() {
             let r = self.storage.sync();
-            if let Err(e) = r {
-                self.poisoned = true;
-                return Err(LogError::Storage(e));
-            }
+            self.mutated(r)?;
         }
         Ok(())
+    }
+
+    /// Starts the chunk after the head one; appends go there from now on.
+    fn next_chunk(&mut self) -> Result<u64, LogError<S::Error>> {
+        let next = self.head.chunk + 1;
+        let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
+        self.mutated(r)?;
+        self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+        Ok(next)
     }
 
     // ---- index -------------------------------------------------------------
 
     fn unindex(&mut self, id: u64) {
         if let Some(r) = self.rows.get(&id) {
-            self.ready_ids.remove(&id);
-            self.ready_prio.remove(&(r.priority, id));
-            if let Some(k) = r.key
-                && self.live_keys.get(&k) == Some(&id)
-            {
-                self.live_keys.remove(&k);
-            }
+            self.index.remove(id, r.priority, r.key);
         }
     }
 
     fn index(&mut self, id: u64) {
-        let Some(r) = self.rows.get(&id) else { return };
-        if r.status == Status::Ready {
-            self.ready_ids.insert(id);
-            self.ready_prio.insert((r.priority, id));
-        }
-        if let Some(k) = r.key
-            && r.status.is_live()
-        {
-            self.live_keys.insert(k, id);
+        if let Some(r) = self.rows.get(&id) {
+            self.index.add(id, r.status, r.priority, r.key);
         }
     }
 
@@ -443,12 +441,7 @@ impl<S: Storage> LogTable<S> {
             return Err(LogError::Poisoned);
         }
         if self.head.offset > CHUNK_BYTES {
-            let next = self.head.chunk + 1;
-            if let Err(e) = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next)) {
-                self.poisoned = true;
-                return Err(LogError::Storage(e));
-            }
-            self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+            self.next_chunk()?;
         }
         let mut bytes = Vec::new();
         let mut locs = Vec::with_capacity(entries.len());
@@ -468,10 +461,8 @@ impl<S: Storage> LogTable<S> {
             &mut bytes,
             &postcard::to_allocvec(&Entry::Commit { next_id }).unwrap_or_default(),
         );
-        if let Err(e) = self.storage.append(Blob::Chunk(self.head.chunk), &bytes) {
-            self.poisoned = true;
-            return Err(LogError::Storage(e));
-        }
+        let r = self.storage.append(Blob::Chunk(self.head.chunk), &bytes);
+        self.mutated(r)?;
         self.head.offset += bytes.len() as u64;
         self.logged += bytes.len() as u64;
         self.flush()?;
@@ -520,12 +511,7 @@ impl<S: Storage> LogTable<S> {
 
     /// Writes the live state as a snapshot and drops the chunks before it.
     fn compact(&mut self) -> Result<(), LogError<S::Error>> {
-        let next = self.head.chunk + 1;
-        if let Err(e) = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next)) {
-            self.poisoned = true;
-            return Err(LogError::Storage(e));
-        }
-        self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+        let next = self.next_chunk()?;
         let ids: Vec<u64> = self.rows.keys().copied().collect();
         let mut snapshot = Vec::with_capacity(ids.len());
         for id in ids {
@@ -544,14 +530,16 @@ impl<S: Storage> LogTable<S> {
         }
         self.logged = 0;
         self.commit(snapshot)?;
-        if let Err(e) = self.storage.sync() {
-            self.poisoned = true;
-            return Err(LogError::Storage(e));
-        }
-        self.write_meta(next)?;
+        // The snapshot is durable before `meta` points at it, whatever the
+        // durability: the chunks before it are about to go.
+        let r = self.storage.sync();
+        self.mutated(r)?;
+        let r = self.write_meta(next);
+        self.mutated(r)?;
         self.flush()?;
         for n in self.start..next {
-            self.storage.remove(Blob::Chunk(n)).map_err(LogError::Storage)?;
+            let r = self.storage.remove(Blob::Chunk(n));
+            self.mutated(r)?;
         }
         self.start = next;
         Ok(())
@@ -603,7 +591,7 @@ impl<S: Storage> LogTable<S> {
                 let mut next = self.next_id;
                 for r in records {
                     if let Some(k) = r.unique_key
-                        && (self.live_keys.contains_key(&k) || !keys.insert(k))
+                        && (self.index.key_holder(&k).is_some() || !keys.insert(k))
                     {
                         ids.push(None);
                         continue;
@@ -624,12 +612,7 @@ impl<S: Storage> LogTable<S> {
                 Outcome::Inserted(ids)
             }
             Plan::Claim { order, limit, then } => {
-                let n = (*limit).max(1) as usize;
-                let ids: Vec<u64> = match order {
-                    Order::Fifo => self.ready_ids.iter().take(n).copied().collect(),
-                    Order::Filo => self.ready_ids.iter().rev().take(n).copied().collect(),
-                    Order::Priority => self.ready_prio.iter().take(n).map(|&(_, id)| id).collect(),
-                };
+                let ids = self.index.first_ready(*order, (*limit).max(1) as usize);
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     out.extend(self.record(id)?);
@@ -674,7 +657,7 @@ impl<S: Storage> LogTable<S> {
                     return Ok(Outcome::Before(alloc::vec![s]));
                 }
                 if let Some(k) = unique_key
-                    && self.live_keys.get(k).is_some_and(|other| other != id)
+                    && self.index.key_holder(k).is_some_and(|other| other != *id)
                 {
                     return Ok(Outcome::Duplicate);
                 }
@@ -700,11 +683,7 @@ impl<S: Storage> LogTable<S> {
                     .map(|(id, r)| OrderKey { priority: r.priority, id: *id })
                     .filter(|k| after.is_none_or(|a| order.before(a, *k)))
                     .collect();
-                keys.sort_by(|a, b| match (order.before(*a, *b), order.before(*b, *a)) {
-                    (true, _) => core::cmp::Ordering::Less,
-                    (_, true) => core::cmp::Ordering::Greater,
-                    _ => core::cmp::Ordering::Equal,
-                });
+                keys.sort_by(|a, b| order.compare(*a, *b));
                 if *limit > 0 {
                     keys.truncate(*limit as usize);
                 }

@@ -2,10 +2,11 @@
 //! (claims and scans are O(log n)). The reference the other stores are
 //! tested against.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::convert::Infallible;
 
+use crate::records::index::Index;
 use crate::records::order::{Order, OrderKey};
 use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
 use crate::records::record::{Record, Status, StatusSet};
@@ -21,11 +22,7 @@ struct Row {
 pub struct MemoryTable {
     rows: BTreeMap<u64, Row>,
     next_id: u64,
-    /// Ready records by id (FIFO, FILO) and by (priority, id).
-    ready_ids: BTreeSet<u64>,
-    ready_prio: BTreeSet<(i64, u64)>,
-    /// Unique keys of live records.
-    live_keys: BTreeMap<[u8; 32], u64>,
+    index: Index,
 }
 
 impl MemoryTable {
@@ -45,33 +42,14 @@ impl MemoryTable {
     }
 
     fn index(&mut self, id: u64) {
-        let Some(row) = self.rows.get(&id) else { return };
-        let r = &row.record;
-        if r.status == Status::Ready {
-            self.ready_ids.insert(id);
-            self.ready_prio.insert((r.priority, id));
-        } else {
-            self.ready_ids.remove(&id);
-            self.ready_prio.remove(&(r.priority, id));
-        }
-        if let Some(k) = row.unique_key {
-            if r.status.is_live() {
-                self.live_keys.insert(k, id);
-            } else if self.live_keys.get(&k) == Some(&id) {
-                self.live_keys.remove(&k);
-            }
+        if let Some(row) = self.rows.get(&id) {
+            self.index.add(id, row.record.status, row.record.priority, row.unique_key);
         }
     }
 
     fn unindex(&mut self, id: u64) {
         if let Some(row) = self.rows.get(&id) {
-            self.ready_ids.remove(&id);
-            self.ready_prio.remove(&(row.record.priority, id));
-            if let Some(k) = row.unique_key
-                && self.live_keys.get(&k) == Some(&id)
-            {
-                self.live_keys.remove(&k);
-            }
+            self.index.remove(id, row.record.priority, row.unique_key);
         }
     }
 
@@ -91,14 +69,6 @@ impl MemoryTable {
                 }
                 self.index(id);
             }
-        }
-    }
-
-    fn first_ready(&self, order: Order) -> Option<u64> {
-        match order {
-            Order::Fifo => self.ready_ids.first().copied(),
-            Order::Filo => self.ready_ids.last().copied(),
-            Order::Priority => self.ready_prio.first().map(|&(_, id)| id),
         }
     }
 
@@ -123,15 +93,7 @@ impl MemoryTable {
         let mut out: Vec<&Record> =
             self.rows.values().map(|r| &r.record).filter(|r| statuses.contains(r.status)).collect();
         let key = |r: &Record| OrderKey { priority: r.priority, id: r.id };
-        out.sort_by(|a, b| {
-            if order.before(key(a), key(b)) {
-                core::cmp::Ordering::Less
-            } else if order.before(key(b), key(a)) {
-                core::cmp::Ordering::Greater
-            } else {
-                core::cmp::Ordering::Equal
-            }
-        });
+        out.sort_by(|a, b| order.compare(key(a), key(b)));
         let it = out.into_iter().filter(|r| after.is_none_or(|k| order.before(k, key(r))));
         let limit = if limit == 0 { usize::MAX } else { limit as usize };
         it.take(limit).cloned().collect()
@@ -147,7 +109,7 @@ impl Table for MemoryTable {
                 let mut ids = Vec::with_capacity(records.len());
                 for n in records {
                     if let Some(k) = n.unique_key
-                        && self.live_keys.contains_key(&k)
+                        && self.index.key_holder(&k).is_some()
                     {
                         ids.push(None);
                         continue;
@@ -170,8 +132,7 @@ impl Table for MemoryTable {
             }
             Plan::Claim { order, limit, then } => {
                 let mut out = Vec::new();
-                while out.len() < (*limit).max(1) as usize {
-                    let Some(id) = self.first_ready(*order) else { break };
+                for id in self.index.first_ready(*order, (*limit).max(1) as usize) {
                     out.extend(self.claim(id, *then));
                 }
                 Outcome::Records(out)
@@ -213,7 +174,7 @@ impl Table for MemoryTable {
                     return Ok(Outcome::Before(alloc::vec![status]));
                 }
                 if let Some(k) = unique_key
-                    && self.live_keys.get(k).is_some_and(|other| other != id)
+                    && self.index.key_holder(k).is_some_and(|other| other != *id)
                 {
                     return Ok(Outcome::Duplicate);
                 }
@@ -257,6 +218,7 @@ impl Table for MemoryTable {
             Plan::Restore { record, unique_key } => {
                 let record = Record { status: Status::Ready, ..record.clone() };
                 let id = record.id;
+                self.unindex(id);
                 self.rows.insert(id, Row { record, unique_key: *unique_key });
                 self.index(id);
                 Outcome::Done

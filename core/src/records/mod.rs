@@ -2,6 +2,7 @@
 //! contract every record store implements ([`Plan`] → [`Table`] →
 //! [`Outcome`]), and the rules of the queue kinds.
 
+pub(crate) mod index;
 pub(crate) mod log_table;
 pub(crate) mod map;
 pub(crate) mod memory_table;
@@ -19,6 +20,6 @@ pub use plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use rules::{
     Kind, Put, RecordError, RecordQueue, Settled, Verdict, read_count, read_counts, read_inserted,
-    read_records, read_settled,
+    read_records, read_settled, valid_name,
 };
 pub use unique::unique_key;

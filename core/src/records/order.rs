@@ -23,6 +23,15 @@ pub struct OrderKey {
 }
 
 impl Order {
+    /// How `a` and `b` compare in this order (for sorting a listing).
+    pub fn compare(self, a: OrderKey, b: OrderKey) -> core::cmp::Ordering {
+        match self {
+            Order::Fifo => a.id.cmp(&b.id),
+            Order::Filo => b.id.cmp(&a.id),
+            Order::Priority => (a.priority, a.id).cmp(&(b.priority, b.id)),
+        }
+    }
+
     /// Whether `a` comes before `b` in this order.
     pub fn before(self, a: OrderKey, b: OrderKey) -> bool {
         match self {

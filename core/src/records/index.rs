@@ -1,0 +1,57 @@
+//! The secondary indexes of the in-process record stores (`MemoryTable`,
+//! `LogTable`): ready records in each delivery order, and the unique keys
+//! of live records. Claims and duplicate checks are O(log n).
+
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+
+use crate::records::order::Order;
+use crate::records::record::Status;
+
+/// Indexes over a store's records, kept in step by `add` / `remove`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Index {
+    ready_ids: BTreeSet<u64>,
+    ready_prio: BTreeSet<(i64, u64)>,
+    live_keys: BTreeMap<[u8; 32], u64>,
+}
+
+impl Index {
+    /// Indexes record `id` in this state.
+    pub(crate) fn add(&mut self, id: u64, status: Status, priority: i64, key: Option<[u8; 32]>) {
+        if status == Status::Ready {
+            self.ready_ids.insert(id);
+            self.ready_prio.insert((priority, id));
+        }
+        if let Some(k) = key
+            && status.is_live()
+        {
+            self.live_keys.insert(k, id);
+        }
+    }
+
+    /// Forgets record `id`, last indexed with this priority and key.
+    pub(crate) fn remove(&mut self, id: u64, priority: i64, key: Option<[u8; 32]>) {
+        self.ready_ids.remove(&id);
+        self.ready_prio.remove(&(priority, id));
+        if let Some(k) = key
+            && self.live_keys.get(&k) == Some(&id)
+        {
+            self.live_keys.remove(&k);
+        }
+    }
+
+    /// The live record holding unique key `key`.
+    pub(crate) fn key_holder(&self, key: &[u8; 32]) -> Option<u64> {
+        self.live_keys.get(key).copied()
+    }
+
+    /// The first `n` ready records in `order`.
+    pub(crate) fn first_ready(&self, order: Order, n: usize) -> Vec<u64> {
+        match order {
+            Order::Fifo => self.ready_ids.iter().take(n).copied().collect(),
+            Order::Filo => self.ready_ids.iter().rev().take(n).copied().collect(),
+            Order::Priority => self.ready_prio.iter().take(n).map(|&(_, id)| id).collect(),
+        }
+    }
+}
