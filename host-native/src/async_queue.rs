@@ -57,21 +57,32 @@ where
         self.inner.shared.durability.is_synced() && (!reads || self.inner.shared.autosave)
     }
 
+    /// Runs `f` on the blocking pool if it may wait for a disk flush,
+    /// inline otherwise.
+    async fn run<R: Send + 'static>(
+        &self,
+        flushes: bool,
+        f: impl FnOnce(&Queue<T, C, S>) -> R + Send + 'static,
+    ) -> R {
+        if flushes {
+            let q = self.inner.clone();
+            blocking::unblock(move || f(&q)).await
+        } else {
+            f(&self.inner)
+        }
+    }
+
     /// Appends `item`, waiting (asynchronously) for space.
     pub async fn put(&self, item: &T) -> Result<()> {
         let mut bytes = self.inner.codec.encode(item)?;
         loop {
             let listener = self.inner.shared.events.listen();
-            let (res, back) = if self.flushes(false) {
-                let q = self.inner.clone();
-                blocking::unblock(move || {
+            let (res, back) = self
+                .run(self.flushes(false), move |q| {
                     let r = q.put_bytes(&bytes, Wait::No);
                     (r, bytes)
                 })
-                .await
-            } else {
-                (self.inner.put_bytes(&bytes, Wait::No), bytes)
-            };
+                .await;
             match res {
                 Err(Error::Full) => {
                     bytes = back;
@@ -86,13 +97,7 @@ where
     pub async fn get(&self) -> Result<T> {
         loop {
             let listener = self.inner.shared.events.listen();
-            let res = if self.flushes(true) {
-                let q = self.inner.clone();
-                blocking::unblock(move || q.get_item(Wait::No)).await
-            } else {
-                self.inner.get_item(Wait::No)
-            };
-            match res {
+            match self.try_get().await {
                 Err(Error::Empty) => listener.await,
                 other => return other,
             }
@@ -101,33 +106,18 @@ where
 
     /// Takes the next item or fails with [`Error::Empty`] at once.
     pub async fn try_get(&self) -> Result<T> {
-        if self.flushes(true) {
-            let q = self.inner.clone();
-            blocking::unblock(move || q.get_item(Wait::No)).await
-        } else {
-            self.inner.get_item(Wait::No)
-        }
+        self.run(self.flushes(true), |q| q.get_item(Wait::No)).await
     }
 
     /// Appends `item` or fails with [`Error::Full`] at once.
     pub async fn try_put(&self, item: &T) -> Result<()> {
         let bytes = self.inner.codec.encode(item)?;
-        if self.flushes(false) {
-            let q = self.inner.clone();
-            blocking::unblock(move || q.put_bytes(&bytes, Wait::No)).await
-        } else {
-            self.inner.put_bytes(&bytes, Wait::No)
-        }
+        self.run(self.flushes(false), move |q| q.put_bytes(&bytes, Wait::No)).await
     }
 
     /// Confirms one item; see [`Queue::task_done`].
     pub async fn task_done(&self) -> Result<()> {
-        if self.flushes(false) {
-            let q = self.inner.clone();
-            blocking::unblock(move || q.task_done()).await
-        } else {
-            self.inner.task_done()
-        }
+        self.run(self.flushes(false), |q| q.task_done()).await
     }
 
     /// Waits until every item is confirmed or the queue is closed.

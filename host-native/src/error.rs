@@ -2,7 +2,8 @@
 
 use std::io;
 
-use persist_queue_core::{Corruption, OpenError, ReadError, WriteError};
+use persist_queue_core::records::LogError;
+use persist_queue_core::{Corruption, CorruptionKind, OpenError, ReadError, WriteError};
 
 use crate::backend::Backend;
 
@@ -87,9 +88,27 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Turns a storage backend's error into [`Error`], keeping `io::Error`s as
 /// [`Error::Io`].
 pub(crate) fn storage<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
-    let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(e);
-    match boxed.downcast::<io::Error>() {
-        Ok(io) => Error::Io(*io),
+    from_boxed(Box::new(e))
+}
+
+/// The one place a store's error becomes an [`Error`]: I/O stays
+/// [`Error::Io`]; the file-based record store's damage and poisoning become
+/// [`Error::Corrupted`] and [`Error::Poisoned`]; anything else is
+/// [`Error::Storage`].
+pub(crate) fn from_boxed(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
+    let e = match e.downcast::<io::Error>() {
+        Ok(io) => return Error::Io(*io),
+        Err(other) => other,
+    };
+    match e.downcast::<LogError<io::Error>>() {
+        Ok(log) => match *log {
+            LogError::Storage(io) => Error::Io(io),
+            LogError::Corrupted(blob, offset) => {
+                Error::Corrupted(Corruption { blob, offset, kind: CorruptionKind::Record })
+            }
+            LogError::Poisoned => Error::Poisoned,
+            other => Error::Storage(Box::new(other)),
+        },
         Err(other) => Error::Storage(other),
     }
 }

@@ -25,6 +25,7 @@
 //! q.settle(job.id, Verdict::Ack).unwrap();
 //! ```
 
+mod connection;
 mod map;
 mod name;
 mod table;

@@ -1,12 +1,12 @@
 //! `SqliteMap`: the map contract (persist-queue's `PDict`) on one table.
 
 use std::path::Path;
-use std::time::Duration;
 
 use persist_queue_core::Durability;
 use persist_queue_core::records::{MapOutcome, MapPlan, MapTable};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::connection::{configure, immediate};
 use crate::name::Ident;
 use crate::table::OpenError;
 
@@ -23,9 +23,7 @@ impl SqliteMap {
     pub fn open(path: impl AsRef<Path>, name: &str, durability: Durability) -> Result<SqliteMap, OpenError> {
         let ident = Ident::new(name).map_err(OpenError::Name)?;
         let conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(300))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", if durability.is_synced() { "FULL" } else { "NORMAL" })?;
+        configure(&conn, durability)?;
         let t = ident.quoted();
         conn.execute_batch(&format!(
             "CREATE TABLE IF NOT EXISTS {t} (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
@@ -33,10 +31,8 @@ impl SqliteMap {
         Ok(SqliteMap { conn, t })
     }
 
-    fn value(&self, key: &[u8]) -> rusqlite::Result<Option<Vec<u8>>> {
-        let t = &self.t;
-        self.conn
-            .prepare_cached(&format!("SELECT value FROM {t} WHERE key = ?1"))?
+    fn value(conn: &Connection, t: &str, key: &[u8]) -> rusqlite::Result<Option<Vec<u8>>> {
+        conn.prepare_cached(&format!("SELECT value FROM {t} WHERE key = ?1"))?
             .query_row([key], |r| r.get(0))
             .optional()
     }
@@ -46,30 +42,20 @@ impl MapTable for SqliteMap {
     type Error = rusqlite::Error;
 
     fn execute_map(&mut self, plan: &MapPlan) -> rusqlite::Result<MapOutcome> {
-        let t = self.t.clone();
+        let t = self.t.as_str();
         Ok(match plan {
-            MapPlan::Insert { key, value } => {
-                let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let old: Option<Vec<u8>> = tx
-                    .query_row(&format!("SELECT value FROM {t} WHERE key = ?1"), [key], |r| r.get(0))
-                    .optional()?;
-                tx.execute(
-                    &format!("INSERT OR REPLACE INTO {t} (key, value) VALUES (?1, ?2)"),
-                    params![key, value],
-                )?;
-                tx.commit()?;
-                MapOutcome::Value(old)
-            }
-            MapPlan::Get { key } => MapOutcome::Value(self.value(key)?),
-            MapPlan::Remove { key } => {
-                let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-                let old: Option<Vec<u8>> = tx
-                    .query_row(&format!("SELECT value FROM {t} WHERE key = ?1"), [key], |r| r.get(0))
-                    .optional()?;
-                tx.execute(&format!("DELETE FROM {t} WHERE key = ?1"), [key])?;
-                tx.commit()?;
-                MapOutcome::Value(old)
-            }
+            MapPlan::Insert { key, value } => MapOutcome::Value(immediate(&self.conn, |tx| {
+                let old = Self::value(tx, t, key)?;
+                tx.prepare_cached(&format!("INSERT OR REPLACE INTO {t} (key, value) VALUES (?1, ?2)"))?
+                    .execute(params![key, value])?;
+                Ok(old)
+            })?),
+            MapPlan::Get { key } => MapOutcome::Value(Self::value(&self.conn, t, key)?),
+            MapPlan::Remove { key } => MapOutcome::Value(immediate(&self.conn, |tx| {
+                let old = Self::value(tx, t, key)?;
+                tx.prepare_cached(&format!("DELETE FROM {t} WHERE key = ?1"))?.execute([key])?;
+                Ok(old)
+            })?),
             MapPlan::Len => MapOutcome::Len(self.conn.query_row(
                 &format!("SELECT COUNT(*) FROM {t}"),
                 [],

@@ -1,7 +1,6 @@
 //! `SqliteTable`: the record contract on one SQLite table.
 
 use std::path::Path;
-use std::time::Duration;
 
 use persist_queue_core::Durability;
 use persist_queue_core::records::{
@@ -9,6 +8,7 @@ use persist_queue_core::records::{
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
+use crate::connection::{configure, immediate};
 use crate::name::{Ident, InvalidName};
 
 /// The schema version this crate creates and reads.
@@ -180,10 +180,7 @@ impl SqliteTable {
         order: Option<Order>,
     ) -> Result<SqliteTable, OpenError> {
         let ident = Ident::new(name).map_err(OpenError::Name)?;
-        conn.busy_timeout(Duration::from_secs(300))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "wal_autocheckpoint", 4000)?;
-        conn.pragma_update(None, "synchronous", if durability.is_synced() { "FULL" } else { "NORMAL" })?;
+        configure(&conn, durability)?;
         let t = ident.quoted();
         let sql = Sql::new(&t);
         let mut table = SqliteTable { conn, t, sql, synced: durability.is_synced() };
@@ -371,21 +368,9 @@ impl SqliteTable {
         result
     }
 
-    /// One plan, one `BEGIN IMMEDIATE` transaction (prepared once and
-    /// cached: parsing `BEGIN`/`COMMIT` each time cost a third of a claim).
+    /// One plan, one `BEGIN IMMEDIATE` transaction.
     fn run_tx(&mut self, plan: &Plan) -> rusqlite::Result<Outcome> {
-        self.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        let outcome = Self::body(&self.conn, &self.t, &self.sql, plan);
-        let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        match self.conn.prepare_cached(end).and_then(|mut st| st.execute([])) {
-            Ok(_) => outcome,
-            Err(e) => {
-                if outcome.is_ok() {
-                    let _ = self.conn.prepare_cached("ROLLBACK").and_then(|mut st| st.execute([]));
-                }
-                Err(e)
-            }
-        }
+        immediate(&self.conn, |tx| Self::body(tx, &self.t, &self.sql, plan))
     }
 
     fn body(tx: &Connection, t: &str, sql: &Sql, plan: &Plan) -> rusqlite::Result<Outcome> {

@@ -108,6 +108,15 @@ fn batches(store: Store, dir: &Path, rounds: usize) -> R<(f64, f64, f64)> {
     Ok((n / put_s, n / get_s, n / ack_s))
 }
 
+/// The three batch rows, each against `target`.
+fn batch_rows(store: Store, dir: &Path, rounds: usize, target: &str) -> R<()> {
+    let (p, g, k) = batches(store, dir, rounds)?;
+    row("put_many of 1,000", p, "", target);
+    row("get_many of 1,000", g, "", target);
+    row("ack_many of 1,000", k, "", target);
+    Ok(())
+}
+
 /// Gets per second from a priority queue holding `n` items (buffered, so
 /// the figure is the index, not the disk).
 fn priority_gets(dir: &Path, n: u64, window: Duration) -> R<f64> {
@@ -207,10 +216,7 @@ pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBu
     let ours_c = ack_cycle(Store::Sqlite, &fresh(), window)?;
     row("raw rusqlite insert + claim + ack, autocommit (baseline C)", raw_c, "1.00", "");
     row("AckQueue put + get + ack", ours_c, &format!("{:.2}x C", ours_c / raw_c), "");
-    let (p, g, k) = batches(Store::Sqlite, &fresh(), args.rounds)?;
-    row("put_many of 1,000", p, "", ">= 200,000/s");
-    row("get_many of 1,000", g, "", ">= 200,000/s");
-    row("ack_many of 1,000", k, "", ">= 200,000/s");
+    batch_rows(Store::Sqlite, &fresh(), args.rounds, ">= 200,000/s")?;
     let u = unique_puts(&fresh(), window)?;
     let s2 = raw_insert(&fresh().with_extension("db"), window)?;
     row("UniqueQueue put, 1 thread", u, &format!("{:.2}x S", u / s2), "");
@@ -247,10 +253,7 @@ pub(crate) fn run_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::
     )?;
     let c = ack_cycle(Store::Files, &(shared.borrow_mut())(), window)?;
     row("AckQueue::files put + get + ack", c, "", "");
-    let (p, g, k) = batches(Store::Files, &(shared.borrow_mut())(), args.rounds)?;
-    row("put_many of 1,000", p, "", "");
-    row("get_many of 1,000", g, "", "");
-    row("ack_many of 1,000", k, "", "");
+    batch_rows(Store::Files, &(shared.borrow_mut())(), args.rounds, "")?;
     println!();
     Ok(())
 }

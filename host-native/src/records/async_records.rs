@@ -46,13 +46,13 @@ where
     async fn run<R: Send + 'static>(
         &self,
         flushes: bool,
-        f: impl FnOnce(Records<T, C>) -> R + Send + 'static,
+        f: impl FnOnce(&Records<T, C>) -> R + Send + 'static,
     ) -> R {
         if flushes {
             let q = self.inner.clone();
-            blocking::unblock(move || f(q)).await
+            blocking::unblock(move || f(&q)).await
         } else {
-            f(self.inner.clone())
+            f(&self.inner)
         }
     }
 

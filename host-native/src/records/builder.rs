@@ -5,19 +5,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Order, RecordQueue};
+use persist_queue_core::records::{Kind, Order, RecordQueue, valid_name};
 
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Result};
 use crate::records::handle::{Records, lift};
 use crate::records::store::{AnyTable, SharedMemory};
 
-/// Queue and map names become table and directory names: only
-/// `[A-Za-z0-9_]{1,64}` is accepted, so no user text needs escaping.
+/// Refuses a name the core does not accept ([`valid_name`]): names become
+/// table and directory names.
 pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
-    let valid =
-        (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if valid {
+    if valid_name(name) {
         Ok(())
     } else {
         Err(Error::InvalidConfig(format!("invalid {what} name {name:?}: use 1 to 64 of A-Z, a-z, 0-9 and _")))
@@ -211,7 +209,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                             }
                         })?;
                 let table = persist_queue_core::records::LogTable::open_shared(storage, self.durability)
-                    .map_err(|e| Error::Storage(e.to_string().into()))?;
+                    .map_err(crate::error::storage)?;
                 AnyTable(Box::new(table))
             }
             #[cfg(feature = "sqlite")]
@@ -224,7 +222,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 )
                 .map_err(|e| match e {
                     persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),
-                    other => Error::Storage(Box::new(other)),
+                    other => crate::error::storage(other),
                 })?;
                 AnyTable(Box::new(t))
             }

@@ -73,10 +73,7 @@ pub(crate) fn now_ms() -> u64 {
 
 pub(crate) fn lift(e: RecordError<StoreError>) -> Error {
     match e {
-        RecordError::Store(s) => match s.0.downcast::<std::io::Error>() {
-            Ok(io) => Error::Io(*io),
-            Err(other) => Error::Storage(other),
-        },
+        RecordError::Store(s) => crate::error::from_boxed(s.0),
         RecordError::UnknownId(id) => Error::UnknownId(id),
         RecordError::NotInFlight { id, status } => Error::NotInFlight { id, status },
         RecordError::Duplicate => Error::Duplicate,

@@ -21,7 +21,7 @@ where
     M::Error: std::error::Error + Send + Sync + 'static,
 {
     fn run(&mut self, plan: &MapPlan) -> Result<MapOutcome> {
-        self.execute_map(plan).map_err(|e| Error::Storage(Box::new(e)))
+        self.execute_map(plan).map_err(crate::error::storage)
     }
 }
 
@@ -119,7 +119,7 @@ impl<C> PDictBuilder<C> {
                     &format!("dict_{}", self.name),
                     self.durability,
                 )
-                .map_err(|e| Error::Storage(Box::new(e)))?;
+                .map_err(crate::error::storage)?;
                 Box::new(m)
             }
             #[cfg(not(feature = "sqlite"))]
