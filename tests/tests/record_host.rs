@@ -325,3 +325,25 @@ fn async_record_queues_on_tokio_and_smol() {
         assert_eq!(waiter.await.expect("get").item, "b");
     });
 }
+
+/// A batch get where one item does not decode gives back every item of
+/// the batch: none is lost (plain queue: they were deleted by the claim) or
+/// left in flight (ack queue).
+#[test]
+fn wrong_type_in_a_batch_loses_nothing() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let plain = FifoQueue::builder(tmp.path()).codec(Json).open::<Value>().expect("open");
+    plain.put_many(&[json!(1), json!("text"), json!(3)]).expect("put_many");
+    let acks = AckQueue::builder(tmp.path()).codec(Json).open::<Value>().expect("open");
+    acks.put_many(&[json!(1), json!("text"), json!(3)]).expect("put_many");
+    drop((plain, acks));
+    let plain = FifoQueue::builder(tmp.path()).codec(Json).open::<u32>().expect("open as u32");
+    assert!(matches!(plain.get_many(3), Err(Error::Serialization { .. })));
+    assert_eq!(plain.len().expect("len"), 3, "the whole batch is back");
+    let acks = AckQueue::builder(tmp.path()).codec(Json).open::<u32>().expect("open as u32");
+    assert!(matches!(acks.get_many(3), Err(Error::Serialization { .. })));
+    assert_eq!((acks.len().expect("len"), acks.unack_count().expect("unack")), (3, 0));
+    let back = FifoQueue::builder(tmp.path()).codec(Json).open::<Value>().expect("open");
+    let items: Vec<Value> = back.get_many(3).expect("get_many").into_iter().map(|d| d.item).collect();
+    assert_eq!(items, [json!(1), json!("text"), json!(3)], "in their places");
+}

@@ -238,36 +238,42 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.shared.auto_commit && !self.shared.kind.keep_done
     }
 
-    fn deliver(&self, r: Record) -> Result<Delivery<T>> {
-        match self.codec.decode(&r.payload) {
-            Ok(item) => Ok(Delivery {
-                id: r.id,
-                item,
-                priority: r.priority,
-                timestamp: r.timestamp,
-                deliveries: r.deliveries,
-            }),
-            Err(e) => {
-                // Wrong type: give the item back untouched, at its place.
-                let mut q = self.lock();
-                let _ =
-                    if self.deletes_on_get() { q.restore(r, None) } else { q.settle(r.id, Verdict::Nack) };
-                Err(e)
-            }
-        }
-    }
-
     /// Decodes what a claim returned; plain queues with `auto_commit` off
-    /// remember the ids for `task_done`.
+    /// remember the ids for `task_done`. If any item does not decode as `T`
+    /// (a wrong type), every item of the claim is given back untouched, at
+    /// its place, and the error is returned: nothing is lost or left in
+    /// flight.
     fn take(&self, records: Vec<Record>) -> Result<Vec<Delivery<T>>> {
         let mut out = Vec::with_capacity(records.len());
-        for r in records {
-            out.push(self.deliver(r)?);
+        for r in &records {
+            match self.codec.decode(&r.payload) {
+                Ok(item) => out.push(Delivery {
+                    id: r.id,
+                    item,
+                    priority: r.priority,
+                    timestamp: r.timestamp,
+                    deliveries: r.deliveries,
+                }),
+                Err(e) => {
+                    self.give_back(records);
+                    return Err(e);
+                }
+            }
         }
         if !self.shared.kind.keep_done && !self.shared.auto_commit && !out.is_empty() {
             self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(out.iter().map(|d| d.id));
         }
         Ok(out)
+    }
+
+    /// Undoes a claim: deleted records are restored with their ids, records
+    /// marked in flight are made ready again.
+    fn give_back(&self, records: Vec<Record>) {
+        let deleted = self.deletes_on_get();
+        let mut q = self.lock();
+        for r in records {
+            let _ = if deleted { q.restore(r, None) } else { q.settle(r.id, Verdict::Nack) };
+        }
     }
 
     fn get_until(&self, deadline: Option<Instant>) -> Result<Delivery<T>> {
