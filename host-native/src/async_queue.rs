@@ -57,19 +57,13 @@ where
         self.inner.shared.durability.is_synced() && (!reads || self.inner.shared.autosave)
     }
 
-    /// Runs `f` on the blocking pool if it may wait for a disk flush,
-    /// inline otherwise.
+    /// Runs `f` on the blocking pool if `flushes`, inline otherwise.
     async fn run<R: Send + 'static>(
         &self,
         flushes: bool,
         f: impl FnOnce(&Queue<T, C, S>) -> R + Send + 'static,
     ) -> R {
-        if flushes {
-            let q = self.inner.clone();
-            blocking::unblock(move || f(&q)).await
-        } else {
-            f(&self.inner)
-        }
+        crate::offload::run(&self.inner, flushes, f).await
     }
 
     /// Appends `item`, waiting (asynchronously) for space.

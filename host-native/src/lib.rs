@@ -40,6 +40,7 @@ mod backend;
 mod builder;
 mod codec;
 mod error;
+mod offload;
 mod queue;
 mod records;
 

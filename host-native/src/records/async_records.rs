@@ -48,12 +48,7 @@ where
         flushes: bool,
         f: impl FnOnce(&Records<T, C>) -> R + Send + 'static,
     ) -> R {
-        if flushes {
-            let q = self.inner.clone();
-            blocking::unblock(move || f(&q)).await
-        } else {
-            f(&self.inner)
-        }
+        crate::offload::run(&self.inner, flushes, f).await
     }
 
     /// Puts an item with a priority (0 outside priority queues); its id.
