@@ -34,7 +34,19 @@ pub fn ids_are_increasing_and_never_reused<T: Table>(mut t: T) {
     assert!(a1 > a0);
     run(&mut t, Plan::Transition { ids: vec![a1], from: StatusSet::ALL, to: Target::Delete });
     let b = insert(&mut t, vec![rec("c", 0)]);
-    assert!(b[0].expect("id") > a1, "a deleted id is never reused");
+    let b0 = b[0].expect("id");
+    assert!(b0 > a1, "a deleted id is never reused");
+    // Empty the table by a claim that deletes: the newest id stays taken,
+    // invisible to every read.
+    let taken = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 10, then: Claimed::Deleted });
+    assert!(matches!(&taken, Outcome::Records(r) if r.len() == 2), "{taken:?}");
+    assert!(matches!(run(&mut t, Plan::Fetch { ids: vec![a0, b0] }), Outcome::Records(r) if r.is_empty()));
+    let scan =
+        run(&mut t, Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 });
+    assert!(matches!(scan, Outcome::Records(r) if r.is_empty()));
+    assert!(matches!(run(&mut t, Plan::Count), Outcome::Counts(c) if c == Counts::default()));
+    let c = insert(&mut t, vec![rec("d", 0)]);
+    assert!(c[0].expect("id") > b0, "the newest id, deleted, is never reused");
 }
 
 /// Claims take ready records in order, mark them in flight with a delivery
@@ -121,6 +133,38 @@ pub fn transitions_are_conditional<T: Table>(mut t: T) {
     assert_eq!(all, Outcome::Count(1));
     let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![id2] }) else { panic!("records") };
     assert_eq!(r[0].status, Status::AckFailed);
+}
+
+/// A transition of many distinct ids (the batch path of SQL tables) reports
+/// the same as one id at a time: in flight, ready, done, unknown.
+pub fn batch_transitions_report_each_id<T: Table>(mut t: T) {
+    let recs = (0..30).map(|i| rec(&format!("r{i}"), 0)).collect();
+    let ids: Vec<u64> = insert(&mut t, recs).into_iter().map(|i| i.expect("id")).collect();
+    run(&mut t, Plan::Claim { order: Order::Fifo, limit: 20, then: Claimed::Unacked });
+    run(&mut t, Plan::Transition { ids: ids[..5].to_vec(), from: StatusSet::ALL, to: Target::Delete });
+    let mut asked = ids.clone();
+    asked.push(999_999);
+    let acked = run(
+        &mut t,
+        Plan::Transition {
+            ids: asked.clone(),
+            from: StatusSet::of(Status::Unacked),
+            to: Target::Status(Status::Acked),
+        },
+    );
+    let mut want = vec![None; 5];
+    want.extend(vec![Some(Status::Unacked); 15]);
+    want.extend(vec![Some(Status::Ready); 10]);
+    want.push(None);
+    assert_eq!(acked, Outcome::Before(want));
+    let both = StatusSet::of(Status::Ready).with(Status::Acked);
+    let deleted = run(&mut t, Plan::Transition { ids: asked, from: both, to: Target::Delete });
+    let mut want = vec![None; 5];
+    want.extend(vec![Some(Status::Acked); 15]);
+    want.extend(vec![Some(Status::Ready); 10]);
+    want.push(None);
+    assert_eq!(deleted, Outcome::Before(want));
+    assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts::default()));
 }
 
 /// Uniqueness covers live records only; done records free their key.

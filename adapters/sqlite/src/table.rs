@@ -11,8 +11,12 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use crate::connection::{configure, immediate};
 use crate::name::{Ident, InvalidName};
 
-/// The schema version this crate creates and reads.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this crate creates (it also reads version 1).
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// The status code of the marker row that keeps the last id taken after
+/// the newest record is deleted (schema 2; never a record).
+const MARKER: i64 = -1;
 
 /// Opening a table failed.
 #[derive(Debug)]
@@ -83,7 +87,7 @@ impl Sql {
             format!("SELECT {COLUMNS} FROM {t} WHERE status = 1 ORDER BY {} LIMIT ?1", order_by(order))
         };
         Sql {
-            fetch: format!("SELECT {COLUMNS} FROM {t} WHERE id = ?1"),
+            fetch: format!("SELECT {COLUMNS} FROM {t} WHERE id = ?1 AND status <> {MARKER}"),
             delete: format!("DELETE FROM {t} WHERE id = ?1"),
             set_live: format!("UPDATE {t} SET status = ?2 WHERE id = ?1"),
             set_done: format!("UPDATE {t} SET status = ?2, unique_key = NULL WHERE id = ?1"),
@@ -198,7 +202,7 @@ impl SqliteTable {
         let found: Option<i64> =
             tx.query_row("SELECT version FROM pq_schema WHERE name = ?1", [n], |r| r.get(0)).optional()?;
         match found {
-            Some(v) if v == SCHEMA_VERSION => {}
+            Some(1 | SCHEMA_VERSION) => {}
             Some(found) => return Err(OpenError::Schema { found }),
             None => {
                 let by_id = if order != Some(Order::Priority) {
@@ -213,9 +217,14 @@ impl SqliteTable {
                 } else {
                     String::new()
                 };
+                // No AUTOINCREMENT (its sequence table is one more page
+                // per commit): ids come from the largest id in the table,
+                // and when the newest record is deleted a marker row keeps
+                // its id taken until a newer record exists, so ids are
+                // never reused.
                 tx.execute_batch(&format!(
                     "CREATE TABLE IF NOT EXISTS {t} (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id INTEGER PRIMARY KEY,
                         payload BLOB NOT NULL,
                         priority INTEGER NOT NULL DEFAULT 0,
                         status INTEGER NOT NULL,
@@ -226,7 +235,18 @@ impl SqliteTable {
                     {by_id}
                     {by_priority}
                     CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_unique\" ON {t} (unique_key)
-                        WHERE unique_key IS NOT NULL;"
+                        WHERE unique_key IS NOT NULL;
+                    CREATE TRIGGER IF NOT EXISTS \"{n}_keep_last_id\" AFTER DELETE ON {t}
+                        WHEN old.status <> {MARKER} AND NOT EXISTS (SELECT 1 FROM {t} WHERE id > old.id)
+                    BEGIN
+                        INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries)
+                            VALUES (old.id, x'', 0, {MARKER}, 0, 0);
+                    END;
+                    CREATE TRIGGER IF NOT EXISTS \"{n}_drop_marker\" AFTER INSERT ON {t}
+                        WHEN new.status <> {MARKER}
+                    BEGIN
+                        DELETE FROM {t} WHERE status = {MARKER} AND id < new.id;
+                    END;"
                 ))?;
                 tx.execute(
                     "INSERT INTO pq_schema (name, version) VALUES (?1, ?2)",
@@ -271,8 +291,10 @@ impl SqliteTable {
         }
     }
 
-    /// A transition of many distinct ids: one SELECT and one UPDATE (or
-    /// DELETE) per 500 ids instead of two statements per id.
+    /// A transition of many distinct ids: one UPDATE (or DELETE) per 500
+    /// ids instead of two statements per id. When `from` is one status, the
+    /// rows it changed (`RETURNING id`) had that status, so only the others
+    /// (usually none) are read back.
     fn transition_batch(
         tx: &Connection,
         t: &str,
@@ -281,29 +303,60 @@ impl SqliteTable {
         to: Target,
     ) -> rusqlite::Result<Vec<Option<Status>>> {
         let mut before = std::collections::HashMap::with_capacity(ids.len());
+        let mut only = from.iter();
+        let single = match (only.next(), only.next()) {
+            (Some(s), None) => Some(s),
+            _ => None,
+        };
         for part in ids.chunks(500) {
             let marks = vec!["?"; part.len()].join(",");
-            let params = rusqlite::params_from_iter(part.iter().map(|&id| id as i64));
-            let mut stmt = tx.prepare(&format!("SELECT id, status FROM {t} WHERE id IN ({marks})"))?;
-            let rows = stmt.query_map(params, |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;
-            for row in rows {
-                let (id, code) = row?;
-                before.insert(id, u8::try_from(code).ok().and_then(Status::from_code));
+            let params = || rusqlite::params_from_iter(part.iter().map(|&id| id as i64));
+            if single.is_none() {
+                Self::read_statuses(tx, t, &marks, params(), &mut before)?;
             }
-            let params = rusqlite::params_from_iter(part.iter().map(|&id| id as i64));
             let cond = format!("id IN ({marks}) AND {}", status_in(from));
-            match to {
-                Target::Delete => tx.execute(&format!("DELETE FROM {t} WHERE {cond}"), params)?,
+            let change = match to {
+                Target::Delete => format!("DELETE FROM {t} WHERE {cond}"),
                 Target::Status(s) if s.is_live() => {
-                    tx.execute(&format!("UPDATE {t} SET status = {} WHERE {cond}", s.code()), params)?
+                    format!("UPDATE {t} SET status = {} WHERE {cond}", s.code())
                 }
-                Target::Status(s) => tx.execute(
-                    &format!("UPDATE {t} SET status = {}, unique_key = NULL WHERE {cond}", s.code()),
-                    params,
-                )?,
+                Target::Status(s) => {
+                    format!("UPDATE {t} SET status = {}, unique_key = NULL WHERE {cond}", s.code())
+                }
             };
+            let mut stmt = tx.prepare(&format!("{change} RETURNING id"))?;
+            let changed: Vec<u64> =
+                stmt.query_map(params(), |r| Ok(r.get::<_, i64>(0)? as u64))?.collect::<Result<_, _>>()?;
+            if let Some(s) = single {
+                let all = changed.len() == part.len();
+                before.extend(changed.into_iter().map(|id| (id, Some(s))));
+                if !all {
+                    let rest: Vec<i64> =
+                        part.iter().filter(|id| !before.contains_key(id)).map(|&id| id as i64).collect();
+                    let marks = vec!["?"; rest.len()].join(",");
+                    Self::read_statuses(tx, t, &marks, rusqlite::params_from_iter(rest), &mut before)?;
+                }
+            }
         }
         Ok(ids.iter().map(|id| before.get(id).copied().flatten()).collect())
+    }
+
+    /// Reads the status of the ids bound to `marks` into `into`.
+    fn read_statuses(
+        tx: &Connection,
+        t: &str,
+        marks: &str,
+        params: impl rusqlite::Params,
+        into: &mut std::collections::HashMap<u64, Option<Status>>,
+    ) -> rusqlite::Result<()> {
+        let mut stmt =
+            tx.prepare(&format!("SELECT id, status FROM {t} WHERE id IN ({marks}) AND status <> {MARKER}"))?;
+        let rows = stmt.query_map(params, |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            let (id, code) = row?;
+            into.insert(id, u8::try_from(code).ok().and_then(Status::from_code));
+        }
+        Ok(())
     }
 
     fn insert(tx: &Connection, sql: &Sql, records: &[NewRecord]) -> rusqlite::Result<Vec<Option<u64>>> {
@@ -484,7 +537,8 @@ impl SqliteTable {
                 let key = unique_key.as_ref().map(|k| k.as_slice());
                 tx.execute(
                     &format!(
-                        "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
+                        // REPLACE: the record may have left a marker behind.
+                        "INSERT OR REPLACE INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
                          VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)"
                     ),
                     params![

@@ -37,7 +37,7 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     large: Option<u64>,
     /// Items queued for the priority-queue get row.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 1_000_000)]
     pub(crate) sqlite_items: u64,
     /// Skip the SQLite section.
     #[arg(long)]

@@ -215,10 +215,12 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             #[cfg(feature = "sqlite")]
             Store::Sqlite { dir, file } => {
                 std::fs::create_dir_all(dir)?;
-                let t = persist_queue_sqlite::SqliteTable::open(
+                // Indexed for the kind's order only: one index less per write.
+                let t = persist_queue_sqlite::SqliteTable::open_for(
                     dir.join(file),
                     &self.table_name(),
                     self.durability,
+                    self.kind.order,
                 )
                 .map_err(|e| match e {
                     persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),

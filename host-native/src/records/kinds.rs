@@ -157,6 +157,13 @@ impl<T: Serialize, C: Codec<T>> PriorityQueue<T, C> {
     pub fn put(&self, item: &T, priority: i64) -> Result<u64> {
         self.put_one(item, priority)
     }
+
+    /// Puts many `(item, priority)` pairs in one transaction (one flush);
+    /// their ids, in order.
+    pub fn put_many_with_priority(&self, items: &[(T, i64)]) -> Result<Vec<u64>> {
+        let refs: Vec<(&T, i64)> = items.iter().map(|(item, p)| (item, *p)).collect();
+        Ok(self.put_items(&refs)?.into_iter().flatten().collect())
+    }
 }
 
 impl<T: Serialize, C: Codec<T>> UniqueQueue<T, C> {
