@@ -19,6 +19,7 @@ pub mod harness;
 pub mod item;
 pub mod record_suite;
 pub mod seeds;
+pub mod servers;
 pub mod suite;
 pub mod table_contract;
 pub mod table_harness;
@@ -26,7 +27,7 @@ pub mod table_harness;
 pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
 pub use crate::item::Item;
 pub use crate::table_harness::{
-    LogFsHarness, LogMemoryHarness, MemoryTableHarness, SharedTable, SqliteHarness, TableHarness,
+    LogFsHarness, LogMemoryHarness, MemoryTableHarness, SharedTable, SqliteHarness, TableHarness, PgHarness, fresh_table_name, skipped,
 };
 pub use persist_queue;
 
@@ -53,6 +54,9 @@ macro_rules! __record_tests {
         $(
             #[test]
             fn $t() {
+                if $crate::skipped::<$h>() {
+                    return;
+                }
                 $crate::record_suite::$t::<$h>()
             }
         )*
@@ -66,6 +70,9 @@ macro_rules! __table_tests {
         $(
             #[test]
             fn $t() {
+                if $crate::skipped::<$h>() {
+                    return;
+                }
                 $crate::table_contract::$t(<$h as $crate::TableHarness>::open(&<$h as $crate::TableHarness>::new()))
             }
         )*

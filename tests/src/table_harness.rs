@@ -13,6 +13,56 @@ pub trait TableHarness: Sized {
     fn new() -> Self;
     /// The table at this location (again after a drop: a restart).
     fn open(&self) -> Self::T;
+    /// Why this store cannot be tested here (no server configured), if so.
+    fn unavailable() -> Option<String> {
+        None
+    }
+}
+
+/// Whether `H`'s tests skip here (saying why on stderr).
+pub fn skipped<H: TableHarness>() -> bool {
+    match H::unavailable() {
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            true
+        }
+        None => false,
+    }
+}
+
+/// A table name no other test (or earlier run) uses: `<prefix>_<pid>_<n>_<time>`.
+pub fn fresh_table_name(prefix: &str) -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_micros());
+    format!("{prefix}_{}_{n}_{}", std::process::id(), t % 1_000_000_000_000)
+}
+
+/// A PostgreSQL table on the server `PG_URL` names.
+#[derive(Debug)]
+pub struct PgHarness {
+    name: String,
+}
+
+impl TableHarness for PgHarness {
+    type T = persist_queue_postgres::PgTable;
+    fn new() -> Self {
+        PgHarness { name: fresh_table_name("t") }
+    }
+    fn open(&self) -> Self::T {
+        let connect = persist_queue_postgres::Connect::url(&crate::servers::pg_url().expect("PG_URL"))
+            .expect("PG_URL parses");
+        persist_queue_postgres::PgTable::open(
+            &connect,
+            &self.name,
+            persist_queue_core::Durability::Buffered,
+            persist_queue_core::records::Order::Fifo,
+        )
+        .expect("open postgres table")
+    }
+    fn unavailable() -> Option<String> {
+        crate::servers::pg_url().err()
+    }
 }
 
 /// A table shared with its harness, so it outlives the queue using it.

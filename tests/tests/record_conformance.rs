@@ -4,3 +4,4 @@ persist_queue_tests::record_conformance!(memory, persist_queue_tests::MemoryTabl
 persist_queue_tests::record_conformance!(sqlite, persist_queue_tests::SqliteHarness);
 persist_queue_tests::record_conformance!(log_memory, persist_queue_tests::LogMemoryHarness);
 persist_queue_tests::record_conformance!(log_files, persist_queue_tests::LogFsHarness);
+persist_queue_tests::record_conformance!(postgres, persist_queue_tests::PgHarness);

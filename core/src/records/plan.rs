@@ -4,6 +4,7 @@
 //! (SQLite: `execute`, then feed the outcome back) and asynchronous ones
 //! (IndexedDB, SQL servers: await the transaction, then feed it back).
 
+use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -156,6 +157,39 @@ pub fn purge_selection(
 ) -> Vec<u64> {
     let limit = if max_delete == 0 { usize::MAX } else { usize::try_from(max_delete).unwrap_or(usize::MAX) };
     newest_first.skip(usize::try_from(keep_latest).unwrap_or(usize::MAX)).take(limit).collect()
+}
+
+/// What a [`Plan::Transition`] does, given each distinct id's status before
+/// the plan (`current`): per id in order, its status just before its step
+/// (a repeated id sees its earlier change), and the distinct ids that
+/// change. Stores that change many rows in one statement use it to keep
+/// the one-at-a-time meaning.
+pub fn transition_steps(
+    ids: &[u64],
+    mut current: impl FnMut(u64) -> Option<Status>,
+    from: StatusSet,
+    to: Target,
+) -> (Vec<Option<Status>>, Vec<u64>) {
+    let after = match to {
+        Target::Delete => None,
+        Target::Status(t) => Some(t),
+    };
+    // Per distinct id: its status now, and whether it changed already.
+    let mut now: BTreeMap<u64, (Option<Status>, bool)> = BTreeMap::new();
+    let mut before = Vec::with_capacity(ids.len());
+    let mut change = Vec::new();
+    for &id in ids {
+        let (status, changed) = now.entry(id).or_insert_with(|| (current(id), false));
+        before.push(*status);
+        if status.is_some_and(|s| from.contains(s)) {
+            if !*changed {
+                change.push(id);
+                *changed = true;
+            }
+            *status = after;
+        }
+    }
+    (before, change)
 }
 
 /// Per-status record counts.

@@ -1,0 +1,54 @@
+//! # persist-queue-postgres
+//!
+//! The PostgreSQL record store of persist-queue: every queue kind (FIFO,
+//! FILO, priority, unique, ack) and `PDict` on a PostgreSQL server, so that
+//! producers and consumers on any number of machines share one queue.
+//!
+//! What it is:
+//! - one table per queue (`id BIGINT` identity, `payload BYTEA` up to 1 GiB,
+//!   `priority`, `status`, `timestamp`, `deliveries`, `unique_key`), indexed
+//!   for the queue's order, created on first open and versioned in
+//!   `pq_schema`;
+//! - claims in one statement, `UPDATE … WHERE id IN (SELECT … FOR UPDATE
+//!   SKIP LOCKED) RETURNING …`: any number of consumers, never the same item
+//!   twice, none waiting on another's lock;
+//! - `LISTEN/NOTIFY` wake-ups ([`Listener`]): a trigger notifies when an
+//!   item becomes ready, so a waiting `get` wakes within milliseconds of a
+//!   put on any machine;
+//! - durability mapped to `synchronous_commit` per transaction;
+//! - faults handled by rule: a plan that failed before its `COMMIT` was sent
+//!   (connection lost, server restarting, deadlock) is retried on a new
+//!   connection, since the server rolled it back; a connection lost while
+//!   `COMMIT` was in flight is [`PgError::CommitUnknown`], never retried (a
+//!   retry could put an item twice).
+//!
+//! What it is not: a pool shared by handles. Each open table owns one
+//! connection, because a queue handle runs one operation at a time; open
+//! more handles for more concurrency.
+//!
+//! ```no_run
+//! use persist_queue_core::Durability;
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+//! use persist_queue_postgres::{Connect, PgTable};
+//!
+//! let connect = Connect::url("postgresql://postgres@127.0.0.1:5432/postgres")?;
+//! let table = PgTable::open(&connect, "ack_queue_jobs", Durability::Synced, Kind::ACK.order)?;
+//! let mut q = RecordQueue::open(table, Kind::ACK, true).expect("open");
+//! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).expect("put");
+//! let job = q.get(false).expect("get").expect("an item");
+//! q.settle(job.id, Verdict::Ack).expect("ack");
+//! # Ok::<(), persist_queue_postgres::PgError>(())
+//! ```
+
+mod connect;
+mod error;
+mod listen;
+mod map;
+mod session;
+mod table;
+
+pub use crate::connect::Connect;
+pub use crate::error::PgError;
+pub use crate::listen::Listener;
+pub use crate::map::PgMap;
+pub use crate::table::{PgTable, SCHEMA_VERSION};

@@ -1,0 +1,419 @@
+//! `PgTable`: the core's record contract on one PostgreSQL table.
+
+use std::collections::HashMap;
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::{
+    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
+    transition_steps,
+};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, Row, Statement};
+
+use crate::connect::{Connect, table_ident};
+use crate::error::PgError;
+use crate::session::{Fail, Session, transaction};
+
+/// The schema version this crate creates and reads.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Serialises schema changes of every persist-queue table on a server
+/// (concurrent `CREATE TABLE IF NOT EXISTS` can fail in PostgreSQL).
+pub(crate) const DDL_LOCK: i64 = 0x7071_5f73_6368_656d; // "pq_schem"
+
+const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
+
+fn order_by(order: Order) -> &'static str {
+    match order {
+        Order::Fifo => "id ASC",
+        Order::Filo => "id DESC",
+        Order::Priority => "priority ASC, id ASC",
+    }
+}
+
+fn codes(set: StatusSet) -> Vec<i16> {
+    set.iter().map(|s| i16::from(s.code())).collect()
+}
+
+fn record(row: &Row) -> Result<Record, postgres::Error> {
+    let code: i16 = row.try_get(3)?;
+    Ok(Record {
+        id: row.try_get::<_, i64>(0)? as u64,
+        payload: row.try_get(1)?,
+        priority: row.try_get(2)?,
+        // Codes outside the enum are never written; read them as ready
+        // (persist-queue's 0) rather than fail a whole batch.
+        status: u8::try_from(code).ok().and_then(Status::from_code).unwrap_or(Status::Ready),
+        timestamp: row.try_get::<_, i64>(4)? as u64,
+        deliveries: row.try_get::<_, i32>(5)? as u32,
+    })
+}
+
+/// The statements every plan uses, prepared once per connection.
+pub(crate) struct Stmts {
+    insert: Statement,
+    insert_many: Statement,
+    fetch: Statement,
+    statuses: Statement,
+    /// Claims in the table's order: mark in flight, or delete.
+    claim: [Statement; 2],
+    claim_id: [Statement; 2],
+}
+
+fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
+    let next = format!(
+        "id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))",
+        order_by(order)
+    );
+    let mark = format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE");
+    let delete = format!("DELETE FROM {t} WHERE");
+    Ok(Stmts {
+        insert: client.prepare(&format!(
+            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key) VALUES ($1, $2, 1, $3, $4)
+             ON CONFLICT DO NOTHING RETURNING id"
+        ))?,
+        insert_many: client.prepare(&format!(
+            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key)
+             SELECT p, pr, 1, ts, k FROM UNNEST($1::bytea[], $2::int8[], $3::int8[], $4::bytea[])
+                 WITH ORDINALITY AS u(p, pr, ts, k, n) ORDER BY n
+             ON CONFLICT DO NOTHING RETURNING id, unique_key"
+        ))?,
+        fetch: client.prepare(&format!("SELECT {COLUMNS} FROM {t} WHERE id = ANY($1)"))?,
+        statuses: client.prepare(&format!("SELECT id, status FROM {t} WHERE id = ANY($1) FOR UPDATE"))?,
+        claim: [
+            client.prepare(&format!("{mark} {next} RETURNING {COLUMNS}"))?,
+            client.prepare(&format!("{delete} {next} RETURNING {COLUMNS}"))?,
+        ],
+        claim_id: [
+            client.prepare(&format!("{mark} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
+            client.prepare(&format!("{delete} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
+        ],
+    })
+}
+
+/// One queue's records in one PostgreSQL table. See the crate docs.
+#[derive(Debug)]
+pub struct PgTable {
+    session: Session<Stmts>,
+    t: String,
+    order: Order,
+    /// `BEGIN` for a claim that only marks items in flight: no flush
+    /// needed, since losing it makes the items ready again, which recovery
+    /// does anyway.
+    relaxed_begin: &'static str,
+}
+
+impl PgTable {
+    /// Opens (creating if needed) the table `name`, indexed for `order`.
+    /// [`Durability::Synced`]: every commit waits for the WAL flush
+    /// (`synchronous_commit = on`); [`Durability::Buffered`]: commits do
+    /// not wait (`off`; a server crash may lose the last few hundred ms,
+    /// never corrupt).
+    pub fn open(connect: &Connect, name: &str, durability: Durability, order: Order) -> Result<PgTable, PgError> {
+        let ident = table_ident(name)?;
+        let t = format!("\"{ident}\"");
+        let setup = if durability.is_synced() {
+            "SET synchronous_commit = on"
+        } else {
+            "SET synchronous_commit = off"
+        };
+        let prepared = t.clone();
+        let mut session =
+            Session::new(connect, setup.to_string(), move |client| prepare(client, &prepared, order));
+        let found = session.run_raw(|client| create(client, &ident, &t, order))?;
+        if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
+            return Err(PgError::Schema { table: ident, found });
+        }
+        let relaxed_begin = if durability.is_synced() {
+            "BEGIN; SET LOCAL synchronous_commit = off"
+        } else {
+            "BEGIN"
+        };
+        Ok(PgTable { session, t, order, relaxed_begin })
+    }
+
+    fn body(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
+        let (t, order, relaxed) = (self.t.as_str(), self.order, self.relaxed_begin);
+        match plan {
+            Plan::Insert { records } => self.session.run(|c, st| {
+                transaction(c, "BEGIN", |c| Ok(Outcome::Inserted(insert(c, st, records)?)))
+            }),
+            Plan::Claim { order: o, limit, then } => self.session.run(|c, st| {
+                let limit = i64::from((*limit).max(1));
+                let begin = if *then == Claimed::Unacked { relaxed } else { "BEGIN" };
+                transaction(c, begin, |c| {
+                    let rows = if *o == order {
+                        c.query(&st.claim[claim_index(*then)], &[&limit])?
+                    } else {
+                        let next = format!(
+                            "id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))",
+                            order_by(*o)
+                        );
+                        let head = match then {
+                            Claimed::Unacked => {
+                                format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE")
+                            }
+                            Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
+                        };
+                        c.query(&format!("{head} {next} RETURNING {COLUMNS}"), &[&limit])?
+                    };
+                    let mut out = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+                    out.sort_by(|a, b| o.compare(key(a), key(b)));
+                    Ok(Outcome::Records(out))
+                })
+            }),
+            Plan::ClaimId { id, then } => self.session.run(|c, st| {
+                let begin = if *then == Claimed::Unacked { relaxed } else { "BEGIN" };
+                transaction(c, begin, |c| {
+                    let rows = c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64)])?;
+                    Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
+                })
+            }),
+            Plan::Transition { ids, from, to } => self.session.run(|c, st| {
+                transaction(c, "BEGIN", |c| Ok(Outcome::Before(transition(c, st, t, ids, *from, *to)?)))
+            }),
+            Plan::TransitionAll { from, to } => {
+                let sql = match to {
+                    Target::Delete => format!("DELETE FROM {t} WHERE status = ANY($1)"),
+                    Target::Status(s) => format!("UPDATE {t} SET {} WHERE status = ANY($1)", set_status(*s)),
+                };
+                let from = codes(*from);
+                self.session.run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&from])?))))
+            }
+            Plan::Update { id, payload, unique_key, from } => {
+                let sql = format!(
+                    "UPDATE {t} SET payload = $2, unique_key = $3 WHERE id = $1 AND status = ANY($4) RETURNING id"
+                );
+                let (id, key, from) = (*id as i64, unique_key.map(|k| k.to_vec()), codes(*from));
+                let result = self.session.run(|c, st| {
+                    transaction(c, "BEGIN", |c| {
+                        let before = status_of(c, st, id)?;
+                        c.execute(&sql, &[&id, payload, &key, &from])?;
+                        Ok(Outcome::Before(vec![before]))
+                    })
+                });
+                match result {
+                    Err(PgError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(Outcome::Duplicate),
+                    other => other,
+                }
+            }
+            Plan::Fetch { ids } => {
+                let wanted: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
+                self.session.run(|c, st| {
+                    let rows = c.query(&st.fetch, &[&wanted])?;
+                    let mut by_id: HashMap<u64, Record> =
+                        rows.iter().map(|r| record(r).map(|r| (r.id, r))).collect::<Result<_, _>>()?;
+                    Ok(Outcome::Records(ids.iter().filter_map(|id| by_id.remove(id)).collect()))
+                })
+            }
+            Plan::Scan { statuses, order: o, after, limit } => {
+                let cond = match (o, after) {
+                    (_, None) => "$2::int8 IS NOT NULL AND $3::int8 IS NOT NULL",
+                    (Order::Fifo, Some(_)) => "$2::int8 IS NOT NULL AND id > $3::int8",
+                    (Order::Filo, Some(_)) => "$2::int8 IS NOT NULL AND id < $3::int8",
+                    (Order::Priority, Some(_)) => "(priority, id) > ($2::int8, $3::int8)",
+                };
+                let sql = format!(
+                    "SELECT {COLUMNS} FROM {t} WHERE status = ANY($1) AND {cond} ORDER BY {} LIMIT $4",
+                    order_by(*o)
+                );
+                let k = after.unwrap_or(OrderKey { priority: 0, id: 0 });
+                let (set, prio, id) = (codes(*statuses), k.priority, k.id as i64);
+                let limit: Option<i64> = (*limit > 0).then_some(i64::from(*limit));
+                self.session.run(|c, _| {
+                    let rows = c.query(&sql, &[&set, &prio, &id, &limit])?;
+                    Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
+                })
+            }
+            Plan::Count => {
+                let sql = format!("SELECT status, COUNT(*) FROM {t} GROUP BY status");
+                self.session.run(|c, _| {
+                    let mut counts = Counts::default();
+                    for row in c.query(&sql, &[])? {
+                        let (code, n): (i16, i64) = (row.try_get(0)?, row.try_get(1)?);
+                        if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
+                            for _ in 0..n {
+                                counts.add(s);
+                            }
+                        }
+                    }
+                    Ok(Outcome::Counts(counts))
+                })
+            }
+            Plan::Purge { statuses, keep_latest, max_delete } => {
+                let sql = format!(
+                    "DELETE FROM {t} WHERE id IN
+                     (SELECT id FROM {t} WHERE status = ANY($1) ORDER BY id DESC LIMIT $2 OFFSET $3)"
+                );
+                let set = codes(*statuses);
+                let limit: Option<i64> = (*max_delete > 0).then_some(*max_delete as i64);
+                let skip = *keep_latest as i64;
+                self.session
+                    .run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&set, &limit, &skip])?))))
+            }
+            // Plain VACUUM: online (no exclusive lock), returns dead rows'
+            // space for reuse; it cannot run inside a transaction.
+            Plan::Compact => {
+                let sql = format!("VACUUM {t}");
+                self.session.run(|c, _| Ok(c.batch_execute(&sql).map(|()| Outcome::Done)?))
+            }
+            Plan::Restore { record: r, unique_key } => {
+                let sql = format!(
+                    "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
+                     VALUES ($1, $2, $3, 1, $4, $5, $6)"
+                );
+                let key = unique_key.map(|k| k.to_vec());
+                let (id, ts, n) = (r.id as i64, r.timestamp as i64, r.deliveries as i32);
+                self.session.run(|c, _| {
+                    transaction(c, "BEGIN", |c| {
+                        c.execute(&sql, &[&id, &r.payload, &r.priority, &ts, &n, &key])?;
+                        Ok(Outcome::Done)
+                    })
+                })
+            }
+        }
+    }
+}
+
+fn key(r: &Record) -> OrderKey {
+    OrderKey { priority: r.priority, id: r.id }
+}
+
+fn claim_index(then: Claimed) -> usize {
+    match then {
+        Claimed::Unacked => 0,
+        Claimed::Deleted => 1,
+    }
+}
+
+/// `status = n`, clearing the unique key of a record no longer live.
+fn set_status(s: Status) -> String {
+    if s.is_live() { format!("status = {}", s.code()) } else { format!("status = {}, unique_key = NULL", s.code()) }
+}
+
+fn status_of(c: &mut Client, st: &Stmts, id: i64) -> Result<Option<Status>, postgres::Error> {
+    let rows = c.query(&st.statuses, &[&vec![id]])?;
+    match rows.first() {
+        Some(row) => Ok(u8::try_from(row.try_get::<_, i16>(1)?).ok().and_then(Status::from_code)),
+        None => Ok(None),
+    }
+}
+
+fn insert(c: &mut Client, st: &Stmts, records: &[NewRecord]) -> Result<Vec<Option<u64>>, postgres::Error> {
+    if let [r] = records {
+        let key = r.unique_key.map(|k| k.to_vec());
+        let rows = c.query(&st.insert, &[&r.payload, &r.priority, &(r.timestamp as i64), &key])?;
+        return Ok(vec![rows.first().map(|row| row.try_get::<_, i64>(0)).transpose()?.map(|id| id as u64)]);
+    }
+    let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
+    let priorities: Vec<i64> = records.iter().map(|r| r.priority).collect();
+    let stamps: Vec<i64> = records.iter().map(|r| r.timestamp as i64).collect();
+    let keys: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect();
+    let rows = c.query(&st.insert_many, &[&payloads, &priorities, &stamps, &keys])?;
+    // Rows are inserted in the plan's order (ORDER BY n), so identity
+    // values increase along it: records without a key take the returned
+    // keyless ids in increasing order; a keyed record takes the id
+    // returned with its key, if it is that key's first occurrence.
+    let mut keyless = Vec::new();
+    let mut keyed = HashMap::new();
+    for row in &rows {
+        let id = row.try_get::<_, i64>(0)? as u64;
+        match row.try_get::<_, Option<Vec<u8>>>(1)? {
+            None => keyless.push(id),
+            Some(k) => {
+                keyed.insert(k, id);
+            }
+        }
+    }
+    keyless.sort_unstable();
+    let mut keyless = keyless.into_iter();
+    Ok(records
+        .iter()
+        .map(|r| match &r.unique_key {
+            None => keyless.next(),
+            Some(k) => keyed.remove(k.as_slice()),
+        })
+        .collect())
+}
+
+fn transition(
+    c: &mut Client,
+    st: &Stmts,
+    t: &str,
+    ids: &[u64],
+    from: StatusSet,
+    to: Target,
+) -> Result<Vec<Option<Status>>, postgres::Error> {
+    let distinct: Vec<i64> = {
+        let mut d: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
+        d.sort_unstable();
+        d.dedup();
+        d
+    };
+    // Lock the rows and read their statuses, then change the ones that
+    // may change, in one statement.
+    let mut current = HashMap::with_capacity(distinct.len());
+    for row in c.query(&st.statuses, &[&distinct])? {
+        let (id, code): (i64, i16) = (row.try_get(0)?, row.try_get(1)?);
+        current.insert(id as u64, u8::try_from(code).ok().and_then(Status::from_code));
+    }
+    let (before, change) = transition_steps(ids, |id| current.get(&id).copied().flatten(), from, to);
+    if !change.is_empty() {
+        let change: Vec<i64> = change.into_iter().map(|id| id as i64).collect();
+        let sql = match to {
+            Target::Delete => format!("DELETE FROM {t} WHERE id = ANY($1)"),
+            Target::Status(s) => format!("UPDATE {t} SET {} WHERE id = ANY($1)", set_status(s)),
+        };
+        c.execute(&sql, &[&change as &(dyn ToSql + Sync)])?;
+    }
+    Ok(before)
+}
+
+/// Creates the table, its indexes and its notify triggers on first open,
+/// under a server-wide advisory lock; checks the schema version.
+/// The version found, if the table existed.
+fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i32>, Fail> {
+    transaction(c, "BEGIN", |c| {
+        c.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])?;
+        c.batch_execute(
+            "CREATE TABLE IF NOT EXISTS pq_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+             CREATE OR REPLACE FUNCTION pq_notify() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN PERFORM pg_notify(TG_TABLE_NAME, ''); RETURN NULL; END $$;",
+        )?;
+        let found = c.query("SELECT version FROM pq_schema WHERE name = $1", &[&name])?;
+        if let Some(row) = found.first() {
+            return Ok(Some(row.try_get::<_, i32>(0)?));
+        }
+        let index = match order {
+            Order::Priority => "(status, priority, id)",
+            Order::Fifo | Order::Filo => "(status, id)",
+        };
+        c.batch_execute(&format!(
+            "CREATE TABLE {t} (
+                 id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+                 payload BYTEA NOT NULL,
+                 priority BIGINT NOT NULL DEFAULT 0,
+                 status SMALLINT NOT NULL,
+                 timestamp BIGINT NOT NULL,
+                 deliveries INTEGER NOT NULL DEFAULT 0,
+                 unique_key BYTEA
+             );
+             CREATE INDEX ON {t} {index};
+             CREATE UNIQUE INDEX ON {t} (unique_key) WHERE unique_key IS NOT NULL;
+             CREATE TRIGGER pq_put AFTER INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION pq_notify();
+             CREATE TRIGGER pq_ready AFTER UPDATE OF status ON {t} FOR EACH ROW
+                 WHEN (NEW.status = 1) EXECUTE FUNCTION pq_notify();"
+        ))?;
+        c.execute("INSERT INTO pq_schema (name, version) VALUES ($1, $2)", &[&name, &SCHEMA_VERSION])?;
+        Ok(None)
+    })
+}
+
+impl Table for PgTable {
+    type Error = PgError;
+
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
+        self.body(plan)
+    }
+}
