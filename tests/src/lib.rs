@@ -27,7 +27,8 @@ pub mod table_harness;
 pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
 pub use crate::item::Item;
 pub use crate::table_harness::{
-    LogFsHarness, LogMemoryHarness, MemoryTableHarness, SharedTable, SqliteHarness, TableHarness, PgHarness, fresh_table_name, skipped,
+    LogFsHarness, LogMemoryHarness, MemoryTableHarness, MySqlHarness, PgHarness, SharedTable, SqliteHarness,
+    TableHarness, fresh_table_name, skipped,
 };
 pub use persist_queue;
 

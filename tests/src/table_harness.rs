@@ -155,3 +155,30 @@ impl TableHarness for LogFsHarness {
         persist_queue_core::records::LogTable::open(storage, d).expect("open log table")
     }
 }
+
+/// A MySQL / MariaDB table on the server `MYSQL_URL` names.
+#[derive(Debug)]
+pub struct MySqlHarness {
+    name: String,
+}
+
+impl TableHarness for MySqlHarness {
+    type T = persist_queue_mysql::MySqlTable;
+    fn new() -> Self {
+        MySqlHarness { name: fresh_table_name("t") }
+    }
+    fn open(&self) -> Self::T {
+        let connect = persist_queue_mysql::Connect::url(&crate::servers::mysql_url().expect("MYSQL_URL"))
+            .expect("MYSQL_URL parses");
+        persist_queue_mysql::MySqlTable::open(
+            &connect,
+            &self.name,
+            persist_queue_core::Durability::Synced,
+            persist_queue_core::records::Order::Fifo,
+        )
+        .expect("open mysql table")
+    }
+    fn unavailable() -> Option<String> {
+        crate::servers::mysql_url().err()
+    }
+}

@@ -5,3 +5,4 @@ persist_queue_tests::record_conformance!(sqlite, persist_queue_tests::SqliteHarn
 persist_queue_tests::record_conformance!(log_memory, persist_queue_tests::LogMemoryHarness);
 persist_queue_tests::record_conformance!(log_files, persist_queue_tests::LogFsHarness);
 persist_queue_tests::record_conformance!(postgres, persist_queue_tests::PgHarness);
+persist_queue_tests::record_conformance!(mysql, persist_queue_tests::MySqlHarness);

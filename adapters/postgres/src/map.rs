@@ -19,7 +19,11 @@ impl PgMap {
     /// Opens (creating if needed) the map table `name`.
     pub fn open(connect: &Connect, name: &str, durability: Durability) -> Result<PgMap, PgError> {
         let t = format!("\"{}\"", table_ident(name)?);
-        let setup = if durability.is_synced() { "SET synchronous_commit = on" } else { "SET synchronous_commit = off" };
+        let setup = if durability.is_synced() {
+            "SET synchronous_commit = on"
+        } else {
+            "SET synchronous_commit = off"
+        };
         let mut session = Session::new(connect, setup.to_string(), |_| Ok(()));
         let create = format!("CREATE TABLE IF NOT EXISTS {t} (key BYTEA PRIMARY KEY, value BYTEA NOT NULL)");
         session.run_raw(|c| {
@@ -68,18 +72,20 @@ impl MapTable for PgMap {
             }
             MapPlan::Len => {
                 let sql = format!("SELECT COUNT(*) FROM {t}");
-                self.session.run_raw(|c| Ok(MapOutcome::Len(c.query_one(&sql, &[])?.try_get::<_, i64>(0)? as u64)))
+                self.session
+                    .run_raw(|c| Ok(MapOutcome::Len(c.query_one(&sql, &[])?.try_get::<_, i64>(0)? as u64)))
             }
             MapPlan::Scan { after, limit } => {
-                let sql =
-                    format!("SELECT key, value FROM {t} WHERE $1::bytea IS NULL OR key > $1 ORDER BY key LIMIT $2");
+                let sql = format!(
+                    "SELECT key, value FROM {t} WHERE $1::bytea IS NULL OR key > $1 ORDER BY key LIMIT $2"
+                );
                 let limit = i64::from((*limit).max(1));
                 self.session.run_raw(|c| {
                     let rows = c.query(&sql, &[after, &limit])?;
-                    let entries = rows
-                        .iter()
-                        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                        .collect::<Result<_, postgres::Error>>()?;
+                    let entries =
+                        rows.iter()
+                            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                            .collect::<Result<_, postgres::Error>>()?;
                     Ok(MapOutcome::Entries(entries))
                 })
             }

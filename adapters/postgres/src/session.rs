@@ -48,7 +48,8 @@ fn transient(e: &postgres::Error) -> bool {
 /// A `COMMIT` that failed with one of these was rolled back by the server
 /// (it answered), so the plan may run again.
 fn rolled_back(e: &postgres::Error) -> bool {
-    e.code().is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+    e.code()
+        .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 /// A connection and the statements `prepare` made on it.
@@ -100,14 +101,20 @@ impl<S> Session<S> {
     }
 
     /// Like [`Session::run`], without the prepared statements.
-    pub(crate) fn run_raw<T>(&mut self, mut attempt: impl FnMut(&mut Client) -> Result<T, Fail>) -> Result<T, PgError> {
+    pub(crate) fn run_raw<T>(
+        &mut self,
+        mut attempt: impl FnMut(&mut Client) -> Result<T, Fail>,
+    ) -> Result<T, PgError> {
         self.retrying(false, |c, _| attempt(c))
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retry
     /// window ends. Only failures before `COMMIT` that [`transient`] calls
     /// temporary are retried.
-    pub(crate) fn run<T>(&mut self, mut attempt: impl FnMut(&mut Client, &S) -> Result<T, Fail>) -> Result<T, PgError> {
+    pub(crate) fn run<T>(
+        &mut self,
+        mut attempt: impl FnMut(&mut Client, &S) -> Result<T, Fail>,
+    ) -> Result<T, PgError> {
         self.retrying(true, |c, s| attempt(c, s.expect("prepared")))
     }
 

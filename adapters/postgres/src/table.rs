@@ -110,7 +110,12 @@ impl PgTable {
     /// (`synchronous_commit = on`); [`Durability::Buffered`]: commits do
     /// not wait (`off`; a server crash may lose the last few hundred ms,
     /// never corrupt).
-    pub fn open(connect: &Connect, name: &str, durability: Durability, order: Order) -> Result<PgTable, PgError> {
+    pub fn open(
+        connect: &Connect,
+        name: &str,
+        durability: Durability,
+        order: Order,
+    ) -> Result<PgTable, PgError> {
         let ident = table_ident(name)?;
         let t = format!("\"{ident}\"");
         let setup = if durability.is_synced() {
@@ -125,11 +130,8 @@ impl PgTable {
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(PgError::Schema { table: ident, found });
         }
-        let relaxed_begin = if durability.is_synced() {
-            "BEGIN; SET LOCAL synchronous_commit = off"
-        } else {
-            "BEGIN"
-        };
+        let relaxed_begin =
+            if durability.is_synced() { "BEGIN; SET LOCAL synchronous_commit = off" } else { "BEGIN" };
         Ok(PgTable { session, t, order, relaxed_begin })
     }
 
@@ -289,7 +291,11 @@ fn claim_index(then: Claimed) -> usize {
 
 /// `status = n`, clearing the unique key of a record no longer live.
 fn set_status(s: Status) -> String {
-    if s.is_live() { format!("status = {}", s.code()) } else { format!("status = {}, unique_key = NULL", s.code()) }
+    if s.is_live() {
+        format!("status = {}", s.code())
+    } else {
+        format!("status = {}, unique_key = NULL", s.code())
+    }
 }
 
 fn status_of(c: &mut Client, st: &Stmts, id: i64) -> Result<Option<Status>, postgres::Error> {

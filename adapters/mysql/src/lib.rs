@@ -1,0 +1,57 @@
+//! # persist-queue-mysql
+//!
+//! The MySQL 8 / MariaDB (≥ 10.6) record store of persist-queue: every
+//! queue kind (FIFO, FILO, priority, unique, ack) and `PDict` on a server
+//! that producers and consumers on many machines share.
+//!
+//! What it is:
+//! - one InnoDB table per queue (`id BIGINT UNSIGNED AUTO_INCREMENT`,
+//!   `payload LONGBLOB`: items up to the server's `max_allowed_packet`,
+//!   `priority`, `status`, `timestamp`, `deliveries`, `unique_key`), indexed
+//!   for the queue's order, created on first open and versioned in
+//!   `pq_schema`;
+//! - claims as `SELECT … FOR UPDATE SKIP LOCKED` then `UPDATE`/`DELETE` by
+//!   primary key in one transaction (MariaDB's one-statement `DELETE … WHERE
+//!   id = (subquery)` scans the whole table, so it is not used): consumers
+//!   never receive the same item;
+//! - batched puts as one multi-row `INSERT … RETURNING` on MariaDB (one row
+//!   per statement on MySQL, which has no `RETURNING`);
+//! - durability: InnoDB's flush setting is server-wide, so a session cannot
+//!   choose it. Opening at [`Durability::Synced`] checks that the server
+//!   flushes every commit (`innodb_flush_log_at_trx_commit = 1`) and refuses
+//!   otherwise ([`MySqlError::NotDurable`]);
+//! - faults handled by rule: a plan that failed before its `COMMIT` was sent
+//!   (connection lost, server restarting, deadlock, lock wait timeout) is
+//!   retried on a new connection; a connection lost while `COMMIT` was in
+//!   flight is [`MySqlError::CommitUnknown`], never retried.
+//!
+//! What it is not: a notifier. MySQL has no `LISTEN`; a waiting `get` polls
+//! with a bounded back-off (2 ms doubling to 50 ms), so it sees a put from
+//! another machine within about 50 ms.
+//!
+//! [`Durability::Synced`]: persist_queue_core::Durability::Synced
+//!
+//! ```no_run
+//! use persist_queue_core::Durability;
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+//! use persist_queue_mysql::{Connect, MySqlTable};
+//!
+//! let connect = Connect::url("mysql://root@127.0.0.1:3306/pq_test")?;
+//! let table = MySqlTable::open(&connect, "ack_queue_jobs", Durability::Synced, Kind::ACK.order)?;
+//! let mut q = RecordQueue::open(table, Kind::ACK, true).expect("open");
+//! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).expect("put");
+//! let job = q.get(false).expect("get").expect("an item");
+//! q.settle(job.id, Verdict::Ack).expect("ack");
+//! # Ok::<(), persist_queue_mysql::MySqlError>(())
+//! ```
+
+mod connect;
+mod error;
+mod map;
+mod session;
+mod table;
+
+pub use crate::connect::Connect;
+pub use crate::error::MySqlError;
+pub use crate::map::MySqlMap;
+pub use crate::table::{MySqlTable, SCHEMA_VERSION};
