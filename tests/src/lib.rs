@@ -19,6 +19,7 @@ pub mod harness;
 pub mod item;
 pub mod record_suite;
 pub mod seeds;
+pub mod server_run;
 pub mod servers;
 pub mod suite;
 pub mod table_contract;

@@ -21,3 +21,9 @@ pub fn pg_url() -> Result<String, String> {
 pub fn mysql_url() -> Result<String, String> {
     url("MYSQL_URL")
 }
+
+/// The URLs of the servers configured here (none on a machine without
+/// them, unless `PQ_REQUIRE_SERVERS=1`, which makes a missing one fail).
+pub fn configured() -> Vec<String> {
+    [pg_url(), mysql_url()].into_iter().filter_map(Result::ok).collect()
+}

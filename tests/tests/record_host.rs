@@ -12,7 +12,8 @@ use persist_queue::{
 use serde_json::{Value, json};
 
 /// Runs `$body` with `$b` bound to a fresh builder, on SQLite, on plain
-/// files, then in memory.
+/// files, in memory, then on each database server configured (`PG_URL`,
+/// `MYSQL_URL`; a fresh queue name each).
 macro_rules! on_each_store {
     ($ty:ident, |$b:ident| $body:block) => {{
         let tmp = tempfile::tempdir().expect("tmp");
@@ -28,6 +29,11 @@ macro_rules! on_each_store {
         {
             let store = $ty::in_memory();
             let $b = || store.clone();
+            $body
+        }
+        for url in persist_queue_tests::servers::configured() {
+            let name = persist_queue_tests::fresh_table_name("h");
+            let $b = || $ty::server(url.as_str()).name(name.as_str());
             $body
         }
     }};

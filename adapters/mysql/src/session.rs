@@ -32,7 +32,7 @@ const TRANSIENT_CODES: [u16; 7] = [1213, 1205, 1053, 1927, 2006, 2013, 1040];
 fn transient(e: &Error) -> bool {
     match e {
         Error::MySqlError(m) => TRANSIENT_CODES.contains(&m.code),
-        Error::IoError(_) | Error::DriverError(_) => true,
+        Error::IoError(_) | Error::CodecError(_) | Error::DriverError(_) => true,
         _ => false,
     }
 }
@@ -41,7 +41,7 @@ fn transient(e: &Error) -> bool {
 fn broken(e: &Error) -> bool {
     match e {
         Error::MySqlError(m) => [1053, 1927, 2006, 2013].contains(&m.code),
-        Error::IoError(_) | Error::DriverError(_) => true,
+        Error::IoError(_) | Error::CodecError(_) | Error::DriverError(_) => true,
         _ => false,
     }
 }

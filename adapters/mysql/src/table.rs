@@ -73,6 +73,8 @@ pub struct MySqlTable {
     t: String,
     /// MariaDB has `INSERT … RETURNING`; MySQL does not.
     returning: bool,
+    /// The order the `ready` index serves.
+    order: Order,
 }
 
 impl MySqlTable {
@@ -97,7 +99,7 @@ impl MySqlTable {
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(MySqlError::Schema { table: ident, found });
         }
-        Ok(MySqlTable { session, t, returning: version.contains("MariaDB") })
+        Ok(MySqlTable { session, t, returning: version.contains("MariaDB"), order })
     }
 
     fn body(&mut self, plan: &Plan) -> Result<Outcome, MySqlError> {
@@ -107,8 +109,15 @@ impl MySqlTable {
                 .session
                 .run(|c| transaction(c, |c| Ok(Outcome::Inserted(insert(c, t, records, returning)?)))),
             Plan::Claim { order, limit, then } => {
+                // The index, forced: InnoDB locks every row a locking read
+                // scans, and a table scan + sort (the optimizer's choice
+                // for a table it thinks small) would lock every ready row,
+                // which other consumers then skip out of order.
+                let served =
+                    *order == self.order || (*order != Order::Priority && self.order != Order::Priority);
+                let index = if served { "FORCE INDEX (ready)" } else { "" };
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM {t} WHERE status = 1 ORDER BY {} LIMIT ? FOR UPDATE SKIP LOCKED",
+                    "SELECT {COLUMNS} FROM {t} {index} WHERE status = 1 ORDER BY {} LIMIT ? FOR UPDATE SKIP LOCKED",
                     order_by(*order)
                 );
                 self.session.run(|c| {

@@ -52,10 +52,13 @@ fn rolled_back(e: &postgres::Error) -> bool {
         .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
+/// Prepares a table's statements on a new connection.
+type Prepare<S> = Box<dyn Fn(&mut Client) -> Result<S, postgres::Error> + Send>;
+
 /// A connection and the statements `prepare` made on it.
 pub(crate) struct Session<S> {
     connect: Connect,
-    prepare: Box<dyn Fn(&mut Client) -> Result<S, postgres::Error> + Send>,
+    prepare: Prepare<S>,
     /// `SET` commands run on every new connection.
     setup: String,
     live: Option<Client>,

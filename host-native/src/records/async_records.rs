@@ -7,7 +7,7 @@ use serde::Serialize;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::records::delivery::{Delivery, ItemId};
-use crate::records::handle::{POLL, Records};
+use crate::records::handle::Records;
 
 /// An async face over a record queue (`q.to_async()` on any of them).
 /// Works on any executor: waiting parks the task on an event (puts in this
@@ -58,12 +58,15 @@ where
 
     /// Takes the next item, waiting (asynchronously) for one.
     pub async fn get(&self) -> Result<Delivery<T>> {
+        let (mut poll, max_poll) = self.inner.shared.poll;
         loop {
             let listener = self.inner.shared.events.listen();
             match self.try_get().await {
                 Err(Error::Empty) => {
+                    let wait = poll;
+                    poll = (poll * 2).min(max_poll);
                     let timer = async {
-                        async_io::Timer::after(POLL).await;
+                        async_io::Timer::after(wait).await;
                     };
                     first_of(listener, timer).await;
                 }

@@ -34,10 +34,33 @@ pub trait QueueType {
 
 #[derive(Clone, Debug)]
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-enum Store {
-    Sqlite { dir: PathBuf, file: String },
-    Files { dir: PathBuf },
+pub(crate) enum Store {
+    Sqlite {
+        dir: PathBuf,
+        file: String,
+    },
+    Files {
+        dir: PathBuf,
+    },
     Memory(SharedMemory),
+    /// A database server, by URL (`postgresql://…`, `mysql://…`).
+    Server(String),
+}
+
+/// How a waiting `get` looks for items put by other processes: first
+/// after `.0`, then doubling up to `.1`.
+pub(crate) type Poll = (std::time::Duration, std::time::Duration);
+
+/// The server kind a URL names.
+pub(crate) fn server_kind(url: &str) -> Result<&'static str> {
+    match url.split_once("://").map(|(scheme, _)| scheme) {
+        Some("postgres" | "postgresql") => Ok("postgres"),
+        Some("mysql" | "mariadb") => Ok("mysql"),
+        _ => Err(Error::InvalidConfig(format!(
+            "unsupported server URL {:?}: use postgresql://… or mysql://…",
+            url.split("://").next().unwrap_or("")
+        ))),
+    }
 }
 
 /// Settings of a record queue; start from `AckQueue::builder(dir)` (or
@@ -83,6 +106,20 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// About 150 bytes of memory per stored item; payloads stay on disk.
     pub fn files(dir: impl AsRef<Path>) -> Self {
         Self::with_store(Store::Files { dir: dir.as_ref().to_path_buf() })
+    }
+
+    /// A queue on a database server, shared by processes on any number of
+    /// machines: `postgresql://user:password@host:5432/db` (feature
+    /// `postgres`) or `mysql://user:password@host:3306/db` (feature `mysql`;
+    /// MySQL 8 or MariaDB 10.6+). Claims are atomic on the server (`FOR
+    /// UPDATE SKIP LOCKED`): no item reaches two consumers. A waiting `get`
+    /// wakes on a put from anywhere within milliseconds on PostgreSQL
+    /// (`LISTEN/NOTIFY`) and within 50 ms on MySQL (polling, 2 ms doubling
+    /// to 50 ms). Turn [`auto_resume`](Self::auto_resume) off when several
+    /// consumers share the queue.
+    #[doc(alias = "MySQLQueue")]
+    pub fn server(url: impl Into<String>) -> Self {
+        Self::with_store(Store::Server(url.into()))
     }
 
     /// A queue in memory: shared by the handles of this queue, gone with
@@ -232,9 +269,25 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             Store::Sqlite { .. } => {
                 return Err(Error::InvalidConfig("built without the `sqlite` feature".into()));
             }
+            Store::Server(url) => {
+                let (table, poll, listen) = crate::records::server::open_table(
+                    url,
+                    &self.table_name(),
+                    self.durability,
+                    self.kind.order,
+                )?;
+                let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
+                let records =
+                    Records::new(queue, self.auto_commit, self.durability.is_synced(), self.codec, poll);
+                if let Some(listen) = listen {
+                    records.attach(listen(records.waker())?);
+                }
+                return Ok(K::wrap(records));
+            }
         };
         let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
         let synced = self.durability.is_synced();
-        Ok(K::wrap(Records::new(queue, self.auto_commit, synced, self.codec)))
+        let poll = (crate::records::handle::POLL, crate::records::handle::POLL);
+        Ok(K::wrap(Records::new(queue, self.auto_commit, synced, self.codec, poll)))
     }
 }

@@ -44,6 +44,17 @@ pub(crate) struct Shared {
     /// Items this queue handed out and `task_done` has not settled
     /// (plain queues with `auto_commit` off).
     pub(crate) pending: Mutex<Vec<u64>>,
+    /// How a waiting `get` polls the store: first after `.0`, doubling up
+    /// to `.1`.
+    pub(crate) poll: crate::records::builder::Poll,
+    /// Keeps the store's notifier (a listener thread) alive.
+    pub(crate) listener: Mutex<Option<Box<dyn Send + Sync>>>,
+}
+
+/// Wakes everyone waiting on `shared` (a no-op once it is gone).
+fn wake_shared(shared: &Shared) {
+    shared.changed.notify_all();
+    shared.events.notify(usize::MAX);
 }
 
 /// The operations shared by every record queue type (`AckQueue`,
@@ -88,7 +99,13 @@ impl<T, C> Records<T, C> {
 }
 
 impl<T, C: Codec<T>> Records<T, C> {
-    pub(crate) fn new(queue: RecordQueue<AnyTable>, auto_commit: bool, synced: bool, codec: C) -> Self {
+    pub(crate) fn new(
+        queue: RecordQueue<AnyTable>,
+        auto_commit: bool,
+        synced: bool,
+        codec: C,
+        poll: crate::records::builder::Poll,
+    ) -> Self {
         let shared = Shared {
             kind: queue.kind(),
             queue: Mutex::new(queue),
@@ -99,13 +116,30 @@ impl<T, C: Codec<T>> Records<T, C> {
             auto_commit,
             synced,
             pending: Mutex::default(),
+            poll,
+            listener: Mutex::default(),
         };
         Records { shared: Arc::new(shared), codec, _item: PhantomData }
     }
 
     pub(crate) fn wake(&self) {
-        self.shared.changed.notify_all();
-        self.shared.events.notify(usize::MAX);
+        wake_shared(&self.shared);
+    }
+
+    /// A waker for a store's notifier thread; it does not keep the queue
+    /// alive.
+    pub(crate) fn waker(&self) -> crate::records::server::Waker {
+        let weak = Arc::downgrade(&self.shared);
+        Box::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                wake_shared(&shared);
+            }
+        })
+    }
+
+    /// Keeps a notifier alive as long as the queue.
+    pub(crate) fn attach(&self, guard: Box<dyn Send + Sync>) {
+        *self.shared.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
     }
 
     /// Whether `get` may wait for a disk flush (it deletes at synced
@@ -278,18 +312,20 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     fn get_until(&self, deadline: Option<Instant>) -> Result<Delivery<T>> {
         let mut q = self.lock();
+        let (mut poll, max_poll) = self.shared.poll;
         loop {
             if let Some(r) = q.get(self.deletes_on_get()).map_err(lift)? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
             }
             let wait = match deadline {
-                None => POLL,
+                None => poll,
                 Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left.min(POLL),
+                    Some(left) if !left.is_zero() => left.min(poll),
                     _ => return Err(Error::Empty),
                 },
             };
+            poll = (poll * 2).min(max_poll);
             q = self.shared.changed.wait_timeout(q, wait).unwrap_or_else(|e| e.into_inner()).0;
         }
     }

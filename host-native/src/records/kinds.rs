@@ -61,6 +61,13 @@ macro_rules! record_queue_type {
                 RecordBuilder::files(dir)
             }
 
+            /// A builder for this queue on a database server
+            /// (`postgresql://…` or `mysql://…`); see
+            /// [`RecordBuilder::server`].
+            pub fn server(url: impl Into<String>) -> RecordBuilder<$marker> {
+                RecordBuilder::server(url)
+            }
+
             /// A builder for this queue in memory.
             pub fn in_memory() -> RecordBuilder<$marker> {
                 RecordBuilder::in_memory()

@@ -7,6 +7,7 @@ mod delivery;
 mod handle;
 mod kinds;
 mod pdict;
+mod server;
 mod store;
 
 pub use async_records::AsyncRecords;

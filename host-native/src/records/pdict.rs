@@ -11,7 +11,7 @@ use persist_queue_core::records::{MapOutcome, MapPlan, MapTable, MemoryMap};
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Result};
 
-trait DynMap: Send {
+pub(crate) trait DynMap: Send {
     fn run(&mut self, plan: &MapPlan) -> Result<MapOutcome>;
 }
 
@@ -60,6 +60,8 @@ impl<K, V, C> std::fmt::Debug for PDict<K, V, C> {
 #[must_use]
 pub struct PDictBuilder<C = Postcard> {
     dir: Option<PathBuf>,
+    /// A database server's URL instead of a directory.
+    server: Option<String>,
     file: String,
     name: String,
     durability: Durability,
@@ -70,6 +72,7 @@ impl PDictBuilder<Postcard> {
     fn new(dir: Option<PathBuf>) -> Self {
         PDictBuilder {
             dir,
+            server: None,
             file: "data.db".into(),
             name: "default".into(),
             durability: Durability::Synced,
@@ -100,7 +103,14 @@ impl<C> PDictBuilder<C> {
 
     /// The serializer for keys and values (default [`Postcard`]).
     pub fn codec<C2>(self, codec: C2) -> PDictBuilder<C2> {
-        PDictBuilder { dir: self.dir, file: self.file, name: self.name, durability: self.durability, codec }
+        PDictBuilder {
+            dir: self.dir,
+            server: self.server,
+            file: self.file,
+            name: self.name,
+            durability: self.durability,
+            codec,
+        }
     }
 
     /// Opens (or creates) the map.
@@ -109,17 +119,18 @@ impl<C> PDictBuilder<C> {
         C: Codec<K> + Codec<V>,
     {
         crate::records::builder::check_name("map", &self.name)?;
+        let table = format!("dict_{}", self.name);
+        if let Some(url) = &self.server {
+            let map = crate::records::server::open_map(url, &table, self.durability)?;
+            return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
+        }
         let map: Box<dyn DynMap> = match &self.dir {
             None => Box::new(MemoryMap::default()),
             #[cfg(feature = "sqlite")]
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                let m = persist_queue_sqlite::SqliteMap::open(
-                    dir.join(&self.file),
-                    &format!("dict_{}", self.name),
-                    self.durability,
-                )
-                .map_err(crate::error::storage)?;
+                let m = persist_queue_sqlite::SqliteMap::open(dir.join(&self.file), &table, self.durability)
+                    .map_err(crate::error::storage)?;
                 Box::new(m)
             }
             #[cfg(not(feature = "sqlite"))]
@@ -133,6 +144,12 @@ impl PDict<(), (), Postcard> {
     /// A builder for the map in the SQLite database `dir/data.db`.
     pub fn builder(dir: impl AsRef<Path>) -> PDictBuilder {
         PDictBuilder::new(Some(dir.as_ref().to_path_buf()))
+    }
+
+    /// A builder for the map on a database server (`postgresql://…` or
+    /// `mysql://…`, features `postgres` / `mysql`).
+    pub fn server(url: impl Into<String>) -> PDictBuilder {
+        PDictBuilder { server: Some(url.into()), ..PDictBuilder::new(None) }
     }
 
     /// A builder for a map in memory.
