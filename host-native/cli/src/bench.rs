@@ -42,6 +42,16 @@ pub(crate) struct BenchArgs {
     /// Skip the SQLite section.
     #[arg(long)]
     no_sqlite: bool,
+    /// Also run the PostgreSQL section on this server (default: `$PG_URL`).
+    #[arg(long)]
+    pg: Option<String>,
+    /// Also run the MySQL / MariaDB section on this server (default:
+    /// `$MYSQL_URL`).
+    #[arg(long)]
+    mysql: Option<String>,
+    /// Run only the server sections.
+    #[arg(long)]
+    servers_only: bool,
 }
 
 pub(crate) type R<T> = Result<T, String>;
@@ -317,9 +327,27 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     println!("# pq bench: filesystem queue in {}", root.path().display());
     println!();
     let mut scratch = Scratch { root, n: 0 };
+    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+    let servers = [
+        ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL"))),
+        ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL"))),
+    ];
+    if args.servers_only {
+        for (server, url) in &servers {
+            if let Some(url) = url {
+                crate::bench_server::run(args, server, url)?;
+            }
+        }
+        return Ok(());
+    }
     table(args, &mut scratch)?;
     throughput::<String>(args, &mut scratch)?;
     throughput::<Vec<u8>>(args, &mut scratch)?;
+    for (server, url) in &servers {
+        if let Some(url) = url {
+            crate::bench_server::run(args, server, url)?;
+        }
+    }
     if !args.no_sqlite {
         crate::bench_sqlite::run(args, &mut || scratch.fresh())?;
         crate::bench_sqlite::run_files(args, &mut || scratch.fresh())?;

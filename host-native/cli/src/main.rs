@@ -5,6 +5,7 @@
 
 mod baseline;
 mod bench;
+mod bench_server;
 mod bench_sqlite;
 mod measure;
 
@@ -71,6 +72,15 @@ enum Command {
         /// Queue directory.
         dir: PathBuf,
     },
+    /// Used by `pq bench`: gets and acks items of a server-backed ack queue
+    /// until it is empty.
+    #[command(hide = true)]
+    ServerConsume {
+        /// Server URL.
+        url: String,
+        /// Queue name.
+        name: String,
+    },
 }
 
 fn open(dir: &PathBuf, durability: Durability) -> Result<Queue<Value, Json>, String> {
@@ -92,6 +102,7 @@ fn parse_item(text: &str) -> Value {
 fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Bench(args) => bench::run(&args),
+        Command::ServerConsume { url, name } => bench_server::consume(&url, &name),
         Command::Put { dir, items, durability } => {
             let q = open(&dir, durability.into())?;
             let values: Vec<Value> = items.iter().map(|t| parse_item(t)).collect();
