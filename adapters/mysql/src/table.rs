@@ -105,6 +105,11 @@ impl MySqlTable {
     fn body(&mut self, plan: &Plan) -> Result<Outcome, MySqlError> {
         let (t, returning) = (self.t.as_str(), self.returning);
         match plan {
+            // One statement in autocommit where one suffices (a failure then
+            // counts as at COMMIT: retried only if the server rolled back).
+            Plan::Insert { records } if returning || records.len() == 1 => self
+                .session
+                .run(|c| Ok(Outcome::Inserted(insert(c, t, records, returning).map_err(Fail::AtCommit)?))),
             Plan::Insert { records } => self
                 .session
                 .run(|c| transaction(c, |c| Ok(Outcome::Inserted(insert(c, t, records, returning)?)))),
@@ -116,26 +121,42 @@ impl MySqlTable {
                 let served =
                     *order == self.order || (*order != Order::Priority && self.order != Order::Priority);
                 let index = if served { "FORCE INDEX (ready)" } else { "" };
+                // Text protocol, two round trips: every value in it is an
+                // integer of ours (limit, ids), none is user text.
                 let sql = format!(
-                    "SELECT {COLUMNS} FROM {t} {index} WHERE status = 1 ORDER BY {} LIMIT ? FOR UPDATE SKIP LOCKED",
-                    order_by(*order)
+                    "START TRANSACTION; SELECT {COLUMNS} FROM {t} {index} WHERE status = 1 ORDER BY {} LIMIT {}
+                     FOR UPDATE SKIP LOCKED",
+                    order_by(*order),
+                    (*limit).max(1)
                 );
-                self.session.run(|c| {
-                    transaction(c, |c| {
-                        let rows: Vec<Row> = c.exec(&sql, (u64::from((*limit).max(1)),))?;
-                        let found = rows.into_iter().map(record).collect::<Result<Vec<_>, _>>()?;
-                        Ok(Outcome::Records(claim(c, t, found, *then)?))
-                    })
-                })
+                self.session.run(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
             }
             Plan::ClaimId { id, then } => {
-                let sql = format!("SELECT {COLUMNS} FROM {t} WHERE id = ? AND status = 1 FOR UPDATE");
+                let sql = format!(
+                    "START TRANSACTION; SELECT {COLUMNS} FROM {t} WHERE id = {id} AND status = 1 FOR UPDATE"
+                );
+                self.session.run(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
+            }
+            Plan::Transition { ids, from, to } if ids.len() == 1 && from.iter().count() == 1 => {
+                // An ack: one autocommit statement; the status is read only
+                // if nothing changed (then a retry changes nothing either).
+                let (id, one) = (ids[0], from.iter().next().expect("one status"));
+                let sql = match to {
+                    Target::Delete => format!("DELETE FROM {t} WHERE id = ? AND status = ?"),
+                    Target::Status(s) => {
+                        format!("UPDATE {t} SET {} WHERE id = ? AND status = ?", set_status(*s))
+                    }
+                };
                 self.session.run(|c| {
-                    transaction(c, |c| {
-                        let rows: Vec<Row> = c.exec(&sql, (*id,))?;
-                        let found = rows.into_iter().map(record).collect::<Result<Vec<_>, _>>()?;
-                        Ok(Outcome::Records(claim(c, t, found, *then)?))
-                    })
+                    c.exec_drop(&sql, (id, one.code())).map_err(Fail::AtCommit)?;
+                    if c.affected_rows() == 1 {
+                        return Ok(Outcome::Before(vec![Some(one)]));
+                    }
+                    let code: Option<i16> =
+                        c.exec_first(format!("SELECT status FROM {t} WHERE id = ?"), (id,))?;
+                    Ok(Outcome::Before(vec![
+                        code.and_then(|c| u8::try_from(c).ok()).and_then(Status::from_code),
+                    ]))
                 })
             }
             Plan::Transition { ids, from, to } => self
@@ -270,27 +291,45 @@ impl MySqlTable {
     }
 }
 
-/// Marks the selected (locked) records in flight, or deletes them.
-fn claim(
-    c: &mut PooledConn,
-    t: &str,
-    found: Vec<Record>,
-    then: Claimed,
-) -> Result<Vec<Record>, mysql::Error> {
+/// Runs `select` (`START TRANSACTION; SELECT … FOR UPDATE …`), then marks
+/// the rows in flight or deletes them and commits, in one more round trip.
+fn claim_text(c: &mut PooledConn, t: &str, select: &str, then: Claimed) -> Result<Vec<Record>, Fail> {
+    let mut found = Vec::new();
+    let read = (|| {
+        let mut result = c.query_iter(select)?;
+        while let Some(set) = result.iter() {
+            for row in set {
+                found.push(record(row?)?);
+            }
+        }
+        Ok::<_, mysql::Error>(())
+    })();
+    if let Err(e) = read {
+        let _ = c.query_drop("ROLLBACK");
+        return Err(Fail::Before(e));
+    }
     if found.is_empty() {
+        c.query_drop("COMMIT").map_err(Fail::AtCommit)?;
         return Ok(found);
     }
-    let ids: Vec<u64> = found.iter().map(|r| r.id).collect();
-    let sql = match then {
+    let ids: Vec<String> = found.iter().map(|r| r.id.to_string()).collect();
+    let change = match then {
         Claimed::Unacked => {
-            format!(
-                "UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE id IN ({})",
-                marks(ids.len())
-            )
+            format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE id IN ({})", ids.join(","))
         }
-        Claimed::Deleted => format!("DELETE FROM {t} WHERE id IN ({})", marks(ids.len())),
+        Claimed::Deleted => format!("DELETE FROM {t} WHERE id IN ({})", ids.join(",")),
     };
-    c.exec_drop(sql, ids_params(&ids))?;
+    // The change and the COMMIT in one round trip: a failure of the change
+    // stops the batch before the COMMIT, so it is rolled back here.
+    if let Err(e) = c.query_drop(format!("{change}; COMMIT")) {
+        // The server answered with an error: nothing was committed.
+        let ambiguous = !matches!(&e, mysql::Error::MySqlError(_));
+        if ambiguous {
+            return Err(Fail::AtCommit(e));
+        }
+        let _ = c.query_drop("ROLLBACK");
+        return Err(Fail::Before(e));
+    }
     Ok(match then {
         Claimed::Deleted => found,
         Claimed::Unacked => found

@@ -18,6 +18,7 @@ pub(crate) enum Fail {
 }
 
 impl From<postgres::Error> for Fail {
+    /// Reads and statements inside a transaction fail before its `COMMIT`.
     fn from(e: postgres::Error) -> Self {
         Fail::Before(e)
     }

@@ -59,6 +59,21 @@ pub(crate) struct Stmts {
     /// Claims in the table's order: mark in flight, or delete.
     claim: [Statement; 2],
     claim_id: [Statement; 2],
+    /// Other statements, prepared on first use (each `query` with SQL text
+    /// would prepare it again: one more round trip).
+    cache: std::cell::RefCell<HashMap<String, Statement>>,
+}
+
+impl Stmts {
+    /// `sql`, prepared once on this connection.
+    fn cached(&self, c: &mut Client, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(st) = self.cache.borrow().get(sql) {
+            return Ok(st.clone());
+        }
+        let st = c.prepare(sql)?;
+        self.cache.borrow_mut().insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
 }
 
 fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
@@ -89,6 +104,7 @@ fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres
             client.prepare(&format!("{mark} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
             client.prepare(&format!("{delete} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
         ],
+        cache: Default::default(),
     })
 }
 
@@ -96,12 +112,20 @@ fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres
 #[derive(Debug)]
 pub struct PgTable {
     session: Session<Stmts>,
+    /// At synced durability, a second connection with `synchronous_commit
+    /// = off` for claims that only mark items in flight: they need no
+    /// flush, since losing one makes its items ready again, which recovery
+    /// does anyway. (A `SET LOCAL` would cost two more round trips.)
+    relaxed: Option<Session<Stmts>>,
     t: String,
     order: Order,
-    /// `BEGIN` for a claim that only marks items in flight: no flush
-    /// needed, since losing it makes the items ready again, which recovery
-    /// does anyway.
-    relaxed_begin: &'static str,
+}
+
+/// A single statement in autocommit: its failure may have happened after
+/// the server committed, so it counts as a failure at `COMMIT` (the session
+/// retries it only if the server answered that it rolled it back).
+fn single<T>(r: Result<T, postgres::Error>) -> Result<T, Fail> {
+    r.map_err(Fail::AtCommit)
 }
 
 impl PgTable {
@@ -123,65 +147,110 @@ impl PgTable {
         } else {
             "SET synchronous_commit = off"
         };
-        let prepared = t.clone();
-        let mut session =
-            Session::new(connect, setup.to_string(), move |client| prepare(client, &prepared, order));
+        let session_with = |setup: &str| {
+            let prepared = t.clone();
+            Session::new(connect, setup.to_string(), move |client| prepare(client, &prepared, order))
+        };
+        let mut session = session_with(setup);
         let found = session.run_raw(|client| create(client, &ident, &t, order))?;
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(PgError::Schema { table: ident, found });
         }
-        let relaxed_begin =
-            if durability.is_synced() { "BEGIN; SET LOCAL synchronous_commit = off" } else { "BEGIN" };
-        Ok(PgTable { session, t, order, relaxed_begin })
+        let relaxed = durability.is_synced().then(|| session_with("SET synchronous_commit = off"));
+        Ok(PgTable { session, relaxed, t, order })
     }
 
     fn body(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
-        let (t, order, relaxed) = (self.t.as_str(), self.order, self.relaxed_begin);
+        let PgTable { session, relaxed, t, order } = self;
+        let (t, order) = (t.as_str(), *order);
+        let claims = |then: Claimed| -> &mut Session<Stmts> {
+            match (relaxed, then) {
+                (Some(relaxed), Claimed::Unacked) => relaxed,
+                _ => session,
+            }
+        };
         match plan {
-            Plan::Insert { records } => self.session.run(|c, st| {
-                transaction(c, "BEGIN", |c| Ok(Outcome::Inserted(insert(c, st, records)?)))
-            }),
-            Plan::Claim { order: o, limit, then } => self.session.run(|c, st| {
+            Plan::Insert { records } => {
+                self.session.run(|c, st| Ok(Outcome::Inserted(single(insert(c, st, records))?)))
+            }
+            Plan::Claim { order: o, limit, then } => {
                 let limit = i64::from((*limit).max(1));
-                let begin = if *then == Claimed::Unacked { relaxed } else { "BEGIN" };
-                transaction(c, begin, |c| {
+                let other = format!(
+                    "{} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
+                     RETURNING {COLUMNS}",
+                    match then {
+                        Claimed::Unacked => format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE"),
+                        Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
+                    },
+                    order_by(*o)
+                );
+                claims(*then).run(|c, st| {
                     let rows = if *o == order {
-                        c.query(&st.claim[claim_index(*then)], &[&limit])?
+                        single(c.query(&st.claim[claim_index(*then)], &[&limit]))?
                     } else {
-                        let next = format!(
-                            "id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))",
-                            order_by(*o)
-                        );
-                        let head = match then {
-                            Claimed::Unacked => {
-                                format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE")
-                            }
-                            Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
-                        };
-                        c.query(&format!("{head} {next} RETURNING {COLUMNS}"), &[&limit])?
+                        single(c.query(&other, &[&limit]))?
                     };
                     let mut out = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
                     out.sort_by(|a, b| o.compare(key(a), key(b)));
                     Ok(Outcome::Records(out))
                 })
+            }
+            Plan::ClaimId { id, then } => claims(*then).run(|c, st| {
+                let rows = single(c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64)]))?;
+                Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
             }),
-            Plan::ClaimId { id, then } => self.session.run(|c, st| {
-                let begin = if *then == Claimed::Unacked { relaxed } else { "BEGIN" };
-                transaction(c, begin, |c| {
-                    let rows = c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64)])?;
-                    Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
-                })
-            }),
-            Plan::Transition { ids, from, to } => self.session.run(|c, st| {
-                transaction(c, "BEGIN", |c| Ok(Outcome::Before(transition(c, st, t, ids, *from, *to)?)))
-            }),
+            Plan::Transition { ids, from, to } => {
+                let mut only = from.iter();
+                let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
+                match (only.next(), only.next()) {
+                    (Some(one), None) if distinct => {
+                        // One statement: change what is in `one`, report the
+                        // others' statuses from the same snapshot.
+                        let change = match to {
+                            Target::Delete => format!("DELETE FROM {t} WHERE id = ANY($1) AND status = $2"),
+                            Target::Status(s) => {
+                                format!(
+                                    "UPDATE {t} SET {} WHERE id = ANY($1) AND status = $2",
+                                    set_status(*s)
+                                )
+                            }
+                        };
+                        let sql = format!(
+                            "WITH changed AS ({change} RETURNING id)
+                             SELECT id, $2 FROM changed
+                             UNION ALL
+                             SELECT id, status FROM {t} WHERE id = ANY($1) AND id NOT IN (SELECT id FROM changed)"
+                        );
+                        let wanted: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
+                        let code = i16::from(one.code());
+                        session.run(|c, st| {
+                            let stmt = st.cached(c, &sql)?;
+                            let rows = single(c.query(&stmt, &[&wanted, &code]))?;
+                            let mut before = HashMap::with_capacity(rows.len());
+                            for row in rows {
+                                let (id, code): (i64, i16) = (row.try_get(0)?, row.try_get(1)?);
+                                before.insert(id as u64, u8::try_from(code).ok().and_then(Status::from_code));
+                            }
+                            Ok(Outcome::Before(
+                                ids.iter().map(|id| before.get(id).copied().flatten()).collect(),
+                            ))
+                        })
+                    }
+                    _ => self.session.run(|c, st| {
+                        transaction(c, "BEGIN", |c| {
+                            Ok(Outcome::Before(transition(c, st, t, ids, *from, *to)?))
+                        })
+                    }),
+                }
+            }
             Plan::TransitionAll { from, to } => {
                 let sql = match to {
                     Target::Delete => format!("DELETE FROM {t} WHERE status = ANY($1)"),
                     Target::Status(s) => format!("UPDATE {t} SET {} WHERE status = ANY($1)", set_status(*s)),
                 };
                 let from = codes(*from);
-                self.session.run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&from])?))))
+                self.session
+                    .run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&from])?))))
             }
             Plan::Update { id, payload, unique_key, from } => {
                 let sql = format!(
@@ -196,7 +265,9 @@ impl PgTable {
                     })
                 });
                 match result {
-                    Err(PgError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(Outcome::Duplicate),
+                    Err(PgError::Db(e)) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                        Ok(Outcome::Duplicate)
+                    }
                     other => other,
                 }
             }
@@ -223,16 +294,18 @@ impl PgTable {
                 let k = after.unwrap_or(OrderKey { priority: 0, id: 0 });
                 let (set, prio, id) = (codes(*statuses), k.priority, k.id as i64);
                 let limit: Option<i64> = (*limit > 0).then_some(i64::from(*limit));
-                self.session.run(|c, _| {
-                    let rows = c.query(&sql, &[&set, &prio, &id, &limit])?;
+                self.session.run(|c, st| {
+                    let stmt = st.cached(c, &sql)?;
+                    let rows = c.query(&stmt, &[&set, &prio, &id, &limit])?;
                     Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
                 })
             }
             Plan::Count => {
                 let sql = format!("SELECT status, COUNT(*) FROM {t} GROUP BY status");
-                self.session.run(|c, _| {
+                self.session.run(|c, st| {
                     let mut counts = Counts::default();
-                    for row in c.query(&sql, &[])? {
+                    let stmt = st.cached(c, &sql)?;
+                    for row in c.query(&stmt, &[])? {
                         let (code, n): (i16, i64) = (row.try_get(0)?, row.try_get(1)?);
                         if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
                             for _ in 0..n {
@@ -251,8 +324,9 @@ impl PgTable {
                 let set = codes(*statuses);
                 let limit: Option<i64> = (*max_delete > 0).then_some(*max_delete as i64);
                 let skip = *keep_latest as i64;
-                self.session
-                    .run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&set, &limit, &skip])?))))
+                self.session.run(|c, _| {
+                    transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&set, &limit, &skip])?)))
+                })
             }
             // Plain VACUUM: online (no exclusive lock), returns dead rows'
             // space for reuse; it cannot run inside a transaction.

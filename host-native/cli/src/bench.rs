@@ -329,8 +329,8 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     let mut scratch = Scratch { root, n: 0 };
     let env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
     let servers = [
-        ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL"))),
-        ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL"))),
+        ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL")).filter(|u| !u.is_empty())),
+        ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL")).filter(|u| !u.is_empty())),
     ];
     if args.servers_only {
         for (server, url) in &servers {
