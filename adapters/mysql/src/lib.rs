@@ -20,10 +20,13 @@
 //!   choose it. Opening at [`Durability::Synced`] checks that the server
 //!   flushes every commit (`innodb_flush_log_at_trx_commit = 1`) and refuses
 //!   otherwise ([`MySqlError::NotDurable`]);
-//! - faults handled by rule: a plan that failed before its `COMMIT` was sent
-//!   (connection lost, server restarting, deadlock, lock wait timeout) is
-//!   retried on a new connection; a connection lost while `COMMIT` was in
-//!   flight is [`MySqlError::CommitUnknown`], never retried.
+//! - one round trip per put and per ack (autocommit statements), two per
+//!   claim;
+//! - faults handled by rule: a plan that failed before its commit was sent,
+//!   or that the server answered it rolled back (connection lost, server
+//!   restarting, deadlock, lock wait timeout), is retried on a new
+//!   connection; a connection lost while a commit may have happened is
+//!   [`MySqlError::CommitUnknown`], never retried.
 //!
 //! What it is not: a notifier. MySQL has no `LISTEN`; a waiting `get` polls
 //! with a bounded back-off (2 ms doubling to 50 ms), so it sees a put from

@@ -9,21 +9,24 @@
 //!   `priority`, `status`, `timestamp`, `deliveries`, `unique_key`), indexed
 //!   for the queue's order, created on first open and versioned in
 //!   `pq_schema`;
-//! - claims in one statement, `UPDATE … WHERE id IN (SELECT … FOR UPDATE
-//!   SKIP LOCKED) RETURNING …`: any number of consumers, never the same item
-//!   twice, none waiting on another's lock;
+//! - claims in one statement, `UPDATE … WHERE id = ANY(ARRAY(SELECT … FOR
+//!   UPDATE SKIP LOCKED)) RETURNING …`: any number of consumers, never the
+//!   same item twice, none waiting on another's lock;
+//! - one round trip per put, claim and ack (autocommit statements), as a
+//!   raw client would;
 //! - `LISTEN/NOTIFY` wake-ups ([`Listener`]): a trigger notifies when an
 //!   item becomes ready, so a waiting `get` wakes within milliseconds of a
 //!   put on any machine;
-//! - durability mapped to `synchronous_commit` per transaction;
-//! - faults handled by rule: a plan that failed before its `COMMIT` was sent
-//!   (connection lost, server restarting, deadlock) is retried on a new
-//!   connection, since the server rolled it back; a connection lost while
-//!   `COMMIT` was in flight is [`PgError::CommitUnknown`], never retried (a
-//!   retry could put an item twice).
+//! - durability mapped to `synchronous_commit` per connection (claims that
+//!   only mark items in flight use a second, unflushed connection);
+//! - faults handled by rule: a plan that failed before its commit was sent,
+//!   or that the server answered it rolled back (connection refused, server
+//!   restarting, deadlock), is retried on a new connection; a connection
+//!   lost while a commit may have happened is [`PgError::CommitUnknown`],
+//!   never retried (a retry could put an item twice).
 //!
-//! What it is not: a pool shared by handles. Each open table owns one
-//! connection, because a queue handle runs one operation at a time; open
+//! What it is not: a pool shared by handles. Each open table owns its
+//! connections, because a queue handle runs one operation at a time; open
 //! more handles for more concurrency.
 //!
 //! ```no_run
