@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use mysql::prelude::Queryable;
 use mysql::{Params, PooledConn, Row, Value};
 use persist_queue_core::Durability;
+use persist_queue_core::records::sql::{order_by, status_in};
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, Outcome, Plan, Record, Status, StatusSet, Table, Target,
     transition_steps,
@@ -21,20 +22,6 @@ const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
 
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 1000;
-
-fn order_by(order: Order) -> &'static str {
-    match order {
-        Order::Fifo => "id ASC",
-        Order::Filo => "id DESC",
-        Order::Priority => "priority ASC, id ASC",
-    }
-}
-
-/// `status IN (1,2)`: codes from the enum, never user text.
-fn status_in(set: StatusSet) -> String {
-    let codes: Vec<String> = set.iter().map(|s| s.code().to_string()).collect();
-    if codes.is_empty() { "FALSE".into() } else { format!("status IN ({})", codes.join(",")) }
-}
 
 fn marks(n: usize) -> String {
     vec!["?"; n].join(",")
@@ -239,9 +226,7 @@ impl MySqlTable {
                     let rows: Vec<(i16, u64)> = c.query(&sql)?;
                     for (code, n) in rows {
                         if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
-                            for _ in 0..n {
-                                counts.add(s);
-                            }
+                            counts.add_n(s, n);
                         }
                     }
                     Ok(Outcome::Counts(counts))

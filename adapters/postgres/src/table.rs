@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use persist_queue_core::Durability;
+use persist_queue_core::records::sql::order_by;
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
     transition_steps,
@@ -23,14 +24,6 @@ pub const SCHEMA_VERSION: i32 = 1;
 pub(crate) const DDL_LOCK: i64 = 0x7071_5f73_6368_656d; // "pq_schem"
 
 const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
-
-fn order_by(order: Order) -> &'static str {
-    match order {
-        Order::Fifo => "id ASC",
-        Order::Filo => "id DESC",
-        Order::Priority => "priority ASC, id ASC",
-    }
-}
 
 fn codes(set: StatusSet) -> Vec<i16> {
     set.iter().map(|s| i16::from(s.code())).collect()
@@ -308,9 +301,7 @@ impl PgTable {
                     for row in c.query(&stmt, &[])? {
                         let (code, n): (i16, i64) = (row.try_get(0)?, row.try_get(1)?);
                         if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
-                            for _ in 0..n {
-                                counts.add(s);
-                            }
+                            counts.add_n(s, n as u64);
                         }
                     }
                     Ok(Outcome::Counts(counts))

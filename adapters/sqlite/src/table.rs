@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use persist_queue_core::Durability;
+use persist_queue_core::records::sql::{order_by, status_in};
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
 };
@@ -110,24 +111,6 @@ impl Sql {
 }
 
 const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
-
-fn order_by(order: Order) -> &'static str {
-    match order {
-        Order::Fifo => "id ASC",
-        Order::Filo => "id DESC",
-        Order::Priority => "priority ASC, id ASC",
-    }
-}
-
-/// `status IN (1,2)`: codes from the enum, never user text.
-fn status_in(set: StatusSet) -> String {
-    let codes: Vec<String> = set.iter().map(|s| s.code().to_string()).collect();
-    match codes.as_slice() {
-        [] => "0 = 1".into(),
-        [one] => format!("status = {one}"),
-        many => format!("status IN ({})", many.join(",")),
-    }
-}
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     let code: i64 = row.get(3)?;
@@ -513,9 +496,7 @@ impl SqliteTable {
                 for row in rows {
                     let (code, n) = row?;
                     if let Some(s) = u8::try_from(code).ok().and_then(Status::from_code) {
-                        for _ in 0..n {
-                            c.add(s);
-                        }
+                        c.add_n(s, n as u64);
                     }
                 }
                 drop(stmt);

@@ -10,6 +10,7 @@ pub(crate) mod order;
 pub(crate) mod plan;
 pub(crate) mod record;
 pub(crate) mod rules;
+pub mod sql;
 pub(crate) mod unique;
 
 pub use log_table::{LogError, LogTable};

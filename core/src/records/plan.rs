@@ -206,6 +206,13 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Adds `n` records of status `s`.
+    pub fn add_n(&mut self, s: Status, n: u64) {
+        for _ in 0..n {
+            self.add(s);
+        }
+    }
+
     /// Adds one record of status `s`.
     pub fn add(&mut self, s: Status) {
         match s {

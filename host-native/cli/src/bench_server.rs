@@ -247,24 +247,10 @@ pub(crate) fn run(args: &BenchArgs, server: &str, url: &str) -> R<()> {
         "",
     );
     row("AckQueue get + ack", got, &format!("{:.2}x C", median(got_ratio)), ">= 0.8x C");
-    let (mut put_s, mut get_s, mut ack_s, mut n) = (0.0, 0.0, 0.0, 0.0);
-    let q = queue(url, &names[2])?;
-    for _ in 0..args.rounds.max(1) * 3 {
-        let t = Instant::now();
-        q.put_many(&items[..1000]).map_err(err)?;
-        put_s += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        let got = q.get_many(1000).map_err(err)?;
-        get_s += t.elapsed().as_secs_f64();
-        let ids: Vec<u64> = got.iter().map(|d| d.id).collect();
-        let t = Instant::now();
-        q.ack_many(&ids).map_err(err)?;
-        ack_s += t.elapsed().as_secs_f64();
-        n += 1000.0;
-    }
-    row("put_many of 1,000", n / put_s, "", ">= 50,000/s");
-    row("get_many of 1,000", n / get_s, "", ">= 50,000/s");
-    row("ack_many of 1,000", n / ack_s, "", "");
+    let (p, g, k) = crate::bench_sqlite::batch_rates(&queue(url, &names[2])?, args.rounds)?;
+    row("put_many of 1,000", p, "", ">= 50,000/s");
+    row("get_many of 1,000", g, "", ">= 50,000/s");
+    row("ack_many of 1,000", k, "", "");
     let per = (got * args.seconds * 2.0).max(1000.0) as u64;
     let one = consumers(url, &names[3], per, 1)?;
     let eight = consumers(url, &names[4], per * 4, 8)?;

@@ -89,7 +89,12 @@ fn ack_cycle(store: Store, dir: &Path, window: Duration) -> R<f64> {
 
 /// put_many / get_many / ack_many of 1,000 at synced durability.
 fn batches(store: Store, dir: &Path, rounds: usize) -> R<(f64, f64, f64)> {
-    let q = ack_builder(store, dir).open::<String>().map_err(err)?;
+    batch_rates(&ack_builder(store, dir).open::<String>().map_err(err)?, rounds)
+}
+
+/// Items/s of put_many, get_many and ack_many of 1,000 on `q`,
+/// `rounds * 5` times each.
+pub(crate) fn batch_rates(q: &AckQueue<String>, rounds: usize) -> R<(f64, f64, f64)> {
     let items: Vec<String> = (0..1000).map(|i| format!("bench{i}")).collect();
     let (mut put_s, mut get_s, mut ack_s) = (0.0, 0.0, 0.0);
     for _ in 0..rounds.max(1) * 5 {

@@ -18,9 +18,26 @@ pub(crate) type Waker = Box<dyn Fn() + Send + 'static>;
 pub(crate) type Listen = Box<dyn FnOnce(Waker) -> Result<Box<dyn Send + Sync>>>;
 
 /// Bad names and bad URLs are configuration errors; the rest store errors.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn config_or_store<E: std::error::Error + Send + Sync + 'static>(e: E, config: bool) -> Error {
-    if config { Error::InvalidConfig(e.to_string()) } else { crate::error::storage(e) }
+#[cfg(feature = "postgres")]
+fn pg_error(e: persist_queue_postgres::PgError) -> Error {
+    use persist_queue_postgres::PgError;
+    match e {
+        PgError::Config(_) | PgError::InvalidName(_) => Error::InvalidConfig(e.to_string()),
+        other => crate::error::storage(other),
+    }
+}
+
+/// Bad names, bad URLs and a synced queue on a server that does not flush
+/// are configuration errors; the rest store errors.
+#[cfg(feature = "mysql")]
+fn mysql_error(e: persist_queue_mysql::MySqlError) -> Error {
+    use persist_queue_mysql::MySqlError;
+    match e {
+        MySqlError::Config(_) | MySqlError::InvalidName(_) | MySqlError::NotDurable { .. } => {
+            Error::InvalidConfig(e.to_string())
+        }
+        other => crate::error::storage(other),
+    }
 }
 
 /// Opens the queue table `table` on the server `url`.
@@ -35,13 +52,9 @@ pub(crate) fn open_table(
     match kind {
         #[cfg(feature = "postgres")]
         "postgres" => {
-            use persist_queue_postgres::{Connect, Listener, PgError, PgTable};
-            let config = |e: PgError| {
-                let is_config = matches!(e, PgError::Config(_) | PgError::InvalidName(_));
-                config_or_store(e, is_config)
-            };
-            let connect = Connect::url(url).map_err(config)?;
-            let t = PgTable::open(&connect, table, durability, order).map_err(config)?;
+            use persist_queue_postgres::{Connect, Listener, PgTable};
+            let connect = Connect::url(url).map_err(pg_error)?;
+            let t = PgTable::open(&connect, table, durability, order).map_err(pg_error)?;
             let table = table.to_string();
             let listen: Listen = Box::new(move |wake| {
                 let l = Listener::spawn(&connect, &table, wake).map_err(crate::error::storage)?;
@@ -56,16 +69,9 @@ pub(crate) fn open_table(
         }
         #[cfg(feature = "mysql")]
         "mysql" => {
-            use persist_queue_mysql::{Connect, MySqlError, MySqlTable};
-            let config = |e: MySqlError| {
-                let is_config = matches!(
-                    e,
-                    MySqlError::Config(_) | MySqlError::InvalidName(_) | MySqlError::NotDurable { .. }
-                );
-                config_or_store(e, is_config)
-            };
-            let connect = Connect::url(url).map_err(config)?;
-            let t = MySqlTable::open(&connect, table, durability, order).map_err(config)?;
+            use persist_queue_mysql::{Connect, MySqlTable};
+            let connect = Connect::url(url).map_err(mysql_error)?;
+            let t = MySqlTable::open(&connect, table, durability, order).map_err(mysql_error)?;
             Ok((AnyTable(Box::new(t)), (Duration::from_millis(2), Duration::from_millis(50)), None))
         }
         other => Err(Error::InvalidConfig(format!("built without the `{other}` feature"))),
@@ -83,21 +89,17 @@ pub(crate) fn open_map(
     match kind {
         #[cfg(feature = "postgres")]
         "postgres" => {
-            use persist_queue_postgres::{Connect, PgError, PgMap};
-            let config = |e: PgError| {
-                let is_config = matches!(e, PgError::Config(_) | PgError::InvalidName(_));
-                config_or_store(e, is_config)
-            };
-            Ok(Box::new(PgMap::open(&Connect::url(url).map_err(config)?, table, durability).map_err(config)?))
+            use persist_queue_postgres::{Connect, PgMap};
+            Ok(Box::new(
+                PgMap::open(&Connect::url(url).map_err(pg_error)?, table, durability).map_err(pg_error)?,
+            ))
         }
         #[cfg(feature = "mysql")]
         "mysql" => {
-            use persist_queue_mysql::{Connect, MySqlError, MySqlMap};
-            let config = |e: MySqlError| {
-                let is_config = matches!(e, MySqlError::Config(_) | MySqlError::InvalidName(_));
-                config_or_store(e, is_config)
-            };
-            Ok(Box::new(MySqlMap::open(&Connect::url(url).map_err(config)?, table).map_err(config)?))
+            use persist_queue_mysql::{Connect, MySqlMap};
+            Ok(Box::new(
+                MySqlMap::open(&Connect::url(url).map_err(mysql_error)?, table).map_err(mysql_error)?,
+            ))
         }
         other => Err(Error::InvalidConfig(format!("built without the `{other}` feature"))),
     }
