@@ -60,7 +60,7 @@ pub use crate::queue::Queue;
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
     AckQueue, AsyncRecords, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
-    PriorityQueue, QueueType, RecordBuilder, Records, UniqueQueue,
+    PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
 };
 pub use persist_queue_core::records::Status;
 pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};

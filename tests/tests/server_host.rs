@@ -129,3 +129,37 @@ fn bad_urls_are_config_errors() {
         assert!(matches!(r, Err(Error::InvalidConfig(_))), "{url}: {r:?}");
     }
 }
+
+/// persist-queue's parameters (`MySQLQueue(host, user, passwd, db_name,
+/// port)`) reach the same server and queue as the URL, and a printed
+/// address never shows the password.
+#[test]
+fn parameters_like_persist_queue() {
+    use persist_queue::{ServerAddress, ServerKind};
+    each_server(|url| {
+        // scheme://user[:password]@host:port/db
+        let (scheme, rest) = url.split_once("://").expect("scheme");
+        let (cred, place) = rest.rsplit_once('@').expect("user@host");
+        let (user, password) = cred.split_once(':').unwrap_or((cred, ""));
+        let (hostport, db) = place.split_once('/').expect("/db");
+        let (host, port) = hostport.rsplit_once(':').expect("host:port");
+        let port: u16 = port.parse().expect("port");
+        let at = if scheme.starts_with("postgres") {
+            ServerAddress::postgres(host, user, password, db, port)
+        } else {
+            ServerAddress::mysql(host, user, password, db, port)
+        };
+        let name = fresh_table_name("params");
+        let by_params =
+            AckQueue::server(at.clone()).name(name.as_str()).open::<u32>().expect("open by params");
+        by_params.put(&5).expect("put");
+        let by_url = AckQueue::server(url).name(name.as_str()).open::<u32>().expect("open by URL");
+        assert_eq!(by_url.get().expect("same queue").item, 5);
+        let kind = if scheme.starts_with("postgres") { ServerKind::Postgres } else { ServerKind::MySql };
+        assert_eq!(at.kind().expect("kind"), kind);
+    });
+    let secret = ServerAddress::mysql("db.example", "app", "s3cret-pw", "jobs", 3306);
+    assert!(!format!("{secret:?}").contains("s3cret-pw"));
+    let url: ServerAddress = "postgresql://app:s3cret-pw@db.example:5432/jobs".into();
+    assert!(!format!("{url:?}").contains("s3cret-pw"), "{url:?}");
+}

@@ -43,25 +43,13 @@ pub(crate) enum Store {
         dir: PathBuf,
     },
     Memory(SharedMemory),
-    /// A database server, by URL (`postgresql://…`, `mysql://…`).
-    Server(String),
+    /// A database server.
+    Server(crate::records::server::ServerAddress),
 }
 
 /// How a waiting `get` looks for items put by other processes: first
 /// after `.0`, then doubling up to `.1`.
 pub(crate) type Poll = (std::time::Duration, std::time::Duration);
-
-/// The server kind a URL names.
-pub(crate) fn server_kind(url: &str) -> Result<&'static str> {
-    match url.split_once("://").map(|(scheme, _)| scheme) {
-        Some("postgres" | "postgresql") => Ok("postgres"),
-        Some("mysql" | "mariadb") => Ok("mysql"),
-        _ => Err(Error::InvalidConfig(format!(
-            "unsupported server URL {:?}: use postgresql://… or mysql://…",
-            url.split("://").next().unwrap_or("")
-        ))),
-    }
-}
 
 /// Settings of a record queue; start from `AckQueue::builder(dir)` (or
 /// `PriorityQueue`, `UniqueQueue`, `FifoQueue`, `FiloQueue`).
@@ -117,9 +105,13 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// (`LISTEN/NOTIFY`) and within 50 ms on MySQL (polling, 2 ms doubling
     /// to 50 ms). Turn [`auto_resume`](Self::auto_resume) off when several
     /// consumers share the queue.
+    ///
+    /// `at` is a URL (`&str`/`String`) or persist-queue's parameters,
+    /// [`ServerAddress::mysql`](crate::ServerAddress::mysql)`(host, user,
+    /// passwd, db_name, port)`.
     #[doc(alias = "MySQLQueue")]
-    pub fn server(url: impl Into<String>) -> Self {
-        Self::with_store(Store::Server(url.into()))
+    pub fn server(at: impl Into<crate::records::server::ServerAddress>) -> Self {
+        Self::with_store(Store::Server(at.into()))
     }
 
     /// A queue in memory: shared by the handles of this queue, gone with

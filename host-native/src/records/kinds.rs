@@ -64,8 +64,8 @@ macro_rules! record_queue_type {
             /// A builder for this queue on a database server
             /// (`postgresql://…` or `mysql://…`); see
             /// [`RecordBuilder::server`].
-            pub fn server(url: impl Into<String>) -> RecordBuilder<$marker> {
-                RecordBuilder::server(url)
+            pub fn server(at: impl Into<crate::ServerAddress>) -> RecordBuilder<$marker> {
+                RecordBuilder::server(at)
             }
 
             /// A builder for this queue in memory.

@@ -19,3 +19,4 @@ pub use kinds::{
     UniqueQueue,
 };
 pub use pdict::{Iter as PDictIter, PDict, PDictBuilder};
+pub use server::{ServerAddress, ServerKind};

@@ -60,8 +60,8 @@ impl<K, V, C> std::fmt::Debug for PDict<K, V, C> {
 #[must_use]
 pub struct PDictBuilder<C = Postcard> {
     dir: Option<PathBuf>,
-    /// A database server's URL instead of a directory.
-    server: Option<String>,
+    /// A database server instead of a directory.
+    server: Option<crate::ServerAddress>,
     file: String,
     name: String,
     durability: Durability,
@@ -120,8 +120,8 @@ impl<C> PDictBuilder<C> {
     {
         crate::records::builder::check_name("map", &self.name)?;
         let table = format!("dict_{}", self.name);
-        if let Some(url) = &self.server {
-            let map = crate::records::server::open_map(url, &table, self.durability)?;
+        if let Some(at) = &self.server {
+            let map = crate::records::server::open_map(at, &table, self.durability)?;
             return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
         }
         let map: Box<dyn DynMap> = match &self.dir {
@@ -148,8 +148,8 @@ impl PDict<(), (), Postcard> {
 
     /// A builder for the map on a database server (`postgresql://…` or
     /// `mysql://…`, features `postgres` / `mysql`).
-    pub fn server(url: impl Into<String>) -> PDictBuilder {
-        PDictBuilder { server: Some(url.into()), ..PDictBuilder::new(None) }
+    pub fn server(at: impl Into<crate::ServerAddress>) -> PDictBuilder {
+        PDictBuilder { server: Some(at.into()), ..PDictBuilder::new(None) }
     }
 
     /// A builder for a map in memory.

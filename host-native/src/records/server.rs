@@ -8,8 +8,122 @@ use persist_queue_core::Durability;
 use persist_queue_core::records::Order;
 
 use crate::error::{Error, Result};
-use crate::records::builder::{Poll, server_kind};
+use crate::records::builder::Poll;
 use crate::records::store::AnyTable;
+
+/// Which kind of database server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ServerKind {
+    /// PostgreSQL ≥ 13 (feature `postgres`).
+    Postgres,
+    /// MySQL 8 or MariaDB ≥ 10.6 (feature `mysql`).
+    MySql,
+}
+
+/// Where a database server is: a URL (`postgresql://user:password@host:5432/db`,
+/// `mysql://user:password@host:3306/db`), or persist-queue's parameters
+/// (`MySQLQueue(host, user, passwd, db_name, port=...)`). `&str` and
+/// `String` convert into a URL. Its `Debug` never shows the password.
+#[derive(Clone)]
+pub enum ServerAddress {
+    /// A connection URL.
+    Url(String),
+    /// persist-queue's parameters.
+    Params {
+        /// The server's kind.
+        kind: ServerKind,
+        /// Host name or address.
+        host: String,
+        /// User name.
+        user: String,
+        /// Password.
+        password: String,
+        /// Database name.
+        db_name: String,
+        /// TCP port.
+        port: u16,
+    },
+}
+
+impl ServerAddress {
+    /// persist-queue's `MySQLQueue` parameters.
+    pub fn mysql(host: &str, user: &str, password: &str, db_name: &str, port: u16) -> ServerAddress {
+        Self::params(ServerKind::MySql, host, user, password, db_name, port)
+    }
+
+    /// The same parameters for PostgreSQL.
+    pub fn postgres(host: &str, user: &str, password: &str, db_name: &str, port: u16) -> ServerAddress {
+        Self::params(ServerKind::Postgres, host, user, password, db_name, port)
+    }
+
+    fn params(kind: ServerKind, host: &str, user: &str, password: &str, db_name: &str, port: u16) -> Self {
+        ServerAddress::Params {
+            kind,
+            host: host.into(),
+            user: user.into(),
+            password: password.into(),
+            db_name: db_name.into(),
+            port,
+        }
+    }
+
+    /// The server's kind (from the URL's scheme).
+    pub fn kind(&self) -> Result<ServerKind> {
+        match self {
+            ServerAddress::Params { kind, .. } => Ok(*kind),
+            ServerAddress::Url(url) => match url.split_once("://").map(|(scheme, _)| scheme) {
+                Some("postgres" | "postgresql") => Ok(ServerKind::Postgres),
+                Some("mysql" | "mariadb") => Ok(ServerKind::MySql),
+                _ => Err(Error::InvalidConfig(format!(
+                    "unsupported server URL scheme {:?}: use postgresql://… or mysql://…",
+                    url.split("://").next().unwrap_or("")
+                ))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // A URL may carry a password: show only its scheme and host part.
+            ServerAddress::Url(url) => {
+                let shown = match url.split_once("://") {
+                    Some((scheme, rest)) => format!("{scheme}://…@{}", rest.rsplit('@').next().unwrap_or("")),
+                    None => "…".into(),
+                };
+                f.debug_tuple("Url").field(&shown).finish()
+            }
+            ServerAddress::Params { kind, host, user, db_name, port, .. } => f
+                .debug_struct("Params")
+                .field("kind", kind)
+                .field("host", host)
+                .field("user", user)
+                .field("db_name", db_name)
+                .field("port", port)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl From<&str> for ServerAddress {
+    fn from(url: &str) -> Self {
+        ServerAddress::Url(url.to_string())
+    }
+}
+
+impl From<String> for ServerAddress {
+    fn from(url: String) -> Self {
+        ServerAddress::Url(url)
+    }
+}
+
+impl From<&String> for ServerAddress {
+    fn from(url: &String) -> Self {
+        ServerAddress::Url(url.clone())
+    }
+}
 
 /// Called when items may have become ready.
 pub(crate) type Waker = Box<dyn Fn() + Send + 'static>;
@@ -40,20 +154,53 @@ fn mysql_error(e: persist_queue_mysql::MySqlError) -> Error {
     }
 }
 
-/// Opens the queue table `table` on the server `url`.
+#[cfg(feature = "postgres")]
+fn pg_connect(at: &ServerAddress) -> Result<persist_queue_postgres::Connect> {
+    use persist_queue_postgres::Connect;
+    match at {
+        ServerAddress::Url(url) => Connect::url(url).map_err(pg_error),
+        ServerAddress::Params { host, user, password, db_name, port, .. } => {
+            Ok(Connect::params(host, user, password, db_name, *port))
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+fn mysql_connect(at: &ServerAddress) -> Result<persist_queue_mysql::Connect> {
+    use persist_queue_mysql::Connect;
+    match at {
+        ServerAddress::Url(url) => Connect::url(url),
+        ServerAddress::Params { host, user, password, db_name, port, .. } => {
+            Connect::params(host, user, password, db_name, *port)
+        }
+    }
+    .map_err(mysql_error)
+}
+
+/// What a build without the server's feature says.
+#[allow(dead_code)]
+fn not_built(kind: ServerKind) -> Error {
+    let feature = match kind {
+        ServerKind::Postgres => "postgres",
+        ServerKind::MySql => "mysql",
+    };
+    Error::InvalidConfig(format!("built without the `{feature}` feature"))
+}
+
+/// Opens the queue table `table` on the server `at`.
 pub(crate) fn open_table(
-    url: &str,
+    at: &ServerAddress,
     table: &str,
     durability: Durability,
     order: Order,
 ) -> Result<(AnyTable, Poll, Option<Listen>)> {
-    let kind = server_kind(url)?;
+    let kind = at.kind()?;
     let _ = (table, durability, order);
     match kind {
         #[cfg(feature = "postgres")]
-        "postgres" => {
-            use persist_queue_postgres::{Connect, Listener, PgTable};
-            let connect = Connect::url(url).map_err(pg_error)?;
+        ServerKind::Postgres => {
+            use persist_queue_postgres::{Listener, PgTable};
+            let connect = pg_connect(at)?;
             let t = PgTable::open(&connect, table, durability, order).map_err(pg_error)?;
             let table = table.to_string();
             let listen: Listen = Box::new(move |wake| {
@@ -68,39 +215,37 @@ pub(crate) fn open_table(
             ))
         }
         #[cfg(feature = "mysql")]
-        "mysql" => {
-            use persist_queue_mysql::{Connect, MySqlTable};
-            let connect = Connect::url(url).map_err(mysql_error)?;
+        ServerKind::MySql => {
+            use persist_queue_mysql::MySqlTable;
+            let connect = mysql_connect(at)?;
             let t = MySqlTable::open(&connect, table, durability, order).map_err(mysql_error)?;
             Ok((AnyTable(Box::new(t)), (Duration::from_millis(2), Duration::from_millis(50)), None))
         }
-        other => Err(Error::InvalidConfig(format!("built without the `{other}` feature"))),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
     }
 }
 
-/// Opens the map table `table` on the server `url`.
+/// Opens the map table `table` on the server `at`.
 pub(crate) fn open_map(
-    url: &str,
+    at: &ServerAddress,
     table: &str,
     durability: Durability,
 ) -> Result<Box<dyn crate::records::pdict::DynMap>> {
-    let kind = server_kind(url)?;
+    let kind = at.kind()?;
     let _ = (table, durability);
     match kind {
         #[cfg(feature = "postgres")]
-        "postgres" => {
-            use persist_queue_postgres::{Connect, PgMap};
-            Ok(Box::new(
-                PgMap::open(&Connect::url(url).map_err(pg_error)?, table, durability).map_err(pg_error)?,
-            ))
+        ServerKind::Postgres => {
+            use persist_queue_postgres::PgMap;
+            Ok(Box::new(PgMap::open(&pg_connect(at)?, table, durability).map_err(pg_error)?))
         }
         #[cfg(feature = "mysql")]
-        "mysql" => {
-            use persist_queue_mysql::{Connect, MySqlMap};
-            Ok(Box::new(
-                MySqlMap::open(&Connect::url(url).map_err(mysql_error)?, table).map_err(mysql_error)?,
-            ))
+        ServerKind::MySql => {
+            use persist_queue_mysql::MySqlMap;
+            Ok(Box::new(MySqlMap::open(&mysql_connect(at)?, table).map_err(mysql_error)?))
         }
-        other => Err(Error::InvalidConfig(format!("built without the `{other}` feature"))),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
     }
 }
