@@ -35,15 +35,18 @@
 //! [`persist_queue_fs`]. The on-disk format is documented byte by byte in
 //! `core/FORMAT.md`.
 
+#[cfg(feature = "async")]
 mod async_queue;
 mod backend;
 mod builder;
 mod codec;
 mod error;
+#[cfg(feature = "async")]
 mod offload;
 mod queue;
 mod records;
 
+#[cfg(feature = "async")]
 pub use crate::async_queue::AsyncQueue;
 pub use crate::backend::{Backend, DefaultStorage, InMemory};
 pub use crate::builder::QueueBuilder;
@@ -59,9 +62,11 @@ pub use crate::queue::Queue;
 #[doc(hidden)]
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
-    AckQueue, AsyncRecords, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
+    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
     PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
 };
+#[cfg(feature = "async")]
+pub use crate::records::AsyncRecords;
 pub use persist_queue_core::records::Status;
 pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};
 pub use persist_queue_fs::FsStorage;

@@ -54,6 +54,7 @@ pub(crate) struct Shared<S: Backend> {
     /// Wakes async waiters on every change.
     pub(crate) events: Event,
     pub(crate) durability: Durability,
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) autosave: bool,
 }
 

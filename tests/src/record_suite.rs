@@ -4,7 +4,7 @@
 
 use persist_queue_core::records::{Kind, Put, RecordError, RecordQueue, Status, StatusSet, Table, Verdict};
 
-use crate::table_harness::TableHarness;
+use crate::record_store::TableHarness;
 
 fn open<H: TableHarness>(h: &H, kind: Kind, auto_resume: bool) -> RecordQueue<H::T> {
     RecordQueue::open(h.open(), kind, auto_resume).expect("open")

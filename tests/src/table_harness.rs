@@ -5,30 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use persist_queue_core::records::{MemoryTable, Outcome, Plan, Table};
 
-/// One record store under test.
-pub trait TableHarness: Sized {
-    /// The table type.
-    type T: Table;
-    /// A fresh, empty location.
-    fn new() -> Self;
-    /// The table at this location (again after a drop: a restart).
-    fn open(&self) -> Self::T;
-    /// Why this store cannot be tested here (no server configured), if so.
-    fn unavailable() -> Option<String> {
-        None
-    }
-}
-
-/// Whether `H`'s tests skip here (saying why on stderr).
-pub fn skipped<H: TableHarness>() -> bool {
-    match H::unavailable() {
-        Some(why) => {
-            eprintln!("skipped: {why}");
-            true
-        }
-        None => false,
-    }
-}
+pub use crate::record_store::{TableHarness, skipped};
 
 /// A table name no other test (or earlier run) uses: `<prefix>_<pid>_<n>_<time>`.
 pub fn fresh_table_name(prefix: &str) -> String {

@@ -91,6 +91,7 @@ impl FsStorage {
                     format!("queue {} is open in another process", dir.display()),
                 ));
             }
+            Err(fs::TryLockError::Error(e)) if no_file_locks(&e) => {}
             Err(fs::TryLockError::Error(e)) => return Err(context(e, "lock", &lock_path)),
         }
         // A leftover temp file is harmless (the next replace overwrites it);
@@ -210,6 +211,12 @@ impl FsStorage {
         let _ = data;
         Ok(false)
     }
+}
+
+/// WASI has no file locks: there, a queue directory must be used by one
+/// process (one WebAssembly instance) at a time, and nothing enforces it.
+fn no_file_locks(e: &io::Error) -> bool {
+    cfg!(target_os = "wasi") && e.kind() == io::ErrorKind::Unsupported
 }
 
 #[cfg(unix)]
@@ -341,7 +348,10 @@ impl Storage for FsStorage {
 
     fn lock(&mut self) -> io::Result<()> {
         if self.shared {
-            self.lock.lock().map_err(|e| context(e, "lock", &self.dir.join(LOCK_FILE)))?;
+            match self.lock.lock() {
+                Err(e) if !no_file_locks(&e) => return Err(context(e, "lock", &self.dir.join(LOCK_FILE))),
+                _ => {}
+            }
             self.files.clear();
             self.last_appended = None;
         }

@@ -40,6 +40,7 @@ pub(crate) struct Shared {
     /// Wakes async waiters when items may have become ready.
     pub(crate) events: event_listener::Event,
     pub(crate) auto_commit: bool,
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) synced: bool,
     /// Items this queue handed out and `task_done` has not settled
     /// (plain queues with `auto_commit` off).
@@ -144,11 +145,13 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Whether `get` may wait for a disk flush (it deletes at synced
     /// durability).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn get_flushes(&self) -> bool {
         self.deletes_on_get() && self.shared.synced
     }
 
     /// Whether puts and acks wait for a disk flush.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn writes_flush(&self) -> bool {
         self.shared.synced
     }

@@ -1,6 +1,7 @@
 //! The record queues (persist-queue's SQLite queues): one row per item,
 //! per-item state, several processes on one database.
 
+#[cfg(feature = "async")]
 mod async_records;
 mod builder;
 mod delivery;
@@ -10,6 +11,7 @@ mod pdict;
 mod server;
 mod store;
 
+#[cfg(feature = "async")]
 pub use async_records::AsyncRecords;
 pub use builder::{QueueType, RecordBuilder};
 pub use delivery::{Delivery, Entry, ItemId};

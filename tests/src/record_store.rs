@@ -1,0 +1,31 @@
+//! What a record store under test provides. Kept apart from the harnesses
+//! (which need SQLite, servers, threads), so that a WebAssembly guest can
+//! include `record_suite.rs` and `table_contract.rs` unchanged with this
+//! file as its `table_harness` module.
+
+use persist_queue_core::records::Table;
+
+/// One record store under test.
+pub trait TableHarness: Sized {
+    /// The table type.
+    type T: Table;
+    /// A fresh, empty location.
+    fn new() -> Self;
+    /// The table at this location (again after a drop: a restart).
+    fn open(&self) -> Self::T;
+    /// Why this store cannot be tested here (no server configured), if so.
+    fn unavailable() -> Option<String> {
+        None
+    }
+}
+
+/// Whether `H`'s tests skip here (saying why on stderr).
+pub fn skipped<H: TableHarness>() -> bool {
+    match H::unavailable() {
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            true
+        }
+        None => false,
+    }
+}
