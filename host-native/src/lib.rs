@@ -43,6 +43,8 @@ mod codec;
 mod error;
 #[cfg(feature = "async")]
 mod offload;
+#[cfg(feature = "wasmtime")]
+pub mod plugin;
 mod queue;
 mod records;
 
@@ -59,14 +61,14 @@ pub use crate::codec::MessagePack;
 pub use crate::codec::{Codec, Postcard, Raw};
 pub use crate::error::{Error, Result};
 pub use crate::queue::Queue;
+#[cfg(feature = "async")]
+pub use crate::records::AsyncRecords;
 #[doc(hidden)]
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
-    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
-    PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
+    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
+    QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
 };
-#[cfg(feature = "async")]
-pub use crate::records::AsyncRecords;
 pub use persist_queue_core::records::Status;
 pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};
 pub use persist_queue_fs::FsStorage;

@@ -20,7 +20,7 @@ pub(crate) struct BenchArgs {
     pub(crate) count: usize,
     /// Items for the buffered throughput rows.
     #[arg(long, default_value_t = 1_000_000)]
-    ops: u64,
+    pub(crate) ops: u64,
     /// Seconds per synced throughput measurement.
     #[arg(long, default_value_t = 1.0)]
     pub(crate) seconds: f64,
@@ -52,6 +52,9 @@ pub(crate) struct BenchArgs {
     /// Run only the server sections.
     #[arg(long)]
     servers_only: bool,
+    /// Run only the WebAssembly section.
+    #[arg(long)]
+    wasi_only: bool,
 }
 
 pub(crate) type R<T> = Result<T, String>;
@@ -332,6 +335,19 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
         ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL")).filter(|u| !u.is_empty())),
         ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL")).filter(|u| !u.is_empty())),
     ];
+    let wasi = |scratch: &mut Scratch| match crate::bench_wasi::guests() {
+        Some(guests) => {
+            let n = (args.ops as usize / 10).max(1000);
+            crate::bench_wasi::run(&guests, &mut || scratch.fresh(), n, args.rounds)
+        }
+        None => {
+            println!("(WebAssembly rows skipped: build the guests first, see README)\n");
+            Ok(())
+        }
+    };
+    if args.wasi_only {
+        return wasi(&mut scratch);
+    }
     if args.servers_only {
         for (server, url) in &servers {
             if let Some(url) = url {
@@ -343,6 +359,7 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     table(args, &mut scratch)?;
     throughput::<String>(args, &mut scratch)?;
     throughput::<Vec<u8>>(args, &mut scratch)?;
+    wasi(&mut scratch)?;
     for (server, url) in &servers {
         if let Some(url) = url {
             crate::bench_server::run(args, server, url)?;

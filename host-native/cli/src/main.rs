@@ -7,6 +7,7 @@ mod baseline;
 mod bench;
 mod bench_server;
 mod bench_sqlite;
+mod bench_wasi;
 mod measure;
 
 use std::path::PathBuf;
