@@ -10,6 +10,8 @@
 //! `pq-wasi-suite drain DIR N`: takes N items from both, checks their
 //! order and acks them; prints `drained N`.
 //! `pq-wasi-suite put-rate DIR N`: N buffered puts; prints `puts N`.
+//! `pq-wasi-suite put-many-rate DIR N`: the same N items as `put_many`
+//! calls of 1,000.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -132,6 +134,14 @@ fn main() {
             }
             println!("puts {n}");
         }
-        _ => eprintln!("usage: pq-wasi-suite suite|fill|drain|put-rate DIR [N]"),
+        Some("put-many-rate") => {
+            let q = fifo(&dir, Durability::Buffered);
+            let items: Vec<String> = (0..n).map(|i| format!("bench{i}")).collect();
+            for part in items.chunks(1000) {
+                q.put_many(part).expect("put_many");
+            }
+            println!("puts {n}");
+        }
+        _ => eprintln!("usage: pq-wasi-suite suite|fill|drain|put-rate|put-many-rate DIR [N]"),
     }
 }
