@@ -38,7 +38,7 @@ fn main() -> Result<(), HostError> {
                 let job = q.get(Duration::from_millis(200))?;
                 println!("held {}", job.id);
             }
-            panic!("this plugin fails while holding its jobs");
+            panic!("trap-after: failing on purpose while holding its jobs (a test of the host)");
         }
         Some("spin") => {
             let job = q.get(Duration::from_millis(200))?;
