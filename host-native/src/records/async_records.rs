@@ -62,6 +62,7 @@ where
         loop {
             let listener = self.inner.shared.events.listen();
             match self.try_get().await {
+                Err(Error::Empty) if self.inner.start_listening() => continue,
                 Err(Error::Empty) => {
                     let wait = poll;
                     poll = (poll * 2).min(max_poll);

@@ -272,7 +272,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 let records =
                     Records::new(queue, self.auto_commit, self.durability.is_synced(), self.codec, poll);
                 if let Some(listen) = listen {
-                    records.attach(listen(records.waker())?);
+                    records.listen_later(listen);
                 }
                 return Ok(K::wrap(records));
             }

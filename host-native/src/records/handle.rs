@@ -48,8 +48,22 @@ pub(crate) struct Shared {
     /// How a waiting `get` polls the store: first after `.0`, doubling up
     /// to `.1`.
     pub(crate) poll: crate::records::builder::Poll,
-    /// Keeps the store's notifier (a listener thread) alive.
-    pub(crate) listener: Mutex<Option<Box<dyn Send + Sync>>>,
+    /// The store's notifier (a listener thread), started by the first
+    /// `get` that finds nothing (a handle that only puts never listens),
+    /// then kept alive here.
+    pub(crate) listener: Mutex<Listening>,
+}
+
+/// A store notifier: not started yet, or started (its guard).
+#[derive(Default)]
+pub(crate) enum Listening {
+    /// The store has none (files, SQLite, MySQL).
+    #[default]
+    None,
+    /// Starts it, given a waker.
+    Ready(crate::records::server::Listen),
+    /// Running until dropped.
+    Running(#[allow(dead_code)] Box<dyn Send + Sync>),
 }
 
 /// Wakes everyone waiting on `shared` (a no-op once it is gone).
@@ -138,9 +152,29 @@ impl<T, C: Codec<T>> Records<T, C> {
         })
     }
 
-    /// Keeps a notifier alive as long as the queue.
-    pub(crate) fn attach(&self, guard: Box<dyn Send + Sync>) {
-        *self.shared.listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(guard);
+    /// Gives the queue a notifier to start when a `get` first has to wait.
+    pub(crate) fn listen_later(&self, start: crate::records::server::Listen) {
+        *self.shared.listener.lock().unwrap_or_else(|e| e.into_inner()) = Listening::Ready(start);
+    }
+
+    /// Starts the store's notifier if it has one not running yet; whether it
+    /// did (the caller then looks at the store again before waiting, so a put
+    /// made before the notifier listened is not missed). If it cannot start,
+    /// waiting falls back to polling.
+    pub(crate) fn start_listening(&self) -> bool {
+        let mut l = self.shared.listener.lock().unwrap_or_else(|e| e.into_inner());
+        match std::mem::take(&mut *l) {
+            Listening::Ready(start) => {
+                if let Ok(guard) = start(self.waker()) {
+                    *l = Listening::Running(guard);
+                }
+                true
+            }
+            other => {
+                *l = other;
+                false
+            }
+        }
     }
 
     /// Whether `get` may wait for a disk flush (it deletes at synced
@@ -320,6 +354,9 @@ impl<T, C: Codec<T>> Records<T, C> {
             if let Some(r) = q.get(self.deletes_on_get()).map_err(lift)? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
+            }
+            if deadline.is_none_or(|d| d > Instant::now()) && self.start_listening() {
+                continue;
             }
             let wait = match deadline {
                 None => poll,

@@ -129,7 +129,7 @@ impl From<&String> for ServerAddress {
 pub(crate) type Waker = Box<dyn Fn() + Send + 'static>;
 
 /// Starts a listener that calls the waker; the guard stops it when dropped.
-pub(crate) type Listen = Box<dyn FnOnce(Waker) -> Result<Box<dyn Send + Sync>>>;
+pub(crate) type Listen = Box<dyn FnOnce(Waker) -> Result<Box<dyn Send + Sync>> + Send>;
 
 /// Bad names and bad URLs are configuration errors; the rest store errors.
 #[cfg(feature = "postgres")]
