@@ -30,21 +30,23 @@ fn spawn(child: &str, args: &[String]) -> Child {
         .expect("spawn server_child")
 }
 
-/// Runs `producers` processes putting `per_producer` items each (producer
-/// `p` puts `p * per_producer ..`) and `consumers` processes acking them,
-/// on the queue `name` at `url`; `during` runs while they work. `child` is
-/// the `server_child` binary; producers put `batch` items per call.
-#[allow(clippy::too_many_arguments)]
-pub fn run(
-    child: &str,
-    url: &str,
-    name: &str,
-    producers: u64,
-    per_producer: u64,
-    batch: usize,
-    consumers: usize,
-    during: impl FnOnce(),
-) -> Reports {
+/// The processes of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct Load {
+    /// Producer processes; producer `p` puts `p * per_producer ..`.
+    pub producers: u64,
+    /// Items each producer puts.
+    pub per_producer: u64,
+    /// Items per put call.
+    pub batch: usize,
+    /// Consumer processes, acking what they take.
+    pub consumers: usize,
+}
+
+/// Runs `load` on the queue `name` at `url` with `child`, the
+/// `server_child` binary; `during` runs while the processes work.
+pub fn run(child: &str, url: &str, name: &str, load: Load, during: impl FnOnce()) -> Reports {
+    let Load { producers, per_producer, batch, consumers } = load;
     let tmp = tempfile::tempdir().expect("tmp");
     let done = tmp.path().join("done");
     let done_arg = done.to_str().expect("utf-8").to_string();

@@ -7,6 +7,7 @@
 use std::collections::HashSet;
 
 use persist_queue::{AckQueue, Durability};
+use persist_queue_tests::server_run::Load;
 use persist_queue_tests::{fresh_table_name, server_run, servers};
 
 const PRODUCERS: u64 = 2;
@@ -17,16 +18,8 @@ fn six_processes(url: &str) {
     // Create the table before the processes race to.
     let q =
         AckQueue::server(url).name(name.as_str()).durability(Durability::Synced).open::<u64>().expect("open");
-    let r = server_run::run(
-        env!("CARGO_BIN_EXE_server_child"),
-        url,
-        &name,
-        PRODUCERS,
-        PER_PRODUCER,
-        50,
-        4,
-        || {},
-    );
+    let load = Load { producers: PRODUCERS, per_producer: PER_PRODUCER, batch: 50, consumers: 4 };
+    let r = server_run::run(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {});
     let total = PRODUCERS * PER_PRODUCER;
     assert_eq!(r.put.len() as u64, total, "every put returned: {}", r.stderr);
     let mut seen = HashSet::new();

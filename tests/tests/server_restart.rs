@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use persist_queue::{AckQueue, Durability, Status};
+use persist_queue_tests::server_run::Load;
 use persist_queue_tests::{fresh_table_name, server_run, servers};
 
 const PRODUCERS: u64 = 2;
@@ -35,19 +36,12 @@ fn survive_a_restart(url: &str, which: &str) {
             .expect("open")
     };
     drop(open());
-    let r = server_run::run(
-        env!("CARGO_BIN_EXE_server_child"),
-        url,
-        &name,
-        PRODUCERS,
-        PER_PRODUCER,
-        1,
-        2,
-        || {
-            std::thread::sleep(Duration::from_millis(700));
-            restart(which);
-        },
-    );
+    // One put per call, so that the restart finds the producers at work.
+    let load = Load { producers: PRODUCERS, per_producer: PER_PRODUCER, batch: 1, consumers: 2 };
+    let r = server_run::run(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {
+        std::thread::sleep(Duration::from_millis(700));
+        restart(which);
+    });
     let mut delivered = HashSet::new();
     for mine in &r.delivered {
         for &item in mine {

@@ -7,7 +7,7 @@ use mysql::{Params, PooledConn, Row, Value};
 use persist_queue_core::Durability;
 use persist_queue_core::records::sql::{order_by, status_in};
 use persist_queue_core::records::{
-    Claimed, Counts, NewRecord, Order, Outcome, Plan, Record, Status, StatusSet, Table, Target,
+    Claimed, Counts, NewRecord, Order, Outcome, Plan, Record, Status, StatusSet, Table, Target, inserted_ids,
     transition_steps,
 };
 
@@ -392,18 +392,8 @@ fn insert(
             params.push(r.unique_key.map(|k| k.to_vec()).into());
         }
         let rows: Vec<(u64, Option<Vec<u8>>)> = c.exec(sql, Params::Positional(params))?;
-        // Rows are inserted, and ids assigned, in the VALUES order: keyless
-        // records take the keyless ids in increasing order; a keyed record
-        // takes the id returned with its key, if it was inserted.
-        let mut keyless: Vec<u64> = rows.iter().filter(|(_, k)| k.is_none()).map(|(id, _)| *id).collect();
-        keyless.sort_unstable();
-        let mut keyless = keyless.into_iter();
-        let mut keyed: HashMap<Vec<u8>, u64> =
-            rows.into_iter().filter_map(|(id, k)| k.map(|k| (k, id))).collect();
-        out.extend(part.iter().map(|r| match &r.unique_key {
-            None => keyless.next(),
-            Some(k) => keyed.remove(k.as_slice()),
-        }));
+        // Rows are inserted, and ids assigned, in the VALUES order.
+        out.extend(inserted_ids(part, rows));
     }
     Ok(out)
 }

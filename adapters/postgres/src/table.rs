@@ -6,7 +6,7 @@ use persist_queue_core::Durability;
 use persist_queue_core::records::sql::order_by;
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
-    transition_steps,
+    inserted_ids, transition_steps,
 };
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -69,13 +69,26 @@ impl Stmts {
     }
 }
 
-fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
-    let next = format!(
-        "id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))",
+/// The head of a claim of `then` kind: mark in flight, or delete.
+fn claim_head(t: &str, then: Claimed) -> String {
+    match then {
+        Claimed::Unacked => format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE"),
+        Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
+    }
+}
+
+/// One statement claiming the first `$1` ready records in `order`.
+fn claim_sql(t: &str, order: Order, then: Claimed) -> String {
+    format!(
+        "{} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
+         RETURNING {COLUMNS}",
+        claim_head(t, then),
         order_by(order)
-    );
-    let mark = format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE");
-    let delete = format!("DELETE FROM {t} WHERE");
+    )
+}
+
+fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
+    let (mark, delete) = (claim_head(t, Claimed::Unacked), claim_head(t, Claimed::Deleted));
     Ok(Stmts {
         insert: client.prepare(&format!(
             "INSERT INTO {t} (payload, priority, status, timestamp, unique_key) VALUES ($1, $2, 1, $3, $4)
@@ -90,8 +103,8 @@ fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres
         fetch: client.prepare(&format!("SELECT {COLUMNS} FROM {t} WHERE id = ANY($1)"))?,
         statuses: client.prepare(&format!("SELECT id, status FROM {t} WHERE id = ANY($1) FOR UPDATE"))?,
         claim: [
-            client.prepare(&format!("{mark} {next} RETURNING {COLUMNS}"))?,
-            client.prepare(&format!("{delete} {next} RETURNING {COLUMNS}"))?,
+            client.prepare(&claim_sql(t, order, Claimed::Unacked))?,
+            client.prepare(&claim_sql(t, order, Claimed::Deleted))?,
         ],
         claim_id: [
             client.prepare(&format!("{mark} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
@@ -168,21 +181,14 @@ impl PgTable {
             }
             Plan::Claim { order: o, limit, then } => {
                 let limit = i64::from((*limit).max(1));
-                let other = format!(
-                    "{} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
-                     RETURNING {COLUMNS}",
-                    match then {
-                        Claimed::Unacked => format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE"),
-                        Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
-                    },
-                    order_by(*o)
-                );
+                // Another order than the table's: prepared on first use.
+                let other = (*o != order).then(|| claim_sql(t, *o, *then));
                 claims(*then).run(|c, st| {
-                    let rows = if *o == order {
-                        single(c.query(&st.claim[claim_index(*then)], &[&limit]))?
-                    } else {
-                        single(c.query(&other, &[&limit]))?
+                    let stmt = match &other {
+                        None => st.claim[claim_index(*then)].clone(),
+                        Some(sql) => st.cached(c, sql)?,
                     };
+                    let rows = single(c.query(&stmt, &[&limit]))?;
                     let mut out = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
                     out.sort_by(|a, b| o.compare(key(a), key(b)));
                     Ok(Outcome::Records(out))
@@ -383,29 +389,12 @@ fn insert(c: &mut Client, st: &Stmts, records: &[NewRecord]) -> Result<Vec<Optio
     let keys: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect();
     let rows = c.query(&st.insert_many, &[&payloads, &priorities, &stamps, &keys])?;
     // Rows are inserted in the plan's order (ORDER BY n), so identity
-    // values increase along it: records without a key take the returned
-    // keyless ids in increasing order; a keyed record takes the id
-    // returned with its key, if it is that key's first occurrence.
-    let mut keyless = Vec::new();
-    let mut keyed = HashMap::new();
-    for row in &rows {
-        let id = row.try_get::<_, i64>(0)? as u64;
-        match row.try_get::<_, Option<Vec<u8>>>(1)? {
-            None => keyless.push(id),
-            Some(k) => {
-                keyed.insert(k, id);
-            }
-        }
-    }
-    keyless.sort_unstable();
-    let mut keyless = keyless.into_iter();
-    Ok(records
+    // values increase along it.
+    let inserted = rows
         .iter()
-        .map(|r| match &r.unique_key {
-            None => keyless.next(),
-            Some(k) => keyed.remove(k.as_slice()),
-        })
-        .collect())
+        .map(|row| Ok((row.try_get::<_, i64>(0)? as u64, row.try_get::<_, Option<Vec<u8>>>(1)?)))
+        .collect::<Result<Vec<_>, postgres::Error>>()?;
+    Ok(inserted_ids(records, inserted))
 }
 
 fn transition(

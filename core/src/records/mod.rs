@@ -17,7 +17,9 @@ pub use log_table::{LogError, LogTable};
 pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use order::{Order, OrderKey};
-pub use plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection, transition_steps};
+pub use plan::{
+    Claimed, Counts, Outcome, Plan, Table, Target, inserted_ids, purge_selection, transition_steps,
+};
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use rules::{
     Kind, Put, RecordError, RecordQueue, Settled, Verdict, read_count, read_counts, read_inserted,

@@ -192,6 +192,37 @@ pub fn transition_steps(
     (before, change)
 }
 
+/// The outcome of a [`Plan::Insert`] of `records`, from the rows a store
+/// reports it inserted (`(id, unique_key)`, in any order), for a store that
+/// assigns increasing ids along the plan's order and skips duplicate keys
+/// (one multi-row statement): records without a key take the keyless ids
+/// in increasing order; a keyed record takes the id returned with its key,
+/// if any (its first occurrence; `None`: a duplicate, skipped).
+pub fn inserted_ids(
+    records: &[NewRecord],
+    inserted: impl IntoIterator<Item = (u64, Option<Vec<u8>>)>,
+) -> Vec<Option<u64>> {
+    let mut keyless = Vec::new();
+    let mut keyed = BTreeMap::new();
+    for (id, key) in inserted {
+        match key {
+            None => keyless.push(id),
+            Some(k) => {
+                keyed.insert(k, id);
+            }
+        }
+    }
+    keyless.sort_unstable();
+    let mut keyless = keyless.into_iter();
+    records
+        .iter()
+        .map(|r| match &r.unique_key {
+            None => keyless.next(),
+            Some(k) => keyed.remove(k.as_slice()),
+        })
+        .collect()
+}
+
 /// Per-status record counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
@@ -208,19 +239,17 @@ pub struct Counts {
 impl Counts {
     /// Adds `n` records of status `s`.
     pub fn add_n(&mut self, s: Status, n: u64) {
-        for _ in 0..n {
-            self.add(s);
+        match s {
+            Status::Ready => self.ready += n,
+            Status::Unacked => self.unacked += n,
+            Status::Acked => self.acked += n,
+            Status::AckFailed => self.ack_failed += n,
         }
     }
 
     /// Adds one record of status `s`.
     pub fn add(&mut self, s: Status) {
-        match s {
-            Status::Ready => self.ready += 1,
-            Status::Unacked => self.unacked += 1,
-            Status::Acked => self.acked += 1,
-            Status::AckFailed => self.ack_failed += 1,
-        }
+        self.add_n(s, 1);
     }
 }
 

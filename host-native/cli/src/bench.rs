@@ -220,6 +220,13 @@ fn synced_put<K: Kind>(dir: &Path, threads: usize, window: Duration) -> R<f64> {
     Ok(concurrent_rate(threads, window, |t, n| q.put(&K::make(t * 1_000_000 + n as usize)).is_ok()))
 }
 
+/// The header of every rows table.
+pub(crate) fn table_header() {
+    println!("| row | items/s | ratio (same run) | target |");
+    println!("|---|---:|---:|---|");
+}
+
+/// One row of a rows table.
 pub(crate) fn row(name: &str, rate: f64, ratio: &str, target: &str) {
     println!("| {name} | {} | {ratio} | {target} |", thousands(rate));
 }
@@ -229,8 +236,7 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
     let window = Duration::from_secs_f64(args.seconds);
     println!("## Throughput, {}: {} bytes per record on disk", K::name(), flen);
     println!();
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    table_header();
     let (mut raw_b, mut put_b, mut pg_b) = (vec![], vec![], vec![]);
     for _ in 0..args.rounds.max(1) {
         raw_b.push(baseline::buffered_loop(scratch.root.path(), flen, args.ops).map_err(err)?);

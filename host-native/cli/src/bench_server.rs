@@ -196,8 +196,7 @@ pub(crate) fn run(args: &BenchArgs, server: &str, url: &str) -> R<()> {
     };
     println!("## {server} ack queue (synced, loopback), 'bench%d' strings");
     println!();
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    crate::bench::table_header();
     let names: Vec<String> = (0..5).map(|k| format!("bench_{}_{k}", std::process::id())).collect();
     let q = queue(url, &names[0])?;
     // Raw and ours alternate, round by round, so both see the same disk

@@ -243,8 +243,7 @@ pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBu
         c * 1e3
     );
     println!();
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    crate::bench::table_header();
     let shared = std::cell::RefCell::new(&mut *fresh);
     crate::bench::group_commit_rows(
         args,
@@ -281,8 +280,7 @@ pub(crate) fn run_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::
     let window = Duration::from_secs_f64(args.seconds);
     println!("## Plain-files record queues (AckQueue::files, synced), 'bench%d' strings");
     println!();
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    crate::bench::table_header();
     let shared = std::cell::RefCell::new(&mut *fresh);
     crate::bench::group_commit_rows(
         args,

@@ -28,8 +28,7 @@ fn seconds(f: impl FnOnce() -> R<()>) -> R<f64> {
 pub(crate) fn run(guests: &Path, scratch: &mut dyn FnMut() -> PathBuf, n: usize, rounds: usize) -> R<()> {
     println!("## WebAssembly plugins (wasmtime, wasm32-wasip1), buffered");
     println!();
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    crate::bench::table_header();
     let plugin_wasm = std::fs::read(guests.join("examples/plugin.wasm")).map_err(err)?;
     let suite_wasm = std::fs::read(guests.join("pq-wasi-suite.wasm")).map_err(err)?;
     let (mut native, mut lent, mut ratio) = (vec![], vec![], vec![]);

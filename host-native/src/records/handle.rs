@@ -275,10 +275,16 @@ impl<T, C: Codec<T>> Records<T, C> {
                     }
                 }
                 Err(e) => {
-                    let message = lift(e).to_string();
-                    for (t, _) in &batch {
+                    // This thread keeps the typed error (a store's own error
+                    // type stays downcastable); the others in the batch get
+                    // its message.
+                    let e = lift(e);
+                    let message = e.to_string();
+                    for (t, _) in batch.iter().filter(|(t, _)| *t != ticket) {
                         p.results.insert(*t, Err(message.clone()));
                     }
+                    self.shared.puts_done.notify_all();
+                    return Err(e);
                 }
             }
             self.shared.puts_done.notify_all();
