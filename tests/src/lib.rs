@@ -33,6 +33,7 @@ pub use crate::table_harness::{
     TableHarness, fresh_table_name, skipped,
 };
 pub use persist_queue;
+pub use persist_queue_core::records::complete;
 
 /// Expands the record-store contract test and the record-queue suite for
 /// one record store, given its [`TableHarness`].
@@ -60,7 +61,7 @@ macro_rules! __record_tests {
                 if $crate::skipped::<$h>() {
                     return;
                 }
-                $crate::record_suite::$t::<$h>()
+                $crate::complete($crate::record_suite::$t::<$h>())
             }
         )*
     };
@@ -76,7 +77,11 @@ macro_rules! __table_tests {
                 if $crate::skipped::<$h>() {
                     return;
                 }
-                $crate::table_contract::$t(<$h as $crate::TableHarness>::open(&<$h as $crate::TableHarness>::new()))
+                $crate::complete(async {
+                    let harness = <$h as $crate::TableHarness>::new();
+                    let table = $crate::TableHarness::open(&harness).await;
+                    $crate::table_contract::$t(table).await
+                })
             }
         )*
     };

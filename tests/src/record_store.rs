@@ -1,18 +1,22 @@
 //! What a record store under test provides. Kept apart from the harnesses
 //! (which need SQLite, servers, threads), so that a WebAssembly guest can
 //! include `record_suite.rs` and `table_contract.rs` unchanged with this
-//! file as its `table_harness` module.
+//! file as its `table_harness` module. The suite is async so that the
+//! same source also runs on IndexedDB in a browser; on a synchronous table
+//! its futures are ready at once ([`persist_queue_core::records::complete`]).
 
-use persist_queue_core::records::Table;
+use core::future::Future;
+
+use persist_queue_core::records::AsyncTable;
 
 /// One record store under test.
 pub trait TableHarness: Sized {
     /// The table type.
-    type T: Table;
+    type T: AsyncTable;
     /// A fresh, empty location.
     fn new() -> Self;
     /// The table at this location (again after a drop: a restart).
-    fn open(&self) -> Self::T;
+    fn open(&self) -> impl Future<Output = Self::T>;
     /// Why this store cannot be tested here (no server configured), if so.
     fn unavailable() -> Option<String> {
         None

@@ -2,12 +2,14 @@
 //! test_priorityqueue.py) and regressions for its bugs B4–B15, as generic
 //! functions over a record store ([`TableHarness`]).
 
-use persist_queue_core::records::{Kind, Put, RecordError, RecordQueue, Status, StatusSet, Table, Verdict};
+use persist_queue_core::records::{
+    AsyncRecordQueue, AsyncTable, Kind, Put, RecordError, Status, StatusSet, Verdict,
+};
 
 use crate::record_store::TableHarness;
 
-fn open<H: TableHarness>(h: &H, kind: Kind, auto_resume: bool) -> RecordQueue<H::T> {
-    RecordQueue::open(h.open(), kind, auto_resume).expect("open")
+async fn open<H: TableHarness>(h: &H, kind: Kind, auto_resume: bool) -> AsyncRecordQueue<H::T> {
+    AsyncRecordQueue::open(h.open().await, kind, auto_resume).await.expect("open")
 }
 
 fn put(p: &str) -> Put<'_> {
@@ -18,188 +20,196 @@ fn payloads(rs: &[persist_queue_core::records::Record]) -> Vec<String> {
     rs.iter().map(|r| String::from_utf8_lossy(&r.payload).into_owned()).collect()
 }
 
-fn drain<T: Table>(q: &mut RecordQueue<T>, auto_commit: bool) -> Vec<String> {
+async fn put_all<T: AsyncTable>(q: &mut AsyncRecordQueue<T>, items: &[&str]) -> Vec<u64> {
+    let mut ids = Vec::new();
+    for p in items {
+        ids.push(q.put(put(p), 1).await.expect("put").expect("id"));
+    }
+    ids
+}
+
+async fn drain<T: AsyncTable>(q: &mut AsyncRecordQueue<T>, auto_commit: bool) -> Vec<String> {
     let mut out = Vec::new();
-    while let Some(r) = q.get(auto_commit).expect("get") {
+    while let Some(r) = q.get(auto_commit).await.expect("get") {
         out.push(String::from_utf8_lossy(&r.payload).into_owned());
     }
     out
 }
 
 /// FIFO, FILO and priority orders (priority ties by id, not clock).
-pub fn orders<H: TableHarness>() {
+pub async fn orders<H: TableHarness>() {
     for (kind, expect) in [
         (Kind::FIFO, ["a", "b", "c", "d"]),
         (Kind::FILO, ["d", "c", "b", "a"]),
         (Kind::PRIORITY, ["b", "d", "a", "c"]),
     ] {
         let h = H::new();
-        let mut q = open(&h, kind, true);
+        let mut q = open(&h, kind, true).await;
         for (p, prio) in [("a", 5), ("b", -3), ("c", 5), ("d", 0)] {
-            q.put(Put { priority: prio, ..put(p) }, 1).expect("put");
+            q.put(Put { priority: prio, ..put(p) }, 1).await.expect("put");
         }
-        assert_eq!(drain(&mut q, true), expect, "{kind:?}");
+        assert_eq!(drain(&mut q, true).await, expect, "{kind:?}");
     }
 }
 
 /// Ack lifecycle (test_sqlackqueue ack_unack_ack_failed): counts per
 /// status, nack returns the item at its place, ack_failed is final.
-pub fn ack_lifecycle<H: TableHarness>() {
+pub async fn ack_lifecycle<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    let ids: Vec<u64> =
-        ["v1", "v2", "v3"].iter().map(|p| q.put(put(p), 1).expect("put").expect("id")).collect();
+    let mut q = open(&h, Kind::ACK, true).await;
+    let ids = put_all(&mut q, &["v1", "v2", "v3"]).await;
     for _ in 0..3 {
-        q.get(false).expect("get").expect("item");
+        q.get(false).await.expect("get").expect("item");
     }
-    let c = q.counts().expect("counts");
+    let c = q.counts().await.expect("counts");
     assert_eq!((c.ready, c.unacked), (0, 3));
-    q.settle(ids[0], Verdict::Nack).expect("nack");
-    q.settle(ids[1], Verdict::Fail).expect("ack_failed");
-    q.settle(ids[2], Verdict::Ack).expect("ack");
-    let c = q.counts().expect("counts");
+    q.settle(ids[0], Verdict::Nack).await.expect("nack");
+    q.settle(ids[1], Verdict::Fail).await.expect("ack_failed");
+    q.settle(ids[2], Verdict::Ack).await.expect("ack");
+    let c = q.counts().await.expect("counts");
     assert_eq!((c.ready, c.unacked, c.acked, c.ack_failed), (1, 0, 1, 1));
-    let again = q.get(false).expect("get").expect("the nacked item");
+    let again = q.get(false).await.expect("get").expect("the nacked item");
     assert_eq!((again.id, again.deliveries), (ids[0], 2));
-    assert!(q.get(false).expect("get").is_none(), "failed and acked items are never delivered again");
+    assert!(q.get(false).await.expect("get").is_none(), "failed and acked items are never delivered again");
 }
 
 /// Settling an unknown id or an item not in flight is a typed error,
 /// never a silent success (B12/B13).
-pub fn settle_errors<H: TableHarness>() {
+pub async fn settle_errors<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    let id = q.put(put("x"), 1).expect("put").expect("id");
-    assert!(matches!(q.settle(999, Verdict::Ack), Err(RecordError::UnknownId(999))));
+    let mut q = open(&h, Kind::ACK, true).await;
+    let id = q.put(put("x"), 1).await.expect("put").expect("id");
+    assert!(matches!(q.settle(999, Verdict::Ack).await, Err(RecordError::UnknownId(999))));
     assert!(matches!(
-        q.settle(id, Verdict::Ack),
+        q.settle(id, Verdict::Ack).await,
         Err(RecordError::NotInFlight { status: Status::Ready, .. })
     ));
-    q.get(false).expect("get");
-    q.settle(id, Verdict::Ack).expect("ack");
+    q.get(false).await.expect("get");
+    q.settle(id, Verdict::Ack).await.expect("ack");
     assert!(matches!(
-        q.settle(id, Verdict::Nack),
+        q.settle(id, Verdict::Nack).await,
         Err(RecordError::NotInFlight { status: Status::Acked, .. })
     ));
-    assert_eq!(q.counts().expect("counts").ready, 0, "a refused nack changes nothing (B12)");
+    assert_eq!(q.counts().await.expect("counts").ready, 0, "a refused nack changes nothing (B12)");
 }
 
 /// `get(id)` hands out only a ready item (B12: persist-queue re-delivers
 /// acked or in-flight rows), and hostile ids are inert (B4b).
-pub fn get_by_id<H: TableHarness>() {
+pub async fn get_by_id<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    let a = q.put(put("a"), 1).expect("put").expect("id");
-    let b = q.put(put("b"), 1).expect("put").expect("id");
-    assert_eq!(q.get_id(b, false).expect("get_id").map(|r| r.id), Some(b));
-    assert!(q.get_id(b, false).expect("get_id").is_none(), "in flight: not handed out again");
-    q.settle(b, Verdict::Ack).expect("ack");
-    assert!(q.get_id(b, false).expect("get_id").is_none(), "acked: not handed out again");
-    assert!(q.get_id(u64::MAX, false).expect("get_id").is_none());
-    assert_eq!(q.get(false).expect("get").map(|r| r.id), Some(a));
+    let mut q = open(&h, Kind::ACK, true).await;
+    let a = q.put(put("a"), 1).await.expect("put").expect("id");
+    let b = q.put(put("b"), 1).await.expect("put").expect("id");
+    assert_eq!(q.get_id(b, false).await.expect("get_id").map(|r| r.id), Some(b));
+    assert!(q.get_id(b, false).await.expect("get_id").is_none(), "in flight: not handed out again");
+    q.settle(b, Verdict::Ack).await.expect("ack");
+    assert!(q.get_id(b, false).await.expect("get_id").is_none(), "acked: not handed out again");
+    assert!(q.get_id(u64::MAX, false).await.expect("get_id").is_none());
+    assert_eq!(q.get(false).await.expect("get").map(|r| r.id), Some(a));
 }
 
 /// `next_in_order` walks the order from an id and wraps (FIFO and FILO).
-pub fn next_in_order<H: TableHarness>() {
+pub async fn next_in_order<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    let ids: Vec<u64> =
-        ["v1", "v2", "v3"].iter().map(|p| q.put(put(p), 1).expect("put").expect("id")).collect();
-    assert_eq!(q.next_in_order(ids[0], false).expect("next").map(|r| r.id), Some(ids[1]));
-    assert_eq!(q.next_in_order(ids[2], false).expect("next wraps").map(|r| r.id), Some(ids[0]));
+    let mut q = open(&h, Kind::ACK, true).await;
+    let ids = put_all(&mut q, &["v1", "v2", "v3"]).await;
+    assert_eq!(q.next_in_order(ids[0], false).await.expect("next").map(|r| r.id), Some(ids[1]));
+    assert_eq!(q.next_in_order(ids[2], false).await.expect("next wraps").map(|r| r.id), Some(ids[0]));
     let h2 = H::new();
-    let mut f = open(&h2, Kind::ACK_FILO, true);
-    let fids: Vec<u64> =
-        ["w1", "w2", "w3"].iter().map(|p| f.put(put(p), 1).expect("put").expect("id")).collect();
-    assert_eq!(f.next_in_order(fids[2], false).expect("next").map(|r| r.id), Some(fids[1]));
-    assert_eq!(f.next_in_order(fids[0], false).expect("next wraps").map(|r| r.id), Some(fids[2]));
+    let mut f = open(&h2, Kind::ACK_FILO, true).await;
+    let fids = put_all(&mut f, &["w1", "w2", "w3"]).await;
+    assert_eq!(f.next_in_order(fids[2], false).await.expect("next").map(|r| r.id), Some(fids[1]));
+    assert_eq!(f.next_in_order(fids[0], false).await.expect("next wraps").map(|r| r.id), Some(fids[2]));
 }
 
 /// In-flight items come back after a restart with `auto_resume`, stay in
 /// flight without it, and `resume` readies them.
-pub fn resume_after_restart<H: TableHarness>() {
+pub async fn resume_after_restart<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    q.put(put("x"), 1).expect("put");
-    q.get(false).expect("get");
+    let mut q = open(&h, Kind::ACK, true).await;
+    q.put(put("x"), 1).await.expect("put");
+    q.get(false).await.expect("get");
     drop(q);
-    let mut q = open(&h, Kind::ACK, false);
-    let c = q.counts().expect("counts");
+    let mut q = open(&h, Kind::ACK, false).await;
+    let c = q.counts().await.expect("counts");
     assert_eq!((c.ready, c.unacked), (0, 1), "in flight across the restart");
-    assert_eq!(q.resume().expect("resume"), 1);
-    assert_eq!(q.get(false).expect("get").map(|r| r.deliveries), Some(2));
+    assert_eq!(q.resume().await.expect("resume"), 1);
+    assert_eq!(q.get(false).await.expect("get").map(|r| r.deliveries), Some(2));
 }
 
 /// `clear_acked_data(keep_latest=10)` leaves the 10 newest acked.
-pub fn clear_acked_data<H: TableHarness>() {
+pub async fn clear_acked_data<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
+    let mut q = open(&h, Kind::ACK, true).await;
     for i in 0..100 {
-        q.put(put(&i.to_string()), 1).expect("put");
+        q.put(put(&i.to_string()), 1).await.expect("put");
     }
-    let got = q.get_many(100, false).expect("get_many");
+    let got = q.get_many(100, false).await.expect("get_many");
     let ids: Vec<u64> = got.iter().map(|r| r.id).collect();
-    assert!(q.settle_many(&ids, Verdict::Ack).expect("ack_many").iter().all(Result::is_ok));
-    assert_eq!(q.clear_done(0, 10, false).expect("clear"), 90);
-    let left = q.list(StatusSet::ALL).expect("list");
+    assert!(q.settle_many(&ids, Verdict::Ack).await.expect("ack_many").iter().all(Result::is_ok));
+    assert_eq!(q.clear_done(0, 10, false).await.expect("clear"), 90);
+    let left = q.list(StatusSet::ALL).await.expect("list");
     assert_eq!(payloads(&left), (90..100).map(|i| i.to_string()).collect::<Vec<_>>());
-    q.compact().expect("shrink_disk_usage");
+    q.compact().await.expect("shrink_disk_usage");
 }
 
 /// Plain queues with `auto_commit` off, FILO and priority: the items given
 /// out come back until settled, and settling deletes exactly those (B6, B7:
 /// persist-queue returns FIFO order and deletes undelivered items).
-pub fn manual_commit_keeps_order<H: TableHarness>() {
+pub async fn manual_commit_keeps_order<H: TableHarness>() {
     for (kind, first_two, rest) in
         [(Kind::FILO, ["c", "b"], vec!["a"]), (Kind::PRIORITY, ["b", "c"], vec!["a"])]
     {
         let h = H::new();
-        let mut q = open(&h, kind, true);
+        let mut q = open(&h, kind, true).await;
         for (p, prio) in [("a", 9), ("b", 1), ("c", 2)] {
-            q.put(Put { priority: prio, ..put(p) }, 1).expect("put");
+            q.put(Put { priority: prio, ..put(p) }, 1).await.expect("put");
         }
-        let got = q.get_many(2, false).expect("get_many");
+        let got = q.get_many(2, false).await.expect("get_many");
         assert_eq!(payloads(&got), first_two, "{kind:?} order with auto_commit off");
         let ids: Vec<u64> = got.iter().map(|r| r.id).collect();
-        assert!(q.settle_many(&ids, Verdict::Ack).expect("task_done").iter().all(Result::is_ok));
-        assert_eq!(drain(&mut q, true), rest, "{kind:?}: only the settled items are gone");
+        assert!(q.settle_many(&ids, Verdict::Ack).await.expect("task_done").iter().all(Result::is_ok));
+        assert_eq!(drain(&mut q, true).await, rest, "{kind:?}: only the settled items are gone");
     }
 }
 
 /// Unique queues: an equal live item is refused; once got (plain) or acked
 /// (ack queue) it may be put again (B15).
-pub fn unique_items<H: TableHarness>() {
+pub async fn unique_items<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::UNIQUE, true);
-    assert!(q.put(put("x"), 1).expect("put").is_some());
-    assert!(q.put(put("x"), 1).expect("put").is_none());
-    assert_eq!(q.counts().expect("counts").ready, 1);
-    q.get(true).expect("get");
-    assert!(q.put(put("x"), 1).expect("put").is_some(), "got items no longer count");
+    let mut q = open(&h, Kind::UNIQUE, true).await;
+    assert!(q.put(put("x"), 1).await.expect("put").is_some());
+    assert!(q.put(put("x"), 1).await.expect("put").is_none());
+    assert_eq!(q.counts().await.expect("counts").ready, 1);
+    q.get(true).await.expect("get");
+    assert!(q.put(put("x"), 1).await.expect("put").is_some(), "got items no longer count");
 
     let h2 = H::new();
-    let mut a = open(&h2, Kind::ACK_UNIQUE, true);
-    let id = a.put(put("y"), 1).expect("put").expect("id");
-    a.get(false).expect("get");
-    assert!(a.put(put("y"), 1).expect("put").is_none(), "in flight still counts");
-    a.settle(id, Verdict::Ack).expect("ack");
-    assert!(a.put(put("y"), 1).expect("put").is_some(), "acked items no longer block (B15)");
+    let mut a = open(&h2, Kind::ACK_UNIQUE, true).await;
+    let id = a.put(put("y"), 1).await.expect("put").expect("id");
+    a.get(false).await.expect("get");
+    assert!(a.put(put("y"), 1).await.expect("put").is_none(), "in flight still counts");
+    a.settle(id, Verdict::Ack).await.expect("ack");
+    assert!(a.put(put("y"), 1).await.expect("put").is_some(), "acked items no longer block (B15)");
     let canonical = Put { payload: b"{\"b\":1,\"a\":2}", priority: 0, canonical: Some(b"{\"a\":2,\"b\":1}") };
-    assert!(a.put(canonical, 1).expect("put").is_some());
+    assert!(a.put(canonical, 1).await.expect("put").is_some());
     let same = Put { payload: b"{\"a\":2,\"b\":1}", priority: 0, canonical: None };
-    assert!(a.put(same, 1).expect("put").is_none(), "equal canonical encodings are the same item");
+    assert!(a.put(same, 1).await.expect("put").is_none(), "equal canonical encodings are the same item");
 }
 
 /// `update` replaces a live item's payload; unknown ids and done items are
 /// typed errors (B10).
-pub fn update<H: TableHarness>() {
+pub async fn update<H: TableHarness>() {
     let h = H::new();
-    let mut q = open(&h, Kind::ACK, true);
-    let id = q.put(put("old"), 1).expect("put").expect("id");
-    q.update(id, put("new")).expect("update");
-    assert!(matches!(q.update(id + 1000, put("x")), Err(RecordError::UnknownId(_))));
-    let r = q.get(false).expect("get").expect("item");
+    let mut q = open(&h, Kind::ACK, true).await;
+    let id = q.put(put("old"), 1).await.expect("put").expect("id");
+    q.update(id, put("new")).await.expect("update");
+    assert!(matches!(q.update(id + 1000, put("x")).await, Err(RecordError::UnknownId(_))));
+    let r = q.get(false).await.expect("get").expect("item");
     assert_eq!(r.payload, b"new");
-    q.settle(id, Verdict::Ack).expect("ack");
-    assert!(matches!(q.update(id, put("late")), Err(RecordError::NotInFlight { status: Status::Acked, .. })));
+    q.settle(id, Verdict::Ack).await.expect("ack");
+    assert!(matches!(
+        q.update(id, put("late")).await,
+        Err(RecordError::NotInFlight { status: Status::Acked, .. })
+    ));
 }

@@ -2,15 +2,16 @@
 //! same way on every table: each assertion is one sentence of a plan's doc.
 
 use persist_queue_core::records::{
-    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Status, StatusSet, Table, Target, unique_key,
+    AsyncTable, Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Status, StatusSet, Target,
+    unique_key,
 };
 
 fn rec(payload: &str, priority: i64) -> NewRecord {
     NewRecord { payload: payload.as_bytes().to_vec(), priority, timestamp: 1000, unique_key: None }
 }
 
-fn run<T: Table>(t: &mut T, plan: Plan) -> Outcome {
-    t.execute(&plan).unwrap_or_else(|e| panic!("{plan:?} failed: {e}"))
+async fn run<T: AsyncTable>(t: &mut T, plan: Plan) -> Outcome {
+    t.run(&plan).await.unwrap_or_else(|e| panic!("{plan:?} failed: {e}"))
 }
 
 fn ids_of(o: &Outcome) -> Vec<u64> {
@@ -20,87 +21,90 @@ fn ids_of(o: &Outcome) -> Vec<u64> {
     }
 }
 
-fn insert<T: Table>(t: &mut T, records: Vec<NewRecord>) -> Vec<Option<u64>> {
-    match run(t, Plan::Insert { records }) {
+async fn insert<T: AsyncTable>(t: &mut T, records: Vec<NewRecord>) -> Vec<Option<u64>> {
+    match run(t, Plan::Insert { records }).await {
         Outcome::Inserted(ids) => ids,
         other => panic!("expected Inserted, got {other:?}"),
     }
 }
 
 /// Ids: assigned increasing, never reused after deletion.
-pub fn ids_are_increasing_and_never_reused<T: Table>(mut t: T) {
-    let a = insert(&mut t, vec![rec("a", 0), rec("b", 0)]);
+pub async fn ids_are_increasing_and_never_reused<T: AsyncTable>(mut t: T) {
+    let a = insert(&mut t, vec![rec("a", 0), rec("b", 0)]).await;
     let (Some(a0), Some(a1)) = (a[0], a[1]) else { panic!("ids expected") };
     assert!(a1 > a0);
-    run(&mut t, Plan::Transition { ids: vec![a1], from: StatusSet::ALL, to: Target::Delete });
-    let b = insert(&mut t, vec![rec("c", 0)]);
+    run(&mut t, Plan::Transition { ids: vec![a1], from: StatusSet::ALL, to: Target::Delete }).await;
+    let b = insert(&mut t, vec![rec("c", 0)]).await;
     let b0 = b[0].expect("id");
     assert!(b0 > a1, "a deleted id is never reused");
     // Empty the table by a claim that deletes: the newest id stays taken,
     // invisible to every read.
-    let taken = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 10, then: Claimed::Deleted });
+    let taken = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 10, then: Claimed::Deleted }).await;
     assert!(matches!(&taken, Outcome::Records(r) if r.len() == 2), "{taken:?}");
-    assert!(matches!(run(&mut t, Plan::Fetch { ids: vec![a0, b0] }), Outcome::Records(r) if r.is_empty()));
+    assert!(
+        matches!(run(&mut t, Plan::Fetch { ids: vec![a0, b0] }).await, Outcome::Records(r) if r.is_empty())
+    );
     let scan =
-        run(&mut t, Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 });
+        run(&mut t, Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 }).await;
     assert!(matches!(scan, Outcome::Records(r) if r.is_empty()));
-    assert!(matches!(run(&mut t, Plan::Count), Outcome::Counts(c) if c == Counts::default()));
-    let c = insert(&mut t, vec![rec("d", 0)]);
+    assert!(matches!(run(&mut t, Plan::Count).await, Outcome::Counts(c) if c == Counts::default()));
+    let c = insert(&mut t, vec![rec("d", 0)]).await;
     assert!(c[0].expect("id") > b0, "the newest id, deleted, is never reused");
 }
 
 /// Claims take ready records in order, mark them in flight with a delivery
 /// counted, and never hand the same record out twice.
-pub fn claims_follow_the_order<T: Table>(mut t: T) {
+pub async fn claims_follow_the_order<T: AsyncTable>(mut t: T) {
     let ids: Vec<u64> = insert(&mut t, vec![rec("a", 5), rec("b", -1), rec("c", 5), rec("d", 0)])
+        .await
         .into_iter()
         .map(|i| i.expect("id"))
         .collect();
-    let fifo = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked });
+    let fifo = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
     assert_eq!(ids_of(&fifo), [ids[0]]);
     let Outcome::Records(r) = &fifo else { unreachable!() };
     assert_eq!((r[0].status, r[0].deliveries, r[0].payload.as_slice()), (Status::Unacked, 1, &b"a"[..]));
-    let filo = run(&mut t, Plan::Claim { order: Order::Filo, limit: 1, then: Claimed::Unacked });
+    let filo = run(&mut t, Plan::Claim { order: Order::Filo, limit: 1, then: Claimed::Unacked }).await;
     assert_eq!(ids_of(&filo), [ids[3]]);
-    let prio = run(&mut t, Plan::Claim { order: Order::Priority, limit: 5, then: Claimed::Unacked });
+    let prio = run(&mut t, Plan::Claim { order: Order::Priority, limit: 5, then: Claimed::Unacked }).await;
     assert_eq!(
         ids_of(&prio),
         [ids[1], ids[2]],
         "lower priority first, ties by id; in-flight records are not taken"
     );
-    let none = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked });
+    let none = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
     assert_eq!(ids_of(&none), Vec::<u64>::new());
 }
 
 /// A deleting claim removes what it returns.
-pub fn deleting_claim_removes<T: Table>(mut t: T) {
-    insert(&mut t, vec![rec("a", 0), rec("b", 0)]);
-    let o = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Deleted });
+pub async fn deleting_claim_removes<T: AsyncTable>(mut t: T) {
+    insert(&mut t, vec![rec("a", 0), rec("b", 0)]).await;
+    let o = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Deleted }).await;
     let Outcome::Records(r) = o else { panic!("records") };
     assert_eq!(r[0].payload, b"a");
-    assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts { ready: 1, ..Counts::default() }));
+    assert_eq!(run(&mut t, Plan::Count).await, Outcome::Counts(Counts { ready: 1, ..Counts::default() }));
 }
 
 /// `ClaimId` takes only a ready record.
-pub fn claim_id_takes_only_ready<T: Table>(mut t: T) {
-    let id = insert(&mut t, vec![rec("a", 0)])[0].expect("id");
-    assert_eq!(ids_of(&run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked })), [id]);
+pub async fn claim_id_takes_only_ready<T: AsyncTable>(mut t: T) {
+    let id = insert(&mut t, vec![rec("a", 0)]).await[0].expect("id");
+    assert_eq!(ids_of(&run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await), [id]);
     assert_eq!(
-        ids_of(&run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked })),
+        ids_of(&run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await),
         Vec::<u64>::new(),
         "in flight"
     );
     assert_eq!(
-        ids_of(&run(&mut t, Plan::ClaimId { id: id + 100, then: Claimed::Unacked })),
+        ids_of(&run(&mut t, Plan::ClaimId { id: id + 100, then: Claimed::Unacked }).await),
         Vec::<u64>::new()
     );
 }
 
 /// Transitions are conditional and report each id's status before.
-pub fn transitions_are_conditional<T: Table>(mut t: T) {
+pub async fn transitions_are_conditional<T: AsyncTable>(mut t: T) {
     let ids: Vec<u64> =
-        insert(&mut t, vec![rec("a", 0), rec("b", 0)]).into_iter().map(|i| i.expect("id")).collect();
-    run(&mut t, Plan::ClaimId { id: ids[0], then: Claimed::Unacked });
+        insert(&mut t, vec![rec("a", 0), rec("b", 0)]).await.into_iter().map(|i| i.expect("id")).collect();
+    run(&mut t, Plan::ClaimId { id: ids[0], then: Claimed::Unacked }).await;
     let o = run(
         &mut t,
         Plan::Transition {
@@ -108,10 +112,14 @@ pub fn transitions_are_conditional<T: Table>(mut t: T) {
             from: StatusSet::of(Status::Unacked),
             to: Target::Status(Status::Acked),
         },
-    );
+    )
+    .await;
     assert_eq!(o, Outcome::Before(vec![Some(Status::Unacked), Some(Status::Ready), None]));
-    assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts { ready: 1, acked: 1, ..Counts::default() }));
-    run(&mut t, Plan::ClaimId { id: ids[1], then: Claimed::Unacked });
+    assert_eq!(
+        run(&mut t, Plan::Count).await,
+        Outcome::Counts(Counts { ready: 1, acked: 1, ..Counts::default() })
+    );
+    run(&mut t, Plan::ClaimId { id: ids[1], then: Claimed::Unacked }).await;
     let twice = run(
         &mut t,
         Plan::Transition {
@@ -119,29 +127,31 @@ pub fn transitions_are_conditional<T: Table>(mut t: T) {
             from: StatusSet::of(Status::Unacked),
             to: Target::Delete,
         },
-    );
+    )
+    .await;
     assert_eq!(
         twice,
         Outcome::Before(vec![Some(Status::Unacked), None]),
         "a repeated id sees its earlier change"
     );
-    let id2 = insert(&mut t, vec![rec("c", 0)])[0].expect("id");
+    let id2 = insert(&mut t, vec![rec("c", 0)]).await[0].expect("id");
     let all = run(
         &mut t,
         Plan::TransitionAll { from: StatusSet::of(Status::Ready), to: Target::Status(Status::AckFailed) },
-    );
+    )
+    .await;
     assert_eq!(all, Outcome::Count(1));
-    let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![id2] }) else { panic!("records") };
+    let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![id2] }).await else { panic!("records") };
     assert_eq!(r[0].status, Status::AckFailed);
 }
 
 /// A transition of many distinct ids (the batch path of SQL tables) reports
 /// the same as one id at a time: in flight, ready, done, unknown.
-pub fn batch_transitions_report_each_id<T: Table>(mut t: T) {
+pub async fn batch_transitions_report_each_id<T: AsyncTable>(mut t: T) {
     let recs = (0..30).map(|i| rec(&format!("r{i}"), 0)).collect();
-    let ids: Vec<u64> = insert(&mut t, recs).into_iter().map(|i| i.expect("id")).collect();
-    run(&mut t, Plan::Claim { order: Order::Fifo, limit: 20, then: Claimed::Unacked });
-    run(&mut t, Plan::Transition { ids: ids[..5].to_vec(), from: StatusSet::ALL, to: Target::Delete });
+    let ids: Vec<u64> = insert(&mut t, recs).await.into_iter().map(|i| i.expect("id")).collect();
+    run(&mut t, Plan::Claim { order: Order::Fifo, limit: 20, then: Claimed::Unacked }).await;
+    run(&mut t, Plan::Transition { ids: ids[..5].to_vec(), from: StatusSet::ALL, to: Target::Delete }).await;
     let mut asked = ids.clone();
     asked.push(999_999);
     let acked = run(
@@ -151,42 +161,44 @@ pub fn batch_transitions_report_each_id<T: Table>(mut t: T) {
             from: StatusSet::of(Status::Unacked),
             to: Target::Status(Status::Acked),
         },
-    );
+    )
+    .await;
     let mut want = vec![None; 5];
     want.extend(vec![Some(Status::Unacked); 15]);
     want.extend(vec![Some(Status::Ready); 10]);
     want.push(None);
     assert_eq!(acked, Outcome::Before(want));
     let both = StatusSet::of(Status::Ready).with(Status::Acked);
-    let deleted = run(&mut t, Plan::Transition { ids: asked, from: both, to: Target::Delete });
+    let deleted = run(&mut t, Plan::Transition { ids: asked, from: both, to: Target::Delete }).await;
     let mut want = vec![None; 5];
     want.extend(vec![Some(Status::Acked); 15]);
     want.extend(vec![Some(Status::Ready); 10]);
     want.push(None);
     assert_eq!(deleted, Outcome::Before(want));
-    assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts::default()));
+    assert_eq!(run(&mut t, Plan::Count).await, Outcome::Counts(Counts::default()));
 }
 
 /// Uniqueness covers live records only; done records free their key.
-pub fn unique_keys_cover_live_records<T: Table>(mut t: T) {
+pub async fn unique_keys_cover_live_records<T: AsyncTable>(mut t: T) {
     let k = unique_key(b"same");
     let u = |p: &str| NewRecord { unique_key: Some(k), ..rec(p, 0) };
-    let ids = insert(&mut t, vec![u("first"), u("again in the same plan")]);
+    let ids = insert(&mut t, vec![u("first"), u("again in the same plan")]).await;
     assert!(ids[0].is_some() && ids[1].is_none());
-    assert_eq!(insert(&mut t, vec![u("later")]), vec![None]);
+    assert_eq!(insert(&mut t, vec![u("later")]).await, vec![None]);
     let id = ids[0].expect("id");
-    run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked });
-    assert_eq!(insert(&mut t, vec![u("while in flight")]), vec![None]);
-    run(&mut t, Plan::Transition { ids: vec![id], from: StatusSet::ALL, to: Target::Status(Status::Acked) });
+    run(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await;
+    assert_eq!(insert(&mut t, vec![u("while in flight")]).await, vec![None]);
+    run(&mut t, Plan::Transition { ids: vec![id], from: StatusSet::ALL, to: Target::Status(Status::Acked) })
+        .await;
     assert!(
-        insert(&mut t, vec![u("after ack")])[0].is_some(),
+        insert(&mut t, vec![u("after ack")]).await[0].is_some(),
         "an acked item no longer blocks an equal one (B15)"
     );
 }
 
 /// Updates replace the payload of records in `from` only, and refuse a key
 /// held by another live record.
-pub fn updates_are_conditional<T: Table>(mut t: T) {
+pub async fn updates_are_conditional<T: AsyncTable>(mut t: T) {
     let ids: Vec<u64> = insert(
         &mut t,
         vec![
@@ -194,6 +206,7 @@ pub fn updates_are_conditional<T: Table>(mut t: T) {
             NewRecord { unique_key: Some(unique_key(b"y")), ..rec("y", 0) },
         ],
     )
+    .await
     .into_iter()
     .map(|i| i.expect("id"))
     .collect();
@@ -203,42 +216,51 @@ pub fn updates_are_conditional<T: Table>(mut t: T) {
         unique_key: Some(unique_key(p.as_bytes())),
         from: StatusSet::LIVE,
     };
-    assert_eq!(run(&mut t, up(ids[0], "y")), Outcome::Duplicate);
-    assert_eq!(run(&mut t, up(ids[0], "z")), Outcome::Before(vec![Some(Status::Ready)]));
-    let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![ids[0]] }) else { panic!("records") };
+    assert_eq!(run(&mut t, up(ids[0], "y")).await, Outcome::Duplicate);
+    assert_eq!(run(&mut t, up(ids[0], "z")).await, Outcome::Before(vec![Some(Status::Ready)]));
+    let Outcome::Records(r) = run(&mut t, Plan::Fetch { ids: vec![ids[0]] }).await else { panic!("records") };
     assert_eq!(r[0].payload, b"z");
-    assert_eq!(run(&mut t, up(999_999, "q")), Outcome::Before(vec![None]));
+    assert_eq!(run(&mut t, up(999_999, "q")).await, Outcome::Before(vec![None]));
 }
 
 /// Scans list in order, resume after a key, and change nothing.
-pub fn scans_list_in_order<T: Table>(mut t: T) {
+pub async fn scans_list_in_order<T: AsyncTable>(mut t: T) {
     let ids: Vec<u64> = insert(&mut t, vec![rec("a", 3), rec("b", 1), rec("c", 2)])
+        .await
         .into_iter()
         .map(|i| i.expect("id"))
         .collect();
     let scan = |after, limit| Plan::Scan { statuses: StatusSet::ALL, order: Order::Priority, after, limit };
-    assert_eq!(ids_of(&run(&mut t, scan(None, 0))), [ids[1], ids[2], ids[0]]);
-    assert_eq!(ids_of(&run(&mut t, scan(Some(OrderKey { priority: 1, id: ids[1] }), 1))), [ids[2]]);
-    assert_eq!(run(&mut t, Plan::Count), Outcome::Counts(Counts { ready: 3, ..Counts::default() }));
-    let Outcome::Records(fetched) = run(&mut t, Plan::Fetch { ids: vec![ids[2], 999_999, ids[0]] }) else {
+    assert_eq!(ids_of(&run(&mut t, scan(None, 0)).await), [ids[1], ids[2], ids[0]]);
+    assert_eq!(ids_of(&run(&mut t, scan(Some(OrderKey { priority: 1, id: ids[1] }), 1)).await), [ids[2]]);
+    assert_eq!(run(&mut t, Plan::Count).await, Outcome::Counts(Counts { ready: 3, ..Counts::default() }));
+    let Outcome::Records(fetched) = run(&mut t, Plan::Fetch { ids: vec![ids[2], 999_999, ids[0]] }).await
+    else {
         panic!("records")
     };
     assert_eq!(fetched.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[2], ids[0]]);
 }
 
 /// Purge deletes newest first, keeps the latest, and respects the limit.
-pub fn purge_keeps_latest<T: Table>(mut t: T) {
-    let ids: Vec<u64> =
-        insert(&mut t, (0..10).map(|i| rec(&i.to_string(), 0)).collect()).into_iter().flatten().collect();
+pub async fn purge_keeps_latest<T: AsyncTable>(mut t: T) {
+    let ids: Vec<u64> = insert(&mut t, (0..10).map(|i| rec(&i.to_string(), 0)).collect())
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     run(
         &mut t,
         Plan::Transition { ids: ids.clone(), from: StatusSet::ALL, to: Target::Status(Status::Acked) },
-    );
+    )
+    .await;
     let o =
-        run(&mut t, Plan::Purge { statuses: StatusSet::of(Status::Acked), keep_latest: 3, max_delete: 4 });
+        run(&mut t, Plan::Purge { statuses: StatusSet::of(Status::Acked), keep_latest: 3, max_delete: 4 })
+            .await;
     assert_eq!(o, Outcome::Count(4));
-    let Outcome::Records(left) = run(&mut t, Plan::Fetch { ids: ids.clone() }) else { panic!("records") };
+    let Outcome::Records(left) = run(&mut t, Plan::Fetch { ids: ids.clone() }).await else {
+        panic!("records")
+    };
     let left: Vec<u64> = left.iter().map(|r| r.id).collect();
     assert_eq!(left, [ids[0], ids[1], ids[2], ids[7], ids[8], ids[9]], "newest 3 kept, the next 4 deleted");
-    assert_eq!(run(&mut t, Plan::Compact), Outcome::Done);
+    assert_eq!(run(&mut t, Plan::Compact).await, Outcome::Done);
 }

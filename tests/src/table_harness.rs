@@ -26,7 +26,7 @@ impl TableHarness for PgHarness {
     fn new() -> Self {
         PgHarness { name: fresh_table_name("t") }
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         let connect = persist_queue_postgres::Connect::url(&crate::servers::pg_url().expect("PG_URL"))
             .expect("PG_URL parses");
         persist_queue_postgres::PgTable::open(
@@ -68,7 +68,7 @@ impl TableHarness for MemoryTableHarness {
     fn new() -> Self {
         Self::default()
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         self.0.clone()
     }
 }
@@ -87,7 +87,7 @@ impl TableHarness for SqliteHarness {
         let path = tmp.path().join("data.db");
         SqliteHarness { _tmp: tmp, path }
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         persist_queue_sqlite::SqliteTable::open(
             &self.path,
             "queue_default",
@@ -106,7 +106,7 @@ impl TableHarness for LogMemoryHarness {
     fn new() -> Self {
         Self::default()
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         persist_queue_core::records::LogTable::open(self.0.clone(), persist_queue_core::Durability::Buffered)
             .expect("open log table")
     }
@@ -126,7 +126,7 @@ impl TableHarness for LogFsHarness {
         let dir = tmp.path().join("records");
         LogFsHarness { _tmp: tmp, dir }
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         let d = persist_queue_core::Durability::Synced;
         let storage = persist_queue_fs::FsStorage::open(&self.dir, d).expect("open dir");
         persist_queue_core::records::LogTable::open(storage, d).expect("open log table")
@@ -144,7 +144,7 @@ impl TableHarness for MySqlHarness {
     fn new() -> Self {
         MySqlHarness { name: fresh_table_name("t") }
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         let connect = persist_queue_mysql::Connect::url(&crate::servers::mysql_url().expect("MYSQL_URL"))
             .expect("MYSQL_URL parses");
         persist_queue_mysql::MySqlTable::open(

@@ -2,6 +2,7 @@
 //! contract every record store implements ([`Plan`] → [`Table`] →
 //! [`Outcome`]), and the rules of the queue kinds.
 
+pub(crate) mod driver;
 pub(crate) mod index;
 pub(crate) mod log_table;
 pub(crate) mod map;
@@ -13,6 +14,7 @@ pub(crate) mod rules;
 pub mod sql;
 pub(crate) mod unique;
 
+pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
 pub use log_table::{LogError, LogTable};
 pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
@@ -22,7 +24,7 @@ pub use plan::{
 };
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use rules::{
-    Kind, Put, RecordError, RecordQueue, Settled, Verdict, read_count, read_counts, read_inserted,
-    read_records, read_settled, valid_name,
+    Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
+    read_settled, valid_name,
 };
 pub use unique::unique_key;

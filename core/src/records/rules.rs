@@ -1,13 +1,14 @@
 //! The rules of the record queues, written once for every store: which
 //! plan each operation is, which transitions are allowed, and what an
-//! outcome means. [`RecordQueue`] runs them on a synchronous [`Table`];
-//! asynchronous hosts use the same plan builders and outcome readers.
+//! outcome means. [`crate::records::AsyncRecordQueue`] runs them on any
+//! [`crate::records::AsyncTable`]; [`crate::records::RecordQueue`] is its
+//! synchronous face for a [`crate::records::Table`].
 
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::records::order::{Order, OrderKey};
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target};
+use crate::records::order::Order;
+use crate::records::plan::{Claimed, Counts, Outcome, Plan, Target};
 use crate::records::record::{NewRecord, Record, Status, StatusSet};
 use crate::records::unique::unique_key;
 
@@ -235,175 +236,5 @@ pub fn read_count<E>(o: Outcome) -> Result<u64, RecordError<E>> {
     match o {
         Outcome::Count(n) => Ok(n),
         _ => Err(RecordError::Protocol("expected a count")),
-    }
-}
-
-// ---- the synchronous driver -------------------------------------------------
-
-/// A record queue of one [`Kind`] on a synchronous [`Table`]: each method
-/// is one atomic plan (two for `next_in_order`, which is then a claim of a
-/// known id: still atomic against other consumers).
-#[derive(Debug)]
-pub struct RecordQueue<T: Table> {
-    table: T,
-    kind: Kind,
-}
-
-impl<T: Table> RecordQueue<T> {
-    /// A queue over `table`. With `auto_resume`, items left in flight by a
-    /// previous run are made ready again.
-    pub fn open(table: T, kind: Kind, auto_resume: bool) -> Result<Self, RecordError<T::Error>> {
-        let mut q = RecordQueue { table, kind };
-        if auto_resume {
-            q.resume()?;
-        }
-        Ok(q)
-    }
-
-    fn run(&mut self, plan: &Plan) -> Result<Outcome, RecordError<T::Error>> {
-        self.table.execute(plan).map_err(RecordError::Store)
-    }
-
-    /// The queue's kind.
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
-    /// The table, for inspection.
-    pub fn table(&self) -> &T {
-        &self.table
-    }
-
-    /// Puts one item; `None` if a unique queue already holds an equal live
-    /// item.
-    pub fn put(&mut self, item: Put<'_>, now: u64) -> Result<Option<u64>, RecordError<T::Error>> {
-        Ok(self.put_many(&[item], now)?.into_iter().next().flatten())
-    }
-
-    /// Puts many items in one atomic insert.
-    pub fn put_many(
-        &mut self,
-        items: &[Put<'_>],
-        now: u64,
-    ) -> Result<Vec<Option<u64>>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.put_plan(items, now))?;
-        read_inserted(o, items.len())
-    }
-
-    /// Takes the next item in order.
-    pub fn get(&mut self, auto_commit: bool) -> Result<Option<Record>, RecordError<T::Error>> {
-        Ok(self.get_many(1, auto_commit)?.into_iter().next())
-    }
-
-    /// Takes up to `n` items in order, atomically.
-    pub fn get_many(&mut self, n: u32, auto_commit: bool) -> Result<Vec<Record>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.claim_plan(n, auto_commit))?;
-        read_records(o)
-    }
-
-    /// Takes the item `id`; `None` unless it is ready (never hands out an
-    /// item in flight or done: B12).
-    pub fn get_id(&mut self, id: u64, auto_commit: bool) -> Result<Option<Record>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.claim_id_plan(id, auto_commit))?;
-        Ok(read_records(o)?.into_iter().next())
-    }
-
-    /// Takes the next ready item after `after_id` in the queue's order,
-    /// wrapping to the start (persist-queue's `next_in_order`).
-    pub fn next_in_order(
-        &mut self,
-        after_id: u64,
-        auto_commit: bool,
-    ) -> Result<Option<Record>, RecordError<T::Error>> {
-        let after = match read_records(self.run(&Plan::Fetch { ids: alloc::vec![after_id] })?)?.first() {
-            Some(r) => OrderKey { priority: r.priority, id: r.id },
-            None => OrderKey { priority: i64::MIN, id: after_id },
-        };
-        for from in [Some(after), None] {
-            // Another consumer may take the candidate first: try the next.
-            loop {
-                let scan = Plan::Scan {
-                    statuses: StatusSet::of(Status::Ready),
-                    order: self.kind.order,
-                    after: from,
-                    limit: 1,
-                };
-                let Some(candidate) = read_records(self.run(&scan)?)?.into_iter().next() else { break };
-                if let Some(r) = self.get_id(candidate.id, auto_commit)? {
-                    return Ok(Some(r));
-                }
-            }
-        }
-        Ok(None)
-    }
-
-    /// Settles one in-flight item.
-    pub fn settle(&mut self, id: u64, verdict: Verdict) -> Result<(), RecordError<T::Error>> {
-        self.settle_many(&[id], verdict)?.pop().unwrap_or(Err(RecordError::Protocol("empty settle outcome")))
-    }
-
-    /// Settles many in-flight items atomically; per id, whether it was in
-    /// flight.
-    pub fn settle_many(
-        &mut self,
-        ids: &[u64],
-        verdict: Verdict,
-    ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.settle_plan(ids.to_vec(), verdict))?;
-        read_settled(ids, o)
-    }
-
-    /// Replaces the payload of a live item (ready or in flight).
-    pub fn update(&mut self, id: u64, item: Put<'_>) -> Result<(), RecordError<T::Error>> {
-        match self.run(&self.kind.update_plan(id, &item))? {
-            Outcome::Duplicate => Err(RecordError::Duplicate),
-            Outcome::Before(b) => match b.first().copied().flatten() {
-                None => Err(RecordError::UnknownId(id)),
-                Some(s) if s.is_live() => Ok(()),
-                Some(status) => Err(RecordError::NotInFlight { id, status }),
-            },
-            _ => Err(RecordError::Protocol("update must answer Before or Duplicate")),
-        }
-    }
-
-    /// Every in-flight item is ready again; returns how many.
-    pub fn resume(&mut self) -> Result<u64, RecordError<T::Error>> {
-        let o = self.run(&self.kind.resume_plan())?;
-        read_count(o)
-    }
-
-    /// Records per status.
-    pub fn counts(&mut self) -> Result<Counts, RecordError<T::Error>> {
-        let o = self.run(&Plan::Count)?;
-        read_counts(o)
-    }
-
-    /// Every record with a status in `statuses`, in the queue's order.
-    pub fn list(&mut self, statuses: StatusSet) -> Result<Vec<Record>, RecordError<T::Error>> {
-        let o = self.run(&Plan::Scan { statuses, order: self.kind.order, after: None, limit: 0 })?;
-        read_records(o)
-    }
-
-    /// Deletes acked (and optionally failed) records; see
-    /// [`Kind::purge_plan`].
-    pub fn clear_done(
-        &mut self,
-        max_delete: u64,
-        keep_latest: u64,
-        include_failed: bool,
-    ) -> Result<u64, RecordError<T::Error>> {
-        let o = self.run(&self.kind.purge_plan(max_delete, keep_latest, include_failed))?;
-        read_count(o)
-    }
-
-    /// Puts back a record a deleting claim returned (see [`Plan::Restore`]).
-    pub fn restore(&mut self, record: Record, canonical: Option<&[u8]>) -> Result<(), RecordError<T::Error>> {
-        let unique_key = self.kind.unique.then(|| unique_key(canonical.unwrap_or(&record.payload)));
-        self.run(&Plan::Restore { record, unique_key }).map(drop)
-    }
-
-    /// Gives unused space back, online.
-    pub fn compact(&mut self) -> Result<(), RecordError<T::Error>> {
-        self.run(&Plan::Compact).map(drop)
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::LogTable;
+use persist_queue_core::records::{LogTable, complete};
 use persist_queue_fs::FsStorage;
 use persist_queue_wasi::{AckQueue, Queue, QueueBuilder};
 
@@ -46,7 +46,7 @@ impl TableHarness for WasiLog {
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
         WasiLog(ROOT.get().expect("root").join(format!("table{n}")))
     }
-    fn open(&self) -> Self::T {
+    async fn open(&self) -> Self::T {
         let storage = FsStorage::open(&self.0, Durability::Synced).expect("open dir");
         LogTable::open(storage, Durability::Synced).expect("open log table")
     }
@@ -55,11 +55,11 @@ impl TableHarness for WasiLog {
 macro_rules! run {
     (suite: $($t:ident),*; contract: $($c:ident),*) => {{
         $(
-            record_suite::$t::<WasiLog>();
+            complete(record_suite::$t::<WasiLog>());
             println!("ok record_suite::{}", stringify!($t));
         )*
         $(
-            table_contract::$c(WasiLog::new().open());
+            complete(async { table_contract::$c(WasiLog::new().open().await).await });
             println!("ok table_contract::{}", stringify!($c));
         )*
     }};

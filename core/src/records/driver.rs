@@ -1,0 +1,338 @@
+//! The drivers: a record queue of one [`Kind`] over a store. The rules are
+//! written once, in [`AsyncRecordQueue`], over an [`AsyncTable`] (IndexedDB
+//! awaits its transactions); [`RecordQueue`] is the same queue over a
+//! synchronous [`Table`], whose futures are ready at once.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::pin::pin;
+use core::task::{Context, Poll, Waker};
+
+use crate::records::order::OrderKey;
+use crate::records::plan::{Counts, Outcome, Plan, Table};
+use crate::records::record::{Record, Status, StatusSet};
+use crate::records::rules::{
+    Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
+    read_settled,
+};
+use crate::records::unique::unique_key;
+
+/// A record store whose plans complete later (an IndexedDB transaction, a
+/// request to a server). Same contract as [`Table::execute`]. Every
+/// synchronous [`Table`] is one.
+pub trait AsyncTable {
+    /// The store's own error, kept intact.
+    type Error: fmt::Debug + fmt::Display;
+
+    /// Executes `plan` atomically; see [`Table::execute`] for the contract.
+    fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>>;
+}
+
+impl<T: Table> AsyncTable for T {
+    type Error = T::Error;
+    fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, T::Error>> {
+        core::future::ready(self.execute(plan))
+    }
+}
+
+/// Runs a future that never waits (one over a synchronous [`Table`]) to its
+/// end. A future that does wait is polled again at once, so this spins:
+/// never use it on a store that awaits I/O.
+pub fn complete<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+    }
+}
+
+/// A record queue of one [`Kind`] on an [`AsyncTable`]: each method is one
+/// atomic plan (two for `next_in_order`, which is then a claim of a known
+/// id: still atomic against other consumers).
+#[derive(Debug)]
+pub struct AsyncRecordQueue<T: AsyncTable> {
+    table: T,
+    kind: Kind,
+}
+
+impl<T: AsyncTable> AsyncRecordQueue<T> {
+    /// A queue over `table`. With `auto_resume`, items left in flight by a
+    /// previous run are made ready again.
+    pub async fn open(table: T, kind: Kind, auto_resume: bool) -> Result<Self, RecordError<T::Error>> {
+        let mut q = AsyncRecordQueue { table, kind };
+        if auto_resume {
+            q.resume().await?;
+        }
+        Ok(q)
+    }
+
+    async fn run(&mut self, plan: &Plan) -> Result<Outcome, RecordError<T::Error>> {
+        self.table.run(plan).await.map_err(RecordError::Store)
+    }
+
+    /// The queue's kind.
+    pub fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The table, for inspection.
+    pub fn table(&self) -> &T {
+        &self.table
+    }
+
+    /// The table, for store-specific operations.
+    pub fn table_mut(&mut self) -> &mut T {
+        &mut self.table
+    }
+
+    /// Puts one item; `None` if a unique queue already holds an equal live
+    /// item.
+    pub async fn put(&mut self, item: Put<'_>, now: u64) -> Result<Option<u64>, RecordError<T::Error>> {
+        Ok(self.put_many(&[item], now).await?.into_iter().next().flatten())
+    }
+
+    /// Puts many items in one atomic insert.
+    pub async fn put_many(
+        &mut self,
+        items: &[Put<'_>],
+        now: u64,
+    ) -> Result<Vec<Option<u64>>, RecordError<T::Error>> {
+        let o = self.run(&self.kind.put_plan(items, now)).await?;
+        read_inserted(o, items.len())
+    }
+
+    /// Takes the next item in order.
+    pub async fn get(&mut self, auto_commit: bool) -> Result<Option<Record>, RecordError<T::Error>> {
+        Ok(self.get_many(1, auto_commit).await?.into_iter().next())
+    }
+
+    /// Takes up to `n` items in order, atomically.
+    pub async fn get_many(
+        &mut self,
+        n: u32,
+        auto_commit: bool,
+    ) -> Result<Vec<Record>, RecordError<T::Error>> {
+        let o = self.run(&self.kind.claim_plan(n, auto_commit)).await?;
+        read_records(o)
+    }
+
+    /// Takes the item `id`; `None` unless it is ready (never hands out an
+    /// item in flight or done: B12).
+    pub async fn get_id(
+        &mut self,
+        id: u64,
+        auto_commit: bool,
+    ) -> Result<Option<Record>, RecordError<T::Error>> {
+        let o = self.run(&self.kind.claim_id_plan(id, auto_commit)).await?;
+        Ok(read_records(o)?.into_iter().next())
+    }
+
+    /// Takes the next ready item after `after_id` in the queue's order,
+    /// wrapping to the start (persist-queue's `next_in_order`).
+    pub async fn next_in_order(
+        &mut self,
+        after_id: u64,
+        auto_commit: bool,
+    ) -> Result<Option<Record>, RecordError<T::Error>> {
+        let fetched = read_records(self.run(&Plan::Fetch { ids: alloc::vec![after_id] }).await?)?;
+        let after = match fetched.first() {
+            Some(r) => OrderKey { priority: r.priority, id: r.id },
+            None => OrderKey { priority: i64::MIN, id: after_id },
+        };
+        for from in [Some(after), None] {
+            // Another consumer may take the candidate first: try the next.
+            loop {
+                let scan = Plan::Scan {
+                    statuses: StatusSet::of(Status::Ready),
+                    order: self.kind.order,
+                    after: from,
+                    limit: 1,
+                };
+                let Some(candidate) = read_records(self.run(&scan).await?)?.into_iter().next() else { break };
+                if let Some(r) = self.get_id(candidate.id, auto_commit).await? {
+                    return Ok(Some(r));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Settles one in-flight item.
+    pub async fn settle(&mut self, id: u64, verdict: Verdict) -> Result<(), RecordError<T::Error>> {
+        let mut settled = self.settle_many(&[id], verdict).await?;
+        settled.pop().unwrap_or(Err(RecordError::Protocol("empty settle outcome")))
+    }
+
+    /// Settles many in-flight items atomically; per id, whether it was in
+    /// flight.
+    pub async fn settle_many(
+        &mut self,
+        ids: &[u64],
+        verdict: Verdict,
+    ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
+        let o = self.run(&self.kind.settle_plan(ids.to_vec(), verdict)).await?;
+        read_settled(ids, o)
+    }
+
+    /// Replaces the payload of a live item (ready or in flight).
+    pub async fn update(&mut self, id: u64, item: Put<'_>) -> Result<(), RecordError<T::Error>> {
+        match self.run(&self.kind.update_plan(id, &item)).await? {
+            Outcome::Duplicate => Err(RecordError::Duplicate),
+            Outcome::Before(b) => match b.first().copied().flatten() {
+                None => Err(RecordError::UnknownId(id)),
+                Some(s) if s.is_live() => Ok(()),
+                Some(status) => Err(RecordError::NotInFlight { id, status }),
+            },
+            _ => Err(RecordError::Protocol("update must answer Before or Duplicate")),
+        }
+    }
+
+    /// Every in-flight item is ready again; returns how many.
+    pub async fn resume(&mut self) -> Result<u64, RecordError<T::Error>> {
+        let o = self.run(&self.kind.resume_plan()).await?;
+        read_count(o)
+    }
+
+    /// Records per status.
+    pub async fn counts(&mut self) -> Result<Counts, RecordError<T::Error>> {
+        let o = self.run(&Plan::Count).await?;
+        read_counts(o)
+    }
+
+    /// Every record with a status in `statuses`, in the queue's order.
+    pub async fn list(&mut self, statuses: StatusSet) -> Result<Vec<Record>, RecordError<T::Error>> {
+        let o = self.run(&Plan::Scan { statuses, order: self.kind.order, after: None, limit: 0 }).await?;
+        read_records(o)
+    }
+
+    /// Deletes acked (and optionally failed) records; see
+    /// [`Kind::purge_plan`].
+    pub async fn clear_done(
+        &mut self,
+        max_delete: u64,
+        keep_latest: u64,
+        include_failed: bool,
+    ) -> Result<u64, RecordError<T::Error>> {
+        let o = self.run(&self.kind.purge_plan(max_delete, keep_latest, include_failed)).await?;
+        read_count(o)
+    }
+
+    /// Puts back a record a deleting claim returned (see [`Plan::Restore`]).
+    pub async fn restore(
+        &mut self,
+        record: Record,
+        canonical: Option<&[u8]>,
+    ) -> Result<(), RecordError<T::Error>> {
+        let unique_key = self.kind.unique.then(|| unique_key(canonical.unwrap_or(&record.payload)));
+        self.run(&Plan::Restore { record, unique_key }).await.map(drop)
+    }
+
+    /// Gives unused space back, online.
+    pub async fn compact(&mut self) -> Result<(), RecordError<T::Error>> {
+        self.run(&Plan::Compact).await.map(drop)
+    }
+}
+
+/// The same queue on a synchronous [`Table`]: each method is the
+/// [`AsyncRecordQueue`] method of the same name, run to its end at once.
+#[derive(Debug)]
+pub struct RecordQueue<T: Table>(AsyncRecordQueue<T>);
+
+/// The result of a [`RecordQueue`] method.
+type Answer<T, V> = Result<V, RecordError<<T as Table>::Error>>;
+
+impl<T: Table> RecordQueue<T> {
+    /// A queue over `table`. With `auto_resume`, items left in flight by a
+    /// previous run are made ready again.
+    pub fn open(table: T, kind: Kind, auto_resume: bool) -> Answer<T, Self> {
+        complete(AsyncRecordQueue::open(table, kind, auto_resume)).map(RecordQueue)
+    }
+
+    /// The queue's kind.
+    pub fn kind(&self) -> Kind {
+        self.0.kind()
+    }
+
+    /// The table, for inspection.
+    pub fn table(&self) -> &T {
+        self.0.table()
+    }
+
+    /// See [`AsyncRecordQueue::put`].
+    pub fn put(&mut self, item: Put<'_>, now: u64) -> Answer<T, Option<u64>> {
+        complete(self.0.put(item, now))
+    }
+
+    /// See [`AsyncRecordQueue::put_many`].
+    pub fn put_many(&mut self, items: &[Put<'_>], now: u64) -> Answer<T, Vec<Option<u64>>> {
+        complete(self.0.put_many(items, now))
+    }
+
+    /// See [`AsyncRecordQueue::get`].
+    pub fn get(&mut self, auto_commit: bool) -> Answer<T, Option<Record>> {
+        complete(self.0.get(auto_commit))
+    }
+
+    /// See [`AsyncRecordQueue::get_many`].
+    pub fn get_many(&mut self, n: u32, auto_commit: bool) -> Answer<T, Vec<Record>> {
+        complete(self.0.get_many(n, auto_commit))
+    }
+
+    /// See [`AsyncRecordQueue::get_id`].
+    pub fn get_id(&mut self, id: u64, auto_commit: bool) -> Answer<T, Option<Record>> {
+        complete(self.0.get_id(id, auto_commit))
+    }
+
+    /// See [`AsyncRecordQueue::next_in_order`].
+    pub fn next_in_order(&mut self, after_id: u64, auto_commit: bool) -> Answer<T, Option<Record>> {
+        complete(self.0.next_in_order(after_id, auto_commit))
+    }
+
+    /// See [`AsyncRecordQueue::settle`].
+    pub fn settle(&mut self, id: u64, verdict: Verdict) -> Answer<T, ()> {
+        complete(self.0.settle(id, verdict))
+    }
+
+    /// See [`AsyncRecordQueue::settle_many`].
+    pub fn settle_many(&mut self, ids: &[u64], verdict: Verdict) -> Answer<T, Settled<T::Error>> {
+        complete(self.0.settle_many(ids, verdict))
+    }
+
+    /// See [`AsyncRecordQueue::update`].
+    pub fn update(&mut self, id: u64, item: Put<'_>) -> Answer<T, ()> {
+        complete(self.0.update(id, item))
+    }
+
+    /// See [`AsyncRecordQueue::resume`].
+    pub fn resume(&mut self) -> Answer<T, u64> {
+        complete(self.0.resume())
+    }
+
+    /// See [`AsyncRecordQueue::counts`].
+    pub fn counts(&mut self) -> Answer<T, Counts> {
+        complete(self.0.counts())
+    }
+
+    /// See [`AsyncRecordQueue::list`].
+    pub fn list(&mut self, statuses: StatusSet) -> Answer<T, Vec<Record>> {
+        complete(self.0.list(statuses))
+    }
+
+    /// See [`AsyncRecordQueue::clear_done`].
+    pub fn clear_done(&mut self, max_delete: u64, keep_latest: u64, include_failed: bool) -> Answer<T, u64> {
+        complete(self.0.clear_done(max_delete, keep_latest, include_failed))
+    }
+
+    /// See [`AsyncRecordQueue::restore`].
+    pub fn restore(&mut self, record: Record, canonical: Option<&[u8]>) -> Answer<T, ()> {
+        complete(self.0.restore(record, canonical))
+    }
+
+    /// See [`AsyncRecordQueue::compact`].
+    pub fn compact(&mut self) -> Answer<T, ()> {
+        complete(self.0.compact())
+    }
+}
