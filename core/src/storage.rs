@@ -108,6 +108,15 @@ pub trait Storage {
     /// Releases [`Storage::lock`]. Default: nothing.
     fn unlock(&mut self) {}
 
+    /// Whether the failed write that returned `e` left the storage exactly
+    /// as it was (a write refused whole, as localStorage refuses one over
+    /// its quota), so the core can go on without a reopen. Default: `false`
+    /// (state unknown: the core refuses writes until reopened).
+    fn untouched(&self, e: &Self::Error) -> bool {
+        let _ = e;
+        false
+    }
+
     /// Flushes in place: `begin_flush`, run, `end_flush`.
     fn sync(&mut self) -> Result<(), Self::Error> {
         let mut flush = self.begin_flush()?;

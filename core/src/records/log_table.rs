@@ -29,12 +29,26 @@ use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_
 use crate::records::record::{Record, Status};
 use crate::storage::{Blob, Storage};
 
-/// Chunks are closed once they pass this size.
-const CHUNK_BYTES: u64 = 8 << 20;
 /// The log is compacted when it holds this much more than the live records
-/// (and at least `COMPACT_MIN` bytes).
+/// (and at least [`LogLimits::compact_min`] bytes).
 const COMPACT_RATIO: u64 = 4;
-const COMPACT_MIN: u64 = 16 << 20;
+
+/// Sizes that suit a storage: a filesystem takes large chunks; localStorage
+/// (5 MiB per origin, each write rewriting its whole value) small ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LogLimits {
+    /// Chunks are closed once they pass this many bytes.
+    pub chunk_bytes: u64,
+    /// The log is not compacted before it holds this many bytes.
+    pub compact_min: u64,
+}
+
+impl Default for LogLimits {
+    /// 8 MiB chunks, compaction from 16 MiB of log.
+    fn default() -> Self {
+        LogLimits { chunk_bytes: 8 << 20, compact_min: 16 << 20 }
+    }
+}
 const META_MAGIC: [u8; 4] = *b"PQRL";
 const META_VERSION: u16 = 1;
 
@@ -120,6 +134,7 @@ pub struct LogTable<S: Storage> {
     live: u64,
     /// Several processes share the storage: lock and catch up per plan.
     shared: bool,
+    limits: LogLimits,
 }
 
 fn status(code: u8) -> Status {
@@ -130,6 +145,15 @@ impl<S: Storage> LogTable<S> {
     /// Opens the table held by `storage` (creating it if empty) and
     /// replays its log.
     pub fn open(storage: S, durability: Durability) -> Result<Self, LogError<S::Error>> {
+        Self::open_with(storage, durability, LogLimits::default())
+    }
+
+    /// [`LogTable::open`] with sizes of the storage's own.
+    pub fn open_with(
+        storage: S,
+        durability: Durability,
+        limits: LogLimits,
+    ) -> Result<Self, LogError<S::Error>> {
         let mut t = LogTable {
             storage,
             durability,
@@ -143,6 +167,7 @@ impl<S: Storage> LogTable<S> {
             logged: 0,
             live: 0,
             shared: false,
+            limits,
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
@@ -249,10 +274,13 @@ impl<S: Storage> LogTable<S> {
     }
 
     /// A storage write's outcome: a failure poisons the table, whose
-    /// state on storage is then unknown until it is reopened.
+    /// state on storage is then unknown until it is reopened, unless the
+    /// storage says the write left it untouched (a quota refusal).
     fn mutated<T>(&mut self, r: Result<T, S::Error>) -> Result<T, LogError<S::Error>> {
         r.map_err(|e| {
-            self.poisoned = true;
+            if !self.storage.untouched(&e) {
+                self.poisoned = true;
+            }
             LogError::Storage(e)
         })
     }
@@ -440,7 +468,7 @@ impl<S: Storage> LogTable<S> {
         if self.poisoned {
             return Err(LogError::Poisoned);
         }
-        if self.head.offset > CHUNK_BYTES {
+        if self.head.offset > self.limits.chunk_bytes {
             self.next_chunk()?;
         }
         let mut bytes = Vec::new();
@@ -474,9 +502,14 @@ impl<S: Storage> LogTable<S> {
     }
 
     /// Compacts when the log has grown well past the live records.
+    /// The plan before it took effect, so a compaction refused whole (no
+    /// room for the snapshot yet) is left for a later plan, not reported.
     fn maybe_compact(&mut self) -> Result<(), LogError<S::Error>> {
-        if self.logged > COMPACT_MIN && self.logged > COMPACT_RATIO * self.live {
-            self.compact()
+        if self.logged > self.limits.compact_min && self.logged > COMPACT_RATIO * self.live {
+            match self.compact() {
+                Err(LogError::Storage(_)) if !self.poisoned => Ok(()),
+                r => r,
+            }
         } else {
             Ok(())
         }

@@ -1,0 +1,209 @@
+//! A record as an IndexedDB value, and the queue's meta entry.
+//!
+//! Record fields (FORMAT.md, "IndexedDB"): `id`, `p` (payload bytes), `s`
+//! (status code), `pr` (priority), `t` (timestamp ms), `d` (deliveries),
+//! `q` = id and `qp` = [priority, id] only while ready (the sparse ready
+//! indexes), `u` (unique key, hex) only while live, `o` (the session that
+//! holds it) only while in flight.
+
+use js_sys::{Array, Object};
+use persist_queue_core::records::{Record, Status};
+use wasm_bindgen::JsValue;
+
+use crate::error::IdbError;
+use crate::js;
+
+/// The largest integer a JavaScript number holds exactly.
+const EXACT: i64 = (1 << 53) - 1;
+
+/// A stored record, as an object this module reads and writes.
+pub(crate) struct Row(pub(crate) Object);
+
+/// `n` as a JavaScript number, if it is exact.
+pub(crate) fn exact(n: i64, what: &'static str) -> Result<f64, IdbError> {
+    if (-EXACT..=EXACT).contains(&n) { Ok(n as f64) } else { Err(IdbError::OutOfRange(what)) }
+}
+
+/// The key of a record in the priority order.
+pub(crate) fn prio_key(priority: i64, id: u64) -> Result<JsValue, IdbError> {
+    let p = exact(priority, "priority beyond ±2^53")?;
+    Ok(Array::of2(&p.into(), &(id as f64).into()).into())
+}
+
+/// A unique key as stored (hex).
+pub(crate) fn unique_hex(key: &[u8; 32]) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Row {
+    /// A new row for `r`, with its unique key if any.
+    pub(crate) fn new(r: &Record, unique: Option<&[u8; 32]>) -> Result<Row, IdbError> {
+        let o = js::object();
+        js::set(&o, "id", &(r.id as f64).into());
+        js::set(&o, "p", &js::uint8(&r.payload));
+        js::set(&o, "pr", &exact(r.priority, "priority beyond ±2^53")?.into());
+        js::set(&o, "t", &(r.timestamp as f64).into());
+        js::set(&o, "d", &r.deliveries.into());
+        if let Some(k) = unique {
+            js::set(&o, "u", &unique_hex(k).into());
+        }
+        let mut row = Row(o);
+        row.set_status(r.status, None)?;
+        Ok(row)
+    }
+
+    /// Reads a stored value.
+    pub(crate) fn from_js(v: JsValue) -> Result<Row, IdbError> {
+        v.dyn_into_object().map(Row)
+    }
+
+    pub(crate) fn id(&self) -> Result<u64, IdbError> {
+        Ok(js::num(&self.0, "id")? as u64)
+    }
+
+    pub(crate) fn status(&self) -> Result<Status, IdbError> {
+        let code = js::num(&self.0, "s")?;
+        Status::from_code(code as u8).ok_or(IdbError::Corrupted("unknown status code"))
+    }
+
+    pub(crate) fn priority(&self) -> Result<i64, IdbError> {
+        Ok(js::num(&self.0, "pr")? as i64)
+    }
+
+    /// The session holding it (in flight only).
+    pub(crate) fn owner(&self) -> Option<String> {
+        js::get(&self.0, "o").as_string()
+    }
+
+    /// Moves the row to `s`, keeping the ready indexes, the unique key and
+    /// the owner consistent with it.
+    pub(crate) fn set_status(&mut self, s: Status, owner: Option<&str>) -> Result<(), IdbError> {
+        js::set(&self.0, "s", &s.code().into());
+        if s == Status::Ready {
+            let id = self.id()?;
+            js::set(&self.0, "q", &(id as f64).into());
+            js::set(&self.0, "qp", &prio_key(self.priority()?, id)?);
+        } else {
+            js::unset(&self.0, "q");
+            js::unset(&self.0, "qp");
+        }
+        match (s, owner) {
+            (Status::Unacked, Some(o)) => js::set(&self.0, "o", &o.into()),
+            _ => js::unset(&self.0, "o"),
+        }
+        if !s.is_live() {
+            js::unset(&self.0, "u");
+        }
+        Ok(())
+    }
+
+    /// Counts one more delivery.
+    pub(crate) fn delivered(&mut self) -> Result<(), IdbError> {
+        let d = js::num(&self.0, "d")?;
+        js::set(&self.0, "d", &(d + 1.0).into());
+        Ok(())
+    }
+
+    /// Replaces the payload and unique key.
+    pub(crate) fn set_payload(&mut self, payload: &[u8], unique: Option<&[u8; 32]>) {
+        js::set(&self.0, "p", &js::uint8(payload));
+        match unique {
+            Some(k) => js::set(&self.0, "u", &unique_hex(k).into()),
+            None => js::unset(&self.0, "u"),
+        }
+    }
+
+    /// The record it holds.
+    pub(crate) fn record(&self) -> Result<Record, IdbError> {
+        Ok(Record {
+            id: self.id()?,
+            payload: js::bytes(&self.0, "p")?,
+            priority: self.priority()?,
+            status: self.status()?,
+            timestamp: js::num(&self.0, "t")? as u64,
+            deliveries: js::num(&self.0, "d")? as u32,
+        })
+    }
+}
+
+trait IntoObject {
+    fn dyn_into_object(self) -> Result<Object, IdbError>;
+}
+
+impl IntoObject for JsValue {
+    fn dyn_into_object(self) -> Result<Object, IdbError> {
+        if self.is_object() {
+            Ok(Object::from(self))
+        } else {
+            Err(IdbError::Corrupted("a stored record is not an object"))
+        }
+    }
+}
+
+/// The queue's meta entry: the next id and where the ready records begin
+/// in each order, so claims seek past the deleted index entries at the
+/// head instead of walking them (browser-anchors.md §4).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Meta {
+    /// The newest id taken (ids are never reused).
+    pub(crate) last_id: u64,
+    /// Every ready id is at least this.
+    pub(crate) lo: u64,
+    /// Every ready id is at most this.
+    pub(crate) hi: u64,
+    /// Every ready record's [priority, id] is at least this.
+    pub(crate) lp: Option<(i64, u64)>,
+}
+
+/// The stored format of the meta entry.
+pub(crate) const FORMAT: u32 = 1;
+
+impl Meta {
+    pub(crate) fn from_js(v: &JsValue) -> Result<Meta, IdbError> {
+        if v.is_undefined() {
+            return Ok(Meta { last_id: 0, lo: 0, hi: 0, lp: None });
+        }
+        if js::num(v, "format")? as u32 != FORMAT {
+            return Err(IdbError::Corrupted("queue written in another format version"));
+        }
+        let lp = js::get(v, "lp");
+        let lp = if lp.is_undefined() || lp.is_null() {
+            None
+        } else {
+            let a = Array::from(&lp);
+            let p = a.get(0).as_f64().ok_or(IdbError::Corrupted("meta lp"))?;
+            let i = a.get(1).as_f64().ok_or(IdbError::Corrupted("meta lp"))?;
+            Some((p as i64, i as u64))
+        };
+        Ok(Meta {
+            last_id: js::num(v, "last")? as u64,
+            lo: js::num(v, "lo")? as u64,
+            hi: js::num(v, "hi")? as u64,
+            lp,
+        })
+    }
+
+    pub(crate) fn to_js(&self) -> Result<JsValue, IdbError> {
+        let o = js::object();
+        js::set(&o, "format", &FORMAT.into());
+        js::set(&o, "last", &(self.last_id as f64).into());
+        js::set(&o, "lo", &(self.lo as f64).into());
+        js::set(&o, "hi", &(self.hi as f64).into());
+        match self.lp {
+            Some((p, i)) => js::set(&o, "lp", &prio_key(p, i)?),
+            None => js::set(&o, "lp", &JsValue::NULL),
+        }
+        Ok(o.into())
+    }
+
+    /// A record became ready: widen the bounds to include it.
+    pub(crate) fn readied(&mut self, id: u64, priority: i64) {
+        self.lo = self.lo.min(id);
+        self.hi = self.hi.max(id);
+        self.lp = match self.lp {
+            Some(k) if k <= (priority, id) => Some(k),
+            Some(_) => Some((priority, id)),
+            None => None,
+        };
+    }
+}

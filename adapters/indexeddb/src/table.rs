@@ -1,0 +1,520 @@
+//! [`IdbTable`]: the record contract over one IndexedDB database per
+//! queue, one transaction per plan.
+
+use std::collections::BTreeSet;
+
+use js_sys::Array;
+use persist_queue_core::Durability;
+use persist_queue_core::records::{
+    AsyncTable, Claimed, Counts, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Target,
+    purge_selection, transition_steps,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbIndex, IdbKeyRange, IdbObjectStore};
+
+use crate::error::IdbError;
+use crate::js;
+use crate::row::{Meta, Row, prio_key, unique_hex};
+
+/// The database version of the schema in `js/idb.js`.
+const VERSION: u32 = 1;
+const RECORDS: &str = "records";
+const META: &str = "meta";
+const META_KEY: &str = "queue";
+
+/// The IndexedDB database that holds the queue `name`.
+pub fn database_name(name: &str) -> String {
+    format!("persist-queue/{name}")
+}
+
+/// A queue's records in IndexedDB. Each plan is one transaction
+/// (`readwrite` with durability `strict` at [`Durability::Synced`], which
+/// Chromium answers with one fdatasync; `relaxed` otherwise, on the OS
+/// before it completes), so every plan is atomic and isolated from every
+/// other tab and worker using the same queue.
+#[derive(Debug)]
+pub struct IdbTable {
+    db: IdbDatabase,
+    strict: bool,
+    session: Option<String>,
+}
+
+/// One plan's transaction: the records store and, for writes, the meta
+/// entry read at its start.
+struct Tx {
+    tx: web_sys::IdbTransaction,
+    records: IdbObjectStore,
+    meta: Option<(IdbObjectStore, Meta, Meta)>,
+}
+
+impl Tx {
+    fn index(&self, name: &str) -> Result<IdbIndex, IdbError> {
+        self.records.index(name).map_err(IdbError::from_js)
+    }
+
+    fn meta(&mut self) -> Result<&mut Meta, IdbError> {
+        self.meta
+            .as_mut()
+            .map(|(_, _, m)| m)
+            .ok_or(IdbError::Protocol("read-only plan changed the meta entry"))
+    }
+
+    async fn get(&self, id: u64) -> Result<Option<Row>, IdbError> {
+        let v = js::request(self.records.get(&(id as f64).into())).await?;
+        if v.is_undefined() { Ok(None) } else { Row::from_js(v).map(Some) }
+    }
+
+    /// Rows by id, all requested at once (`None`: no such record).
+    async fn get_many(&self, ids: &[u64]) -> Result<Vec<Option<Row>>, IdbError> {
+        let reqs: Vec<_> = ids.iter().map(|&id| self.records.get(&(id as f64).into())).collect();
+        let mut out = Vec::with_capacity(ids.len());
+        for r in reqs {
+            let v = js::request(r).await?;
+            out.push(if v.is_undefined() { None } else { Some(Row::from_js(v)?) });
+        }
+        Ok(out)
+    }
+
+    fn put(&self, row: &Row) -> Result<(), IdbError> {
+        self.records.put(&row.0).map(drop).map_err(IdbError::from_js)
+    }
+
+    fn delete(&self, id: u64) -> Result<(), IdbError> {
+        self.records.delete(&(id as f64).into()).map(drop).map_err(IdbError::from_js)
+    }
+
+    /// Writes the meta entry if the plan changed it, then commits.
+    async fn finish(self) -> Result<(), IdbError> {
+        if let Some((store, before, after)) = &self.meta
+            && before != after
+        {
+            store.put_with_key(&after.to_js()?, &META_KEY.into()).map_err(IdbError::from_js)?;
+        }
+        js::finish(&self.tx).await
+    }
+}
+
+/// Up to `limit` (0: all) values of `index` in `range`, forwards or back.
+async fn range_values(
+    index: &IdbIndex,
+    range: &JsValue,
+    forward: bool,
+    limit: u32,
+) -> Result<Vec<JsValue>, IdbError> {
+    if forward {
+        let req = if limit == 0 {
+            index.get_all_with_key(range)
+        } else {
+            index.get_all_with_key_and_limit(range, limit)
+        };
+        return Ok(Array::from(&js::request(req).await?).to_vec());
+    }
+    let req = index
+        .open_cursor_with_range_and_direction(range, IdbCursorDirection::Prev)
+        .map_err(IdbError::from_js)?;
+    let mut out = Vec::new();
+    let mut cursor = js::request(Ok(req.clone())).await?;
+    while let Some(c) = cursor.dyn_ref::<IdbCursorWithValue>() {
+        out.push(c.value().map_err(IdbError::from_js)?);
+        if limit != 0 && out.len() >= limit as usize {
+            break;
+        }
+        c.continue_().map_err(IdbError::from_js)?;
+        cursor = js::request(Ok(req.clone())).await?;
+    }
+    Ok(out)
+}
+
+fn bound(lower: Option<JsValue>, upper: Option<JsValue>, open: bool) -> Result<JsValue, IdbError> {
+    let r = match (lower, upper) {
+        (Some(l), None) => IdbKeyRange::lower_bound_with_open(&l, open),
+        (None, Some(u)) => IdbKeyRange::upper_bound_with_open(&u, open),
+        (None, None) => return Ok(JsValue::UNDEFINED),
+        (Some(l), Some(u)) => IdbKeyRange::bound_with_lower_open_and_upper_open(&l, &u, open, open),
+    };
+    r.map(Into::into).map_err(IdbError::from_js)
+}
+
+impl IdbTable {
+    /// Opens (creating) the queue `name`'s database. `name` must be valid
+    /// ([`persist_queue_core::records::valid_name`]).
+    pub async fn open(name: &str, durability: Durability) -> Result<IdbTable, IdbError> {
+        let db = js::open(&database_name(name), VERSION, "queue").await?;
+        Ok(IdbTable { db, strict: durability.is_synced(), session: None })
+    }
+
+    /// Marks the records this table claims as held by `session` (a tab's
+    /// or worker's id), so [`IdbTable::release_orphans`] run by anyone
+    /// else can tell whether their holder is still alive.
+    pub fn with_session(mut self, session: String) -> IdbTable {
+        self.session = Some(session);
+        self
+    }
+
+    /// Deletes the queue `name` and everything in it.
+    pub async fn delete(name: &str) -> Result<(), IdbError> {
+        js::delete_database(&database_name(name)).await
+    }
+
+    /// Closes the connection (also done when dropped by the browser).
+    pub fn close(&self) {
+        self.db.close();
+    }
+
+    async fn begin(&self, write: bool) -> Result<Tx, IdbError> {
+        let stores: &[&str] = if write { &[RECORDS, META] } else { &[RECORDS] };
+        let tx = js::transaction(&self.db, stores, write, self.strict)?;
+        let records = tx.object_store(RECORDS).map_err(IdbError::from_js)?;
+        let meta = if write {
+            let store = tx.object_store(META).map_err(IdbError::from_js)?;
+            let m = Meta::from_js(&js::request(store.get(&META_KEY.into())).await?)?;
+            Some((store, m.clone(), m))
+        } else {
+            None
+        };
+        Ok(Tx { tx, records, meta })
+    }
+
+    /// Makes ready again every in-flight record whose holder is not in
+    /// `live` (the sessions whose Web Lock is held: a closed tab's locks
+    /// are released by the browser). Records claimed without a session
+    /// count as orphans. Returns how many.
+    pub async fn release_orphans(&mut self, live: &BTreeSet<String>) -> Result<u64, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let range: JsValue =
+            IdbKeyRange::only(&Status::Unacked.code().into()).map_err(IdbError::from_js)?.into();
+        let held = range_values(&tx.index("status")?, &range, true, 0).await?;
+        let mut n = 0;
+        for v in held {
+            let mut row = Row::from_js(v)?;
+            if row.owner().is_some_and(|o| live.contains(&o)) {
+                continue;
+            }
+            row.set_status(Status::Ready, None)?;
+            let (id, p) = (row.id()?, row.priority()?);
+            tx.meta()?.readied(id, p);
+            tx.put(&row)?;
+            n += 1;
+        }
+        tx.finish().await?;
+        Ok(n)
+    }
+
+    async fn insert(&self, records: &[persist_queue_core::records::NewRecord]) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let unique = tx.index("unique")?;
+        let mut seen = BTreeSet::new();
+        let mut ids = Vec::with_capacity(records.len());
+        for nr in records {
+            if let Some(k) = &nr.unique_key {
+                let taken = !seen.insert(*k)
+                    || !js::request(unique.get_key(&unique_hex(k).into())).await?.is_undefined();
+                if taken {
+                    ids.push(None);
+                    continue;
+                }
+            }
+            let meta = tx.meta()?;
+            let id = meta.last_id + 1;
+            meta.last_id = id;
+            meta.readied(id, nr.priority);
+            let r = Record {
+                id,
+                payload: nr.payload.clone(),
+                priority: nr.priority,
+                status: Status::Ready,
+                timestamp: nr.timestamp,
+                deliveries: 0,
+            };
+            tx.records.add(&Row::new(&r, nr.unique_key.as_ref())?.0).map_err(IdbError::from_js)?;
+            ids.push(Some(id));
+        }
+        tx.finish().await?;
+        Ok(Outcome::Inserted(ids))
+    }
+
+    fn claim_row(&self, tx: &Tx, mut row: Row, then: Claimed) -> Result<Record, IdbError> {
+        let before = row.record()?;
+        match then {
+            Claimed::Deleted => {
+                tx.delete(before.id)?;
+                Ok(before)
+            }
+            Claimed::Unacked => {
+                row.delivered()?;
+                row.set_status(Status::Unacked, self.session.as_deref())?;
+                tx.put(&row)?;
+                row.record()
+            }
+        }
+    }
+
+    async fn claim(&self, order: Order, limit: u32, then: Claimed) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let meta = tx.meta()?.clone();
+        let limit = limit.max(1);
+        let values = match order {
+            Order::Fifo => {
+                range_values(
+                    &tx.index("ready")?,
+                    &bound(Some((meta.lo as f64).into()), None, false)?,
+                    true,
+                    limit,
+                )
+                .await?
+            }
+            Order::Filo => {
+                range_values(
+                    &tx.index("ready")?,
+                    &bound(None, Some((meta.hi as f64).into()), false)?,
+                    false,
+                    limit,
+                )
+                .await?
+            }
+            Order::Priority => {
+                let from = meta.lp.map(|(p, i)| prio_key(p, i)).transpose()?;
+                range_values(&tx.index("prio")?, &bound(from, None, false)?, true, limit).await?
+            }
+        };
+        let mut out = Vec::with_capacity(values.len());
+        for v in values {
+            out.push(self.claim_row(&tx, Row::from_js(v)?, then)?);
+        }
+        if let Some(last) = out.last() {
+            let m = tx.meta()?;
+            match order {
+                Order::Fifo => m.lo = last.id + 1,
+                Order::Filo => m.hi = last.id.saturating_sub(1),
+                Order::Priority => m.lp = Some((last.priority, last.id)),
+            }
+        }
+        tx.finish().await?;
+        Ok(Outcome::Records(out))
+    }
+
+    async fn claim_id(&self, id: u64, then: Claimed) -> Result<Outcome, IdbError> {
+        let tx = self.begin(true).await?;
+        let mut out = Vec::new();
+        if let Some(row) = tx.get(id).await?
+            && row.status()? == Status::Ready
+        {
+            out.push(self.claim_row(&tx, row, then)?);
+        }
+        tx.finish().await?;
+        Ok(Outcome::Records(out))
+    }
+
+    /// Applies `to` to `row`, keeping the meta bounds true.
+    fn move_row(tx: &mut Tx, mut row: Row, to: Target) -> Result<(), IdbError> {
+        match to {
+            Target::Delete => tx.delete(row.id()?),
+            Target::Status(s) => {
+                row.set_status(s, None)?;
+                if s == Status::Ready {
+                    let (id, p) = (row.id()?, row.priority()?);
+                    tx.meta()?.readied(id, p);
+                }
+                tx.put(&row)
+            }
+        }
+    }
+
+    async fn transition(&self, ids: &[u64], from: StatusSet, to: Target) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let distinct: Vec<u64> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        let mut rows: std::collections::BTreeMap<u64, Row> = std::collections::BTreeMap::new();
+        for (id, row) in distinct.iter().zip(tx.get_many(&distinct).await?) {
+            if let Some(r) = row {
+                rows.insert(*id, r);
+            }
+        }
+        let mut bad = None;
+        let (before, change) = transition_steps(
+            ids,
+            |id| {
+                rows.get(&id).and_then(|r| match r.status() {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        bad = Some(e);
+                        None
+                    }
+                })
+            },
+            from,
+            to,
+        );
+        if let Some(e) = bad {
+            return Err(e);
+        }
+        for id in change {
+            if let Some(row) = rows.remove(&id) {
+                Self::move_row(&mut tx, row, to)?;
+            }
+        }
+        tx.finish().await?;
+        Ok(Outcome::Before(before))
+    }
+
+    async fn transition_all(&self, from: StatusSet, to: Target) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let status = tx.index("status")?;
+        let mut n = 0;
+        for s in from.iter() {
+            let range: JsValue = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?.into();
+            for v in range_values(&status, &range, true, 0).await? {
+                Self::move_row(&mut tx, Row::from_js(v)?, to)?;
+                n += 1;
+            }
+        }
+        tx.finish().await?;
+        Ok(Outcome::Count(n))
+    }
+
+    async fn update(
+        &self,
+        id: u64,
+        payload: &[u8],
+        unique_key: Option<&[u8; 32]>,
+        from: StatusSet,
+    ) -> Result<Outcome, IdbError> {
+        let tx = self.begin(true).await?;
+        let Some(mut row) = tx.get(id).await? else {
+            tx.finish().await?;
+            return Ok(Outcome::Before(vec![None]));
+        };
+        let s = row.status()?;
+        if from.contains(s) {
+            if let Some(k) = unique_key {
+                let holder = js::request(tx.index("unique")?.get_key(&unique_hex(k).into())).await?;
+                if holder.as_f64().is_some_and(|h| h as u64 != id) {
+                    tx.finish().await?;
+                    return Ok(Outcome::Duplicate);
+                }
+            }
+            row.set_payload(payload, unique_key.filter(|_| s.is_live()));
+            tx.put(&row)?;
+        }
+        tx.finish().await?;
+        Ok(Outcome::Before(vec![Some(s)]))
+    }
+
+    async fn fetch(&self, ids: &[u64]) -> Result<Outcome, IdbError> {
+        let tx = self.begin(false).await?;
+        let rows = tx.get_many(ids).await?;
+        let records = rows.into_iter().flatten().map(|r| r.record()).collect::<Result<Vec<_>, _>>()?;
+        Ok(Outcome::Records(records))
+    }
+
+    async fn scan(
+        &self,
+        statuses: StatusSet,
+        order: Order,
+        after: Option<OrderKey>,
+        limit: u32,
+    ) -> Result<Outcome, IdbError> {
+        let tx = self.begin(false).await?;
+        if statuses == StatusSet::of(Status::Ready) {
+            // The ready indexes are in the order already.
+            let (index, range, forward) = match order {
+                Order::Fifo => ("ready", bound(after.map(|k| (k.id as f64).into()), None, true)?, true),
+                Order::Filo => ("ready", bound(None, after.map(|k| (k.id as f64).into()), true)?, false),
+                Order::Priority => {
+                    let from = after.map(|k| prio_key(k.priority, k.id)).transpose()?;
+                    ("prio", bound(from, None, true)?, true)
+                }
+            };
+            let values = range_values(&tx.index(index)?, &range, forward, limit).await?;
+            let records =
+                values.into_iter().map(|v| Row::from_js(v)?.record()).collect::<Result<Vec<_>, _>>()?;
+            return Ok(Outcome::Records(records));
+        }
+        let status = tx.index("status")?;
+        let mut records = Vec::new();
+        for s in statuses.iter() {
+            let range: JsValue = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?.into();
+            for v in range_values(&status, &range, true, 0).await? {
+                records.push(Row::from_js(v)?.record()?);
+            }
+        }
+        let key = |r: &Record| OrderKey { priority: r.priority, id: r.id };
+        records.sort_by(|a, b| order.compare(key(a), key(b)));
+        records.retain(|r| after.is_none_or(|a| order.before(a, key(r))));
+        if limit != 0 {
+            records.truncate(limit as usize);
+        }
+        Ok(Outcome::Records(records))
+    }
+
+    async fn count(&self) -> Result<Outcome, IdbError> {
+        let tx = self.begin(false).await?;
+        let status = tx.index("status")?;
+        let mut c = Counts::default();
+        for s in StatusSet::ALL.iter() {
+            let n = js::request(status.count_with_key(&s.code().into())).await?;
+            c.add_n(s, n.as_f64().unwrap_or(0.0) as u64);
+        }
+        Ok(Outcome::Counts(c))
+    }
+
+    async fn purge(
+        &self,
+        statuses: StatusSet,
+        keep_latest: u64,
+        max_delete: u64,
+    ) -> Result<Outcome, IdbError> {
+        let tx = self.begin(true).await?;
+        let status = tx.index("status")?;
+        let mut ids = Vec::new();
+        for s in statuses.iter() {
+            let keys = js::request(status.get_all_keys_with_key(&s.code().into())).await?;
+            ids.extend(Array::from(&keys).iter().filter_map(|k| k.as_f64()).map(|k| k as u64));
+        }
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        let doomed = purge_selection(ids.into_iter(), keep_latest, max_delete);
+        for &id in &doomed {
+            tx.delete(id)?;
+        }
+        tx.finish().await?;
+        Ok(Outcome::Count(doomed.len() as u64))
+    }
+
+    async fn restore(&self, record: &Record, unique_key: Option<&[u8; 32]>) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let r = Record { status: Status::Ready, ..record.clone() };
+        let meta = tx.meta()?;
+        meta.last_id = meta.last_id.max(r.id);
+        meta.readied(r.id, r.priority);
+        tx.put(&Row::new(&r, unique_key)?)?;
+        tx.finish().await?;
+        Ok(Outcome::Done)
+    }
+}
+
+impl AsyncTable for IdbTable {
+    type Error = IdbError;
+
+    async fn run(&mut self, plan: &Plan) -> Result<Outcome, IdbError> {
+        match plan {
+            Plan::Insert { records } => self.insert(records).await,
+            Plan::Claim { order, limit, then } => self.claim(*order, *limit, *then).await,
+            Plan::ClaimId { id, then } => self.claim_id(*id, *then).await,
+            Plan::Transition { ids, from, to } => self.transition(ids, *from, *to).await,
+            Plan::TransitionAll { from, to } => self.transition_all(*from, *to).await,
+            Plan::Update { id, payload, unique_key, from } => {
+                self.update(*id, payload, unique_key.as_ref(), *from).await
+            }
+            Plan::Fetch { ids } => self.fetch(ids).await,
+            Plan::Scan { statuses, order, after, limit } => {
+                self.scan(*statuses, *order, *after, *limit).await
+            }
+            Plan::Count => self.count().await,
+            Plan::Purge { statuses, keep_latest, max_delete } => {
+                self.purge(*statuses, *keep_latest, *max_delete).await
+            }
+            // LevelDB compacts on its own; there is no call to ask for it.
+            Plan::Compact => Ok(Outcome::Done),
+            Plan::Restore { record, unique_key } => self.restore(record, unique_key.as_ref()).await,
+        }
+    }
+}

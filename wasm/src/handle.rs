@@ -1,0 +1,286 @@
+//! One open queue, shared by the JavaScript object and the promises it
+//! hands out: the core's driver behind an async lock (JavaScript may call
+//! `put` again before the last one settled), the waker, the locks it holds.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use async_lock::Mutex;
+use js_sys::{Array, Object, Promise, Reflect};
+use persist_queue_core::Durability;
+use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Record, RecordError, Verdict, valid_name};
+use persist_queue_indexeddb::IdbTable;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{JsFuture, future_to_promise};
+
+use crate::error::{StoreError, from_record, from_store, js_error};
+use crate::host;
+use crate::item;
+use crate::options::{Options, number};
+use crate::store::{Backend, Store};
+
+const SESSION_LOCKS: &str = "persist-queue-session/";
+/// How often a waiting get looks again without a wake-up (a put made by
+/// a browser without BroadcastChannel, a holder tab that closed).
+const FALLBACK_MS: f64 = 1000.0;
+
+/// An open queue.
+pub(crate) struct Handle {
+    kind: Kind,
+    auto_commit: bool,
+    backend: Backend,
+    queue: Mutex<Option<AsyncRecordQueue<Store>>>,
+    waker: host::Waker,
+    /// This handle's session id and its Web Lock (IndexedDB with locks).
+    session: Option<String>,
+    /// Locks to release at close.
+    locks: Vec<JsValue>,
+}
+
+type Op<T> = Result<T, JsValue>;
+
+fn closed() -> JsValue {
+    js_error("Closed", "the queue is closed")
+}
+
+async fn await_js(p: Promise) -> Op<JsValue> {
+    JsFuture::from(p).await
+}
+
+/// The sessions whose holder is alive (their Web Lock is held).
+async fn live_sessions() -> Op<BTreeSet<String>> {
+    let held = Array::from(&await_js(host::held_locks(SESSION_LOCKS)).await?);
+    Ok(held
+        .iter()
+        .filter_map(|n| n.as_string())
+        .filter_map(|n| n.strip_prefix(SESSION_LOCKS).map(str::to_owned))
+        .collect())
+}
+
+impl Handle {
+    /// Opens `name` for a queue of `kind` (`options` may change the order
+    /// and uniqueness where the class allows).
+    pub(crate) async fn open(name: &str, kind: Kind, auto_commit: bool, o: &Options) -> Op<Handle> {
+        if !valid_name(name) {
+            return Err(js_error("InvalidName", "a queue name is 1 to 64 of A-Z, a-z, 0-9 and _"));
+        }
+        let durability = o.durability()?;
+        let backend = o.backend()?;
+        let auto_resume = o.flag("autoResume", true)?;
+        let mut locks = Vec::new();
+        let mut session = None;
+        let (store, resume_all) = match backend {
+            Backend::IndexedDb => {
+                let mut table = IdbTable::open(name, durability).await.map_err(from_store)?;
+                if host::has_locks() {
+                    let sid = host::new_session();
+                    let lock = await_js(host::hold(&format!("{SESSION_LOCKS}{sid}"), false)).await?;
+                    locks.push(lock);
+                    table = table.with_session(sid.clone());
+                    if auto_resume {
+                        let live = live_sessions().await?;
+                        table.release_orphans(&live).await.map_err(from_store)?;
+                    }
+                    session = Some(sid);
+                }
+                (Store::Idb(table), auto_resume && session.is_none())
+            }
+            Backend::LocalStorage => {
+                let lock = await_js(host::hold(&format!("persist-queue-ls/{name}"), true)).await?;
+                if lock.is_null() {
+                    return Err(js_error(
+                        "Locked",
+                        "another page or handle has this localStorage queue open",
+                    ));
+                }
+                locks.push(lock);
+                let table = persist_queue_local_storage::open_table(name, durability);
+                match table {
+                    Ok(t) => (Store::Ls(t), auto_resume),
+                    Err(e) => {
+                        locks.iter().for_each(host::release);
+                        return Err(from_store(e));
+                    }
+                }
+            }
+        };
+        let queue = AsyncRecordQueue::open(store, kind, resume_all).await.map_err(from_record)?;
+        let prefix = if backend == Backend::IndexedDb { "idb" } else { "ls" };
+        Ok(Handle {
+            kind,
+            auto_commit,
+            backend,
+            queue: Mutex::new(Some(queue)),
+            waker: host::Waker::new(&format!("persist-queue/{prefix}/{name}")),
+            session,
+            locks,
+        })
+    }
+
+    /// Runs `f` on the open queue, one operation at a time.
+    async fn with<T>(
+        &self,
+        f: impl AsyncFnOnce(&mut AsyncRecordQueue<Store>) -> Result<T, RecordError<StoreError>>,
+    ) -> Op<T> {
+        let mut guard = self.queue.lock().await;
+        let q = guard.as_mut().ok_or_else(closed)?;
+        f(q).await.map_err(from_record)
+    }
+
+    fn put_of<'a>(&self, e: &'a item::Encoded, priority: i64) -> Put<'a> {
+        Put { payload: &e.payload, priority, canonical: e.canonical.as_deref() }
+    }
+
+    pub(crate) async fn put_many(&self, values: Vec<JsValue>, priorities: Vec<i64>) -> Op<Vec<Option<u64>>> {
+        let encoded = values.iter().map(|v| item::encode(v, self.kind.unique)).collect::<Op<Vec<_>>>()?;
+        let puts: Vec<Put<'_>> = encoded.iter().zip(priorities).map(|(e, p)| self.put_of(e, p)).collect();
+        let ids = self.with(async |q| q.put_many(&puts, host::now_ms()).await).await?;
+        self.waker.notify();
+        Ok(ids)
+    }
+
+    /// Takes up to `n` items, waiting per `o` (`block`, `timeout` ms).
+    pub(crate) async fn get_many(&self, n: u32, o: &Options) -> Op<Vec<Record>> {
+        let block = o.flag("block", true)?;
+        let deadline = o.number("timeout")?.map(|t| js_sys::Date::now() + t.max(0.0));
+        let auto_commit = self.auto_commit;
+        let mut last_sweep = js_sys::Date::now();
+        loop {
+            let wait_ms = deadline.map_or(FALLBACK_MS, |d| (d - js_sys::Date::now()).clamp(0.0, FALLBACK_MS));
+            // Listen before looking, so a put in between still wakes us.
+            let wake = self.waker.wait(wait_ms);
+            let got = self.with(async |q| q.get_many(n, auto_commit).await).await?;
+            if !got.is_empty() {
+                return Ok(got);
+            }
+            let expired = deadline.is_some_and(|d| js_sys::Date::now() >= d);
+            if !block || expired {
+                return Err(js_error("Empty", "no item is ready"));
+            }
+            await_js(wake).await?;
+            if js_sys::Date::now() - last_sweep >= FALLBACK_MS {
+                last_sweep = js_sys::Date::now();
+                self.release_orphans(false).await?;
+            }
+        }
+    }
+
+    /// Makes ready the in-flight items whose holder is gone (and, with
+    /// `own`, this handle's). Without Web Locks: every in-flight item.
+    pub(crate) async fn release_orphans(&self, own: bool) -> Op<u64> {
+        let n = match &self.session {
+            Some(sid) if self.backend == Backend::IndexedDb => {
+                let mut live = live_sessions().await?;
+                if own {
+                    live.remove(sid);
+                }
+                let mut guard = self.queue.lock().await;
+                let q = guard.as_mut().ok_or_else(closed)?;
+                match q.table_mut() {
+                    Store::Idb(t) => t.release_orphans(&live).await.map_err(from_store)?,
+                    Store::Ls(_) => 0,
+                }
+            }
+            _ if own => self.with(async |q| q.resume().await).await?,
+            _ => 0,
+        };
+        if n > 0 {
+            self.waker.notify();
+        }
+        Ok(n)
+    }
+
+    pub(crate) async fn settle(&self, ids: Vec<u64>, verdict: Verdict) -> Op<()> {
+        let settled = self.with(async |q| q.settle_many(&ids, verdict).await).await?;
+        if verdict == Verdict::Nack {
+            self.waker.notify();
+        }
+        settled.into_iter().try_for_each(|r| r.map_err(from_record))
+    }
+
+    pub(crate) async fn update(&self, id: u64, value: JsValue) -> Op<()> {
+        let e = item::encode(&value, self.kind.unique)?;
+        let put = self.put_of(&e, 0);
+        self.with(async |q| q.update(id, put).await).await
+    }
+
+    pub(crate) async fn counts(&self) -> Op<Object> {
+        let c = self.with(async |q| q.counts().await).await?;
+        let o = Object::new();
+        for (k, v) in
+            [("ready", c.ready), ("unacked", c.unacked), ("acked", c.acked), ("ackFailed", c.ack_failed)]
+        {
+            let _ = Reflect::set(&o, &k.into(), &(v as f64).into());
+        }
+        Ok(o)
+    }
+
+    pub(crate) async fn clear_acked(&self, o: &Options) -> Op<u64> {
+        let max_delete = o.number("maxDelete")?.unwrap_or(0.0) as u64;
+        let keep_latest = o.number("keepLatest")?.unwrap_or(0.0) as u64;
+        let failed = o.flag("includeFailed", false)?;
+        self.with(async |q| q.clear_done(max_delete, keep_latest, failed).await).await
+    }
+
+    pub(crate) async fn close(&self) -> Op<()> {
+        let q = self.queue.lock().await.take();
+        if let Some(q) = q
+            && let Store::Idb(t) = q.table()
+        {
+            t.close();
+        }
+        self.locks.iter().for_each(host::release);
+        self.waker.close();
+        Ok(())
+    }
+}
+
+/// A delivered item as JavaScript sees it.
+pub(crate) fn message(r: &Record) -> Op<JsValue> {
+    let o = Object::new();
+    let set = |k: &str, v: JsValue| {
+        let _ = Reflect::set(&o, &k.into(), &v);
+    };
+    set("id", (r.id as f64).into());
+    set("value", item::decode(&r.payload)?);
+    set("priority", (r.priority as f64).into());
+    set("timestamp", (r.timestamp as f64).into());
+    set("deliveries", r.deliveries.into());
+    Ok(o.into())
+}
+
+/// Runs `f` as a JavaScript promise.
+pub(crate) fn promise<F>(f: F) -> Promise
+where
+    F: Future<Output = Op<JsValue>> + 'static,
+{
+    future_to_promise(f)
+}
+
+/// An id given by JavaScript.
+pub(crate) fn id_of(v: f64) -> Op<u64> {
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
+        Ok(v as u64)
+    } else {
+        Err(js_error("UnknownId", "an id is a non-negative integer"))
+    }
+}
+
+/// Ids given by JavaScript (an array of numbers).
+pub(crate) fn ids_of(v: &JsValue) -> Op<Vec<u64>> {
+    if !Array::is_array(v) {
+        return Err(js_error("UnknownId", "ids must be an array of numbers"));
+    }
+    Array::from(v).iter().map(|x| id_of(number(&x)?)).collect()
+}
+
+/// Opening with the default durability per backend.
+pub(crate) fn default_durability(backend: Backend) -> Durability {
+    match backend {
+        Backend::IndexedDb => Durability::Synced,
+        Backend::LocalStorage => Durability::Buffered,
+    }
+}
+
+/// Keeps `Rc` in scope for the classes.
+pub(crate) type Shared = Rc<Handle>;

@@ -1,0 +1,44 @@
+//! The backend behind a handle: IndexedDB or localStorage, one type the
+//! core's driver runs on.
+
+use persist_queue_core::records::{AsyncTable, LogTable, Outcome, Plan, Table};
+use persist_queue_indexeddb::IdbTable;
+use persist_queue_local_storage::LocalStorage;
+
+use crate::error::StoreError;
+
+/// Which storage a queue lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// IndexedDB: durable (strict) or relaxed, shared by tabs and workers.
+    IndexedDb,
+    /// localStorage: synchronous, small, one page at a time, never synced.
+    LocalStorage,
+}
+
+impl Backend {
+    pub(crate) fn parse(s: &str) -> Option<Backend> {
+        match s {
+            "indexeddb" | "indexedDB" => Some(Backend::IndexedDb),
+            "localstorage" | "localStorage" => Some(Backend::LocalStorage),
+            _ => None,
+        }
+    }
+}
+
+/// A queue's table.
+pub(crate) enum Store {
+    Idb(IdbTable),
+    Ls(LogTable<LocalStorage>),
+}
+
+impl AsyncTable for Store {
+    type Error = StoreError;
+
+    async fn run(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
+        match self {
+            Store::Idb(t) => Ok(t.run(plan).await?),
+            Store::Ls(t) => Ok(t.execute(plan)?),
+        }
+    }
+}

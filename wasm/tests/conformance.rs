@@ -1,0 +1,92 @@
+//! The record-store contract and the record-queue suite (the same source
+//! files as every native store) on IndexedDB and localStorage, in headless
+//! Chromium.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(missing_docs)]
+
+use persist_queue_core::Durability;
+use persist_queue_core::records::LogTable;
+use persist_queue_indexeddb::IdbTable;
+use persist_queue_local_storage::LocalStorage;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[path = "../../tests/src/record_store.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod record_store;
+#[path = "../../tests/src/record_suite.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod record_suite;
+#[path = "../../tests/src/table_contract.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod table_contract;
+
+use record_store::TableHarness;
+
+/// A queue name no other test (or earlier run) uses.
+fn fresh(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}_{}_{}", js_sys::Date::now() as u64, NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+struct Idb(String);
+
+impl TableHarness for Idb {
+    type T = IdbTable;
+    fn new() -> Self {
+        Idb(fresh("idb"))
+    }
+    async fn open(&self) -> IdbTable {
+        IdbTable::open(&self.0, Durability::Synced).await.expect("open IndexedDB table")
+    }
+}
+
+struct Ls(String);
+
+impl TableHarness for Ls {
+    type T = LogTable<LocalStorage>;
+    fn new() -> Self {
+        Ls(fresh("ls"))
+    }
+    async fn open(&self) -> Self::T {
+        persist_queue_local_storage::open_table(&self.0, Durability::Buffered)
+            .expect("open localStorage table")
+    }
+}
+
+macro_rules! browser_conformance {
+    ($m:ident, $h:ty) => {
+        mod $m {
+            use super::*;
+            browser_conformance!(@suite $h; orders, ack_lifecycle, settle_errors, get_by_id, next_in_order,
+                resume_after_restart, clear_acked_data, manual_commit_keeps_order, unique_items, update);
+            browser_conformance!(@contract $h; ids_are_increasing_and_never_reused, claims_follow_the_order,
+                deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
+                batch_transitions_report_each_id, unique_keys_cover_live_records, updates_are_conditional,
+                scans_list_in_order, purge_keeps_latest);
+        }
+    };
+    (@suite $h:ty; $($t:ident),*) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $t() {
+                record_suite::$t::<$h>().await
+            }
+        )*
+    };
+    (@contract $h:ty; $($t:ident),*) => {
+        $(
+            #[wasm_bindgen_test]
+            async fn $t() {
+                let h = <$h as TableHarness>::new();
+                table_contract::$t(h.open().await).await
+            }
+        )*
+    };
+}
+
+browser_conformance!(indexeddb, Idb);
+browser_conformance!(local_storage, Ls);
