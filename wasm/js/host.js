@@ -10,6 +10,8 @@ export class Waker {
     if (typeof BroadcastChannel === "function") {
       this.channel = new BroadcastChannel(name);
       this.channel.onmessage = () => this.wakeLocal();
+      // Node.js: an open channel must not keep the process alive.
+      if (typeof this.channel.unref === "function") this.channel.unref();
     }
   }
   notify() {
@@ -50,16 +52,18 @@ export function hasLocks() {
 // resolves to null if someone else holds it.
 export async function hold(name, ifAvailable) {
   const l = locks();
-  if (!l) return { release() {} };
-  let release;
-  const held = new Promise((r) => { release = r; });
+  if (!l) return { release() { return Promise.resolve(); } };
+  let unhold;
+  const held = new Promise((r) => { unhold = r; });
+  let ended;
   const granted = await new Promise((resolve) => {
-    l.request(name, { ifAvailable }, (lock) => {
+    ended = l.request(name, { ifAvailable }, (lock) => {
       resolve(lock !== null);
       return lock === null ? null : held;
     }).catch(() => resolve(false));
   });
-  return granted ? { release } : null;
+  // release() resolves once the lock manager has let the lock go.
+  return granted ? { release() { unhold(); return ended; } } : null;
 }
 
 // The names of the held locks that start with `prefix`.

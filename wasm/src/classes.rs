@@ -47,9 +47,9 @@ macro_rules! queue_class {
         impl $class {
             /// Opens (creating) the queue `name`.
             #[wasm_bindgen(unchecked_return_type = $promise)]
-            pub fn open(name: String, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> Promise {
+            pub fn open(name: String, options: Option<crate::options::OpenOptions>) -> Promise {
                 promise(async move {
-                    let o = Options::new(options)?;
+                    let o = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?;
                     let (kind, auto_commit) = ($kind)(&o)?;
                     let h = Handle::open(&name, kind, auto_commit, &o).await?;
                     Ok($class { h: Rc::new(h) }.into())
@@ -58,18 +58,18 @@ macro_rules! queue_class {
 
             /// Deletes the queue `name` and everything in it.
             #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-            pub fn delete(name: String, #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue) -> Promise {
-                promise(async move { delete(name, Options::new(options)?).await })
+            pub fn delete(name: String, options: Option<crate::options::OpenOptions>) -> Promise {
+                promise(async move { delete(name, Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?).await })
             }
 
             /// Puts one item (any JSON-compatible value or a `Uint8Array`);
             /// resolves to its id, or `null` when a unique queue already
             /// holds an equal live item.
             #[wasm_bindgen(unchecked_return_type = "Promise<number | null>")]
-            pub fn put(&self, value: JsValue, #[wasm_bindgen(unchecked_param_type = "PutOptions")] options: JsValue) -> Promise {
+            pub fn put(&self, value: JsValue, options: Option<crate::options::PutOptions>) -> Promise {
                 let h = Rc::clone(&self.h);
                 promise(async move {
-                    let p = Options::new(options)?.number("priority")?.unwrap_or(0.0) as i64;
+                    let p = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?.number("priority")?.unwrap_or(0.0) as i64;
                     let ids = h.put_many(vec![value], vec![p]).await?;
                     Ok(ids.first().copied().flatten().map_or(JsValue::NULL, |id| (id as f64).into()))
                 })
@@ -77,14 +77,14 @@ macro_rules! queue_class {
 
             /// Puts many items in one transaction.
             #[wasm_bindgen(js_name = putMany, unchecked_return_type = "Promise<(number | null)[]>")]
-            pub fn put_many(&self, #[wasm_bindgen(unchecked_param_type = "unknown[]")] values: JsValue, #[wasm_bindgen(unchecked_param_type = "PutOptions")] options: JsValue) -> Promise {
+            pub fn put_many(&self, #[wasm_bindgen(unchecked_param_type = "unknown[]")] values: JsValue, options: Option<crate::options::PutOptions>) -> Promise {
                 let h = Rc::clone(&self.h);
                 promise(async move {
                     if !Array::is_array(&values) {
                         return Err(crate::error::js_error("InvalidItem", "putMany takes an array"));
                     }
                     let values: Vec<JsValue> = Array::from(&values).to_vec();
-                    let p = Options::new(options)?.number("priority")?.unwrap_or(0.0) as i64;
+                    let p = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?.number("priority")?.unwrap_or(0.0) as i64;
                     let n = values.len();
                     let ids = h.put_many(values, vec![p; n]).await?;
                     Ok(ids.into_iter().map(|i| i.map_or(JsValue::NULL, |id| (id as f64).into())).collect::<Array>().into())
@@ -94,20 +94,20 @@ macro_rules! queue_class {
             /// Takes the next item. Waits for one unless `block` is false,
             /// at most `timeout` ms; rejects with code `"Empty"` if none.
             #[wasm_bindgen(unchecked_return_type = "Promise<Message>")]
-            pub fn get(&self, #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: JsValue) -> Promise {
+            pub fn get(&self, options: Option<crate::options::GetOptions>) -> Promise {
                 let h = Rc::clone(&self.h);
                 promise(async move {
-                    let got = h.get_many(1, &Options::new(options)?).await?;
+                    let got = h.get_many(1, &Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?).await?;
                     message(&got[0])
                 })
             }
 
             /// Takes up to `n` items at once (waits as `get` for the first).
             #[wasm_bindgen(js_name = getMany, unchecked_return_type = "Promise<Message[]>")]
-            pub fn get_many(&self, n: u32, #[wasm_bindgen(unchecked_param_type = "GetOptions")] options: JsValue) -> Promise {
+            pub fn get_many(&self, n: u32, options: Option<crate::options::GetOptions>) -> Promise {
                 let h = Rc::clone(&self.h);
                 promise(async move {
-                    let got = h.get_many(n.max(1), &Options::new(options)?).await?;
+                    let got = h.get_many(n.max(1), &Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?).await?;
                     Ok(got.iter().map(message).collect::<Result<Array, _>>()?.into())
                 })
             }
@@ -170,9 +170,9 @@ macro_rules! queue_class {
             /// Deletes acked (and with `includeFailed`, failed) items,
             /// keeping the `keepLatest` newest, at most `maxDelete`.
             #[wasm_bindgen(js_name = clearAcked, unchecked_return_type = "Promise<number>")]
-            pub fn clear_acked(&self, #[wasm_bindgen(unchecked_param_type = "ClearOptions")] options: JsValue) -> Promise {
+            pub fn clear_acked(&self, options: Option<crate::options::ClearOptions>) -> Promise {
                 let h = Rc::clone(&self.h);
-                promise(async move { Ok((h.clear_acked(&Options::new(options)?).await? as f64).into()) })
+                promise(async move { Ok((h.clear_acked(&Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?).await? as f64).into()) })
             }
 
             /// Makes ready again the items this handle holds and those

@@ -49,12 +49,9 @@ fn value_of(o: MapOutcome) -> Result<JsValue, JsValue> {
 impl PDict {
     /// Opens (creating) the dictionary `name`.
     #[wasm_bindgen(unchecked_return_type = "Promise<PDict>")]
-    pub fn open(
-        name: String,
-        #[wasm_bindgen(unchecked_param_type = "OpenOptions")] options: JsValue,
-    ) -> Promise {
+    pub fn open(name: String, options: Option<crate::options::OpenOptions>) -> Promise {
         promise(async move {
-            let o = Options::new(options)?;
+            let o = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?;
             open_options(&name, &o)?;
             let map = IdbMap::open(&name, o.durability()?).await.map_err(from_store)?;
             Ok(PDict { map: Rc::new(Mutex::new(Some(map))) }.into())

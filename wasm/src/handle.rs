@@ -86,6 +86,11 @@ impl Handle {
                 (Store::Idb(table), auto_resume && session.is_none())
             }
             Backend::LocalStorage => {
+                if durability.is_synced() {
+                    return Err(from_store(persist_queue_core::records::LogError::Storage(
+                        persist_queue_local_storage::LsError::NotDurable,
+                    )));
+                }
                 let lock = await_js(host::hold(&format!("persist-queue-ls/{name}"), true)).await?;
                 if lock.is_null() {
                     return Err(js_error(
@@ -98,7 +103,9 @@ impl Handle {
                 match table {
                     Ok(t) => (Store::Ls(t), auto_resume),
                     Err(e) => {
-                        locks.iter().for_each(host::release);
+                        for l in &locks {
+                            host::release(l).await;
+                        }
                         return Err(from_store(e));
                     }
                 }
@@ -229,7 +236,9 @@ impl Handle {
         {
             t.close();
         }
-        self.locks.iter().for_each(host::release);
+        for l in &self.locks {
+            host::release(l).await;
+        }
         self.waker.close();
         Ok(())
     }

@@ -29,12 +29,14 @@ extern "C" {
     pub(crate) fn queue_error(code: &str, message: &str) -> JsValue;
 }
 
-/// Releases a lock taken by [`hold`].
-pub(crate) fn release(lock: &JsValue) {
+/// Releases a lock taken by [`hold`]; resolves once it is free.
+pub(crate) async fn release(lock: &JsValue) {
     if let Ok(f) = js_sys::Reflect::get(lock, &"release".into())
         && let Some(f) = f.dyn_ref::<js_sys::Function>()
+        && let Ok(p) = f.call0(lock)
+        && let Ok(p) = p.dyn_into::<js_sys::Promise>()
     {
-        let _ = f.call0(lock);
+        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
     }
 }
 

@@ -9,6 +9,22 @@ use crate::error::js_error;
 use crate::handle::default_durability;
 use crate::store::Backend;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `OpenOptions` of the TypeScript declarations.
+    #[wasm_bindgen(typescript_type = "OpenOptions")]
+    pub type OpenOptions;
+    /// `PutOptions`.
+    #[wasm_bindgen(typescript_type = "PutOptions")]
+    pub type PutOptions;
+    /// `GetOptions`.
+    #[wasm_bindgen(typescript_type = "GetOptions")]
+    pub type GetOptions;
+    /// `ClearOptions`.
+    #[wasm_bindgen(typescript_type = "ClearOptions")]
+    pub type ClearOptions;
+}
+
 /// An options object.
 pub(crate) struct Options(JsValue);
 

@@ -1,0 +1,182 @@
+// End to end in Debian's Chromium (playwright-core, never a downloaded
+// browser): reloads, two pages on one queue, a closed tab's items, quota.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { serve, launch, openPage } from "./browser.js";
+
+let srv, browser;
+test.before(async () => {
+  srv = await serve();
+  browser = await launch();
+});
+test.after(async () => {
+  await browser?.close();
+  srv?.server.close();
+});
+
+let n = 0;
+const fresh = (p) => `${p}_${Date.now()}_${n++}`;
+
+test("items survive a reload, in order", async () => {
+  const name = fresh("reload");
+  const page = await openPage(browser.context, srv.origin);
+  await page.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    for (let i = 0; i < 50; i++) await q.put({ i });
+  }, name);
+  await page.reload();
+  await page.evaluate(() => window.pqReady);
+  const got = await page.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    const out = [];
+    for (;;) {
+      try { const m = await q.get({ block: false }); out.push(m.value.i); await q.ack(m.id); }
+      catch (e) { if (e.code === "Empty") break; throw e; }
+    }
+    return out;
+  }, name);
+  assert.deepEqual(got, [...Array(50).keys()]);
+  await page.close();
+});
+
+test("an item got but not acked is ready again after a reload (its tab is gone)", async () => {
+  const name = fresh("unacked");
+  const page = await openPage(browser.context, srv.origin);
+  const first = await page.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    await q.putMany(["a", "b"]);
+    return (await q.get()).value;
+  }, name);
+  assert.equal(first, "a");
+  await page.reload();
+  await page.evaluate(() => window.pqReady);
+  const again = await page.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    const m = await q.get({ block: false });
+    return [m.value, m.deliveries];
+  }, name);
+  assert.deepEqual(again, ["a", 2]);
+  await page.close();
+});
+
+test("an item held by a live tab is never taken from it", async () => {
+  const name = fresh("held");
+  const a = await openPage(browser.context, srv.origin);
+  const b = await openPage(browser.context, srv.origin);
+  await a.evaluate(async (name) => {
+    window.q = await pq.AckQueue.open(name);
+    await window.q.put("mine");
+    window.held = await window.q.get();
+  }, name);
+  const code = await b.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);      // auto-resume: only orphans
+    await q.resume();
+    try { await q.get({ block: false }); return "got it"; } catch (e) { return e.code; }
+  }, name);
+  assert.equal(code, "Empty");
+  await a.evaluate(() => window.q.ack(window.held.id));
+  await a.close();
+  await b.close();
+});
+
+test("two pages consuming one queue never receive the same item", async () => {
+  const name = fresh("shared");
+  const total = 300;
+  const pages = [await openPage(browser.context, srv.origin), await openPage(browser.context, srv.origin)];
+  await pages[0].evaluate(async ([name, total]) => {
+    const q = await pq.AckQueue.open(name, { durability: "relaxed" });
+    await q.putMany([...Array(total).keys()]);
+  }, [name, total]);
+  const consume = (p) => p.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name, { durability: "relaxed" });
+    const out = [];
+    for (;;) {
+      try { const m = await q.get({ timeout: 300 }); out.push(m.value); await q.ack(m.id); }
+      catch (e) { if (e.code === "Empty") break; throw e; }
+    }
+    return out;
+  }, name);
+  const [x, y] = await Promise.all(pages.map(consume));
+  assert.ok(x.length > 0 && y.length > 0, `both pages consumed (${x.length}, ${y.length})`);
+  const all = [...x, ...y].sort((p, q) => p - q);
+  assert.deepEqual(all, [...Array(total).keys()], "every item exactly once");
+  for (const p of pages) await p.close();
+});
+
+test("a get waiting in one tab wakes when another tab puts", async () => {
+  const name = fresh("wake");
+  const a = await openPage(browser.context, srv.origin);
+  const b = await openPage(browser.context, srv.origin);
+  await b.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    window.waiting = q.get({ timeout: 10000 }).then((m) => m.value);
+  }, name);
+  await a.evaluate(async (name) => (await pq.AckQueue.open(name)).put("ping"), name);
+  assert.equal(await b.evaluate(() => window.waiting), "ping");
+  await a.close();
+  await b.close();
+});
+
+test("localStorage: over quota is code QuotaExceeded and nothing stored before is lost", async () => {
+  const name = fresh("quota");
+  const page = await openPage(browser.context, srv.origin);
+  const r = await page.evaluate(async (name) => {
+    localStorage.clear();
+    const q = await pq.Queue.open(name, { backend: "localStorage" });
+    const big = "x".repeat(100000);
+    let put = 0, code;
+    for (;;) {
+      try { await q.put({ n: put, big }); put++; }
+      catch (e) { code = e.code; break; }
+      if (put > 200) break;
+    }
+    await q.close();
+    const again = await pq.Queue.open(name, { backend: "localStorage" });
+    const got = [];
+    for (;;) {
+      try { got.push((await again.get({ block: false })).value.n); }
+      catch (e) { if (e.code === "Empty") break; throw e; }
+    }
+    await again.close();
+    await pq.Queue.delete(name, { backend: "localStorage" });
+    return { put, code, got };
+  }, name);
+  assert.equal(r.code, "QuotaExceeded");
+  assert.ok(r.put > 5, `stored ${r.put} before the quota`);
+  assert.deepEqual(r.got, [...Array(r.put).keys()], "every item put before the refusal, in order");
+  await page.close();
+});
+
+test("localStorage refuses the strict level and a second owner", async () => {
+  const name = fresh("lsrules");
+  const page = await openPage(browser.context, srv.origin);
+  const codes = await page.evaluate(async (name) => {
+    const code = (p) => p.then(() => "ok", (e) => e.code);
+    const strict = await code(pq.Queue.open(name, { backend: "localStorage", durability: "strict" }));
+    const q = await pq.Queue.open(name, { backend: "localStorage" });
+    const second = await code(pq.Queue.open(name, { backend: "localStorage" }));
+    await q.close();
+    const afterClose = await code(pq.Queue.open(name, { backend: "localStorage" }).then((q) => q.close()));
+    return { strict, second, afterClose };
+  }, name);
+  assert.deepEqual(codes, { strict: "NotDurable", second: "Locked", afterClose: "ok" });
+  await page.close();
+});
+
+test("a dedicated worker and a page share one queue", async () => {
+  const name = fresh("worker");
+  const page = await openPage(browser.context, srv.origin);
+  const got = await page.evaluate(async (name) => {
+    const w = new Worker("/test/pages/worker.js", { type: "module" });
+    const done = new Promise((r) => { w.onmessage = (e) => r(e.data); });
+    w.postMessage(name);
+    const reply = await done;
+    if (reply !== "put") throw new Error(reply);
+    const q = await pq.AckQueue.open(name);
+    const m = await q.get({ timeout: 2000 });
+    await q.ack(m.id);
+    return m.value;
+  }, name);
+  assert.deepEqual(got, { from: "worker" });
+  await page.close();
+});
