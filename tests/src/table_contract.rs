@@ -223,6 +223,59 @@ pub async fn updates_are_conditional<T: AsyncTable>(mut t: T) {
     assert_eq!(run(&mut t, up(999_999, "q")).await, Outcome::Before(vec![None]));
 }
 
+/// Payloads of every size come back byte for byte through every plan
+/// (stores may keep large ones apart from the record: IndexedDB does).
+pub async fn payloads_of_any_size<T: AsyncTable>(mut t: T) {
+    let sizes = [0usize, 1, 511, 512, 513, 4096, 100_000];
+    let bytes = |n: usize, salt: u8| {
+        (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt)).collect::<Vec<u8>>()
+    };
+    let records = sizes
+        .iter()
+        .map(|&n| NewRecord { payload: bytes(n, 1), priority: 0, timestamp: 1000, unique_key: None })
+        .collect();
+    let ids: Vec<u64> = insert(&mut t, records).await.into_iter().map(|i| i.expect("id")).collect();
+    let payloads = |o: Outcome| match o {
+        Outcome::Records(r) => r.into_iter().map(|r| r.payload.len()).collect::<Vec<_>>(),
+        other => panic!("expected records, got {other:?}"),
+    };
+    let fetched = run(&mut t, Plan::Fetch { ids: ids.clone() }).await;
+    assert!(
+        matches!(&fetched, Outcome::Records(r) if r.iter().zip(&sizes).all(|(r, &n)| r.payload == bytes(n, 1)))
+    );
+    // An update swaps small and large.
+    run(
+        &mut t,
+        Plan::Update { id: ids[1], payload: bytes(70_000, 2), unique_key: None, from: StatusSet::LIVE },
+    )
+    .await;
+    run(&mut t, Plan::Update { id: ids[6], payload: bytes(3, 2), unique_key: None, from: StatusSet::LIVE })
+        .await;
+    let claimed = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 3, then: Claimed::Unacked }).await;
+    assert_eq!(payloads(claimed), [0, 70_000, 511]);
+    let after = run(&mut t, Plan::Fetch { ids: vec![ids[1], ids[6]] }).await;
+    assert!(
+        matches!(&after, Outcome::Records(r) if r[0].payload == bytes(70_000, 2) && r[1].payload == bytes(3, 2))
+    );
+    // A deleting claim returns the payload; a restore puts it back.
+    let taken = match run(&mut t, Plan::Claim { order: Order::Fifo, limit: 2, then: Claimed::Deleted }).await
+    {
+        Outcome::Records(r) => r,
+        other => panic!("expected records, got {other:?}"),
+    };
+    assert_eq!(taken.iter().map(|r| r.payload.clone()).collect::<Vec<_>>(), [bytes(512, 1), bytes(513, 1)]);
+    for r in taken.clone() {
+        run(&mut t, Plan::Restore { record: r, unique_key: None }).await;
+    }
+    let back = run(&mut t, Plan::Fetch { ids: vec![taken[0].id, taken[1].id] }).await;
+    assert!(
+        matches!(&back, Outcome::Records(r) if r.iter().zip(&taken).all(|(a, b)| a.payload == b.payload))
+    );
+    let scan =
+        run(&mut t, Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 }).await;
+    assert_eq!(payloads(scan), [0, 70_000, 511, 512, 513, 4096, 3]);
+}
+
 /// Scans list in order, resume after a key, and change nothing.
 pub async fn scans_list_in_order<T: AsyncTable>(mut t: T) {
     let ids: Vec<u64> = insert(&mut t, vec![rec("a", 3), rec("b", 1), rec("c", 2)])

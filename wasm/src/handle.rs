@@ -2,6 +2,7 @@
 //! hands out: the core's driver behind an async lock (JavaScript may call
 //! `put` again before the last one settled), the waker, the locks it holds.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -35,6 +36,8 @@ pub(crate) struct Handle {
     session: Option<String>,
     /// Locks to release at close.
     locks: Vec<JsValue>,
+    /// When this handle last looked for items held by closed tabs.
+    last_sweep: Cell<f64>,
 }
 
 type Op<T> = Result<T, JsValue>;
@@ -71,7 +74,7 @@ impl Handle {
         let mut session = None;
         let (store, resume_all) = match backend {
             Backend::IndexedDb => {
-                let mut table = IdbTable::open(name, durability).await.map_err(from_store)?;
+                let mut table = IdbTable::open(name, durability, kind.order).await.map_err(from_store)?;
                 if host::has_locks() {
                     let sid = host::new_session();
                     let lock = await_js(host::hold(&format!("{SESSION_LOCKS}{sid}"), false)).await?;
@@ -121,6 +124,7 @@ impl Handle {
             waker: host::Waker::new(&format!("persist-queue/{prefix}/{name}")),
             session,
             locks,
+            last_sweep: Cell::new(js_sys::Date::now()),
         })
     }
 
@@ -151,7 +155,6 @@ impl Handle {
         let block = o.flag("block", true)?;
         let deadline = o.number("timeout")?.map(|t| js_sys::Date::now() + t.max(0.0));
         let auto_commit = self.auto_commit;
-        let mut last_sweep = js_sys::Date::now();
         loop {
             let wait_ms = deadline.map_or(FALLBACK_MS, |d| (d - js_sys::Date::now()).clamp(0.0, FALLBACK_MS));
             // Listen before looking, so a put in between still wakes us.
@@ -160,15 +163,19 @@ impl Handle {
             if !got.is_empty() {
                 return Ok(got);
             }
+            // Nothing ready: items a closed tab held may be (at most once
+            // a second, so an empty queue polled in a loop stays cheap).
+            if js_sys::Date::now() - self.last_sweep.get() >= FALLBACK_MS {
+                self.last_sweep.set(js_sys::Date::now());
+                if self.release_orphans(false).await? > 0 {
+                    continue;
+                }
+            }
             let expired = deadline.is_some_and(|d| js_sys::Date::now() >= d);
             if !block || expired {
                 return Err(js_error("Empty", "no item is ready"));
             }
             await_js(wake).await?;
-            if js_sys::Date::now() - last_sweep >= FALLBACK_MS {
-                last_sweep = js_sys::Date::now();
-                self.release_orphans(false).await?;
-            }
         }
     }
 

@@ -6,7 +6,7 @@
 #![allow(missing_docs)]
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::LogTable;
+use persist_queue_core::records::{LogTable, Order};
 use persist_queue_indexeddb::IdbTable;
 use persist_queue_local_storage::LocalStorage;
 use wasm_bindgen_test::*;
@@ -32,15 +32,23 @@ fn fresh(prefix: &str) -> String {
     format!("{prefix}_{}_{}", js_sys::Date::now() as u64, NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
-struct Idb(String);
+/// An IndexedDB table opened for a FIFO queue (`PRIORITY` false: synced,
+/// no priority bound kept) or a priority queue (true: relaxed, puts keep
+/// the bound priority claims seek from).
+struct Idb<const PRIORITY: bool>(String);
 
-impl TableHarness for Idb {
+impl<const PRIORITY: bool> TableHarness for Idb<PRIORITY> {
     type T = IdbTable;
     fn new() -> Self {
-        Idb(fresh("idb"))
+        Idb(fresh(if PRIORITY { "idbp" } else { "idb" }))
     }
     async fn open(&self) -> IdbTable {
-        IdbTable::open(&self.0, Durability::Synced).await.expect("open IndexedDB table")
+        let (durability, order) = if PRIORITY {
+            (Durability::Buffered, Order::Priority)
+        } else {
+            (Durability::Synced, Order::Fifo)
+        };
+        IdbTable::open(&self.0, durability, order).await.expect("open IndexedDB table")
     }
 }
 
@@ -66,7 +74,7 @@ macro_rules! browser_conformance {
             browser_conformance!(@contract $h; ids_are_increasing_and_never_reused, claims_follow_the_order,
                 deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
                 batch_transitions_report_each_id, unique_keys_cover_live_records, updates_are_conditional,
-                scans_list_in_order, purge_keeps_latest);
+                scans_list_in_order, purge_keeps_latest, payloads_of_any_size);
         }
     };
     (@suite $h:ty; $($t:ident),*) => {
@@ -88,5 +96,6 @@ macro_rules! browser_conformance {
     };
 }
 
-browser_conformance!(indexeddb, Idb);
+browser_conformance!(indexeddb, Idb<false>);
+browser_conformance!(indexeddb_priority, Idb<true>);
 browser_conformance!(local_storage, Ls);

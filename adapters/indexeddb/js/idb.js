@@ -31,17 +31,19 @@ export function commit(tx) {
   if (typeof tx.commit === "function") tx.commit();
 }
 
-// The schemas (FORMAT.md, "IndexedDB"). A queue: records by id, sparse
-// indexes of the ready records in id and in [priority, id] order, every
+// The schemas (FORMAT.md, "IndexedDB"). A queue: records by id (the
+// store's key generator: never reused), sparse indexes of the ready
+// records in id and in [priority, id] order, every
 // record by status, live records by unique key; one meta entry. A map:
 // entries by key.
 const SCHEMAS = {
   queue(db) {
-    const records = db.createObjectStore("records", { keyPath: "id" });
-    records.createIndex("ready", "q");
-    records.createIndex("prio", "qp");
+    const records = db.createObjectStore("records", { keyPath: "id", autoIncrement: true });
+    records.createIndex("ready", ["q", "id"]);
+    records.createIndex("prio", ["qp", "id"]);
     records.createIndex("status", "s");
     records.createIndex("unique", "u", { unique: true });
+    db.createObjectStore("payloads");
     db.createObjectStore("meta");
   },
   map(db) {

@@ -29,6 +29,16 @@ extern "C" {
     fn remove_promise(name: &str) -> js_sys::Promise;
 }
 
+/// A request issued now, its result awaited later ([`settled`]).
+pub(crate) fn pending(req: Result<IdbRequest, JsValue>) -> Result<js_sys::Promise, IdbError> {
+    req.map(|r| request_promise(&r)).map_err(IdbError::from_js)
+}
+
+/// The result of a [`pending`] request.
+pub(crate) async fn settled(p: js_sys::Promise) -> Result<JsValue, IdbError> {
+    JsFuture::from(p).await.map_err(IdbError::from_js)
+}
+
 /// A request's result.
 pub(crate) async fn request(req: Result<IdbRequest, JsValue>) -> Result<JsValue, IdbError> {
     let req = req.map_err(IdbError::from_js)?;

@@ -29,7 +29,7 @@
 //! use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Verdict};
 //! use persist_queue_indexeddb::IdbTable;
 //!
-//! let table = IdbTable::open("uploads", Durability::Synced).await.map_err(persist_queue_core::records::RecordError::Store)?;
+//! let table = IdbTable::open("uploads", Durability::Synced, Kind::ACK.order).await.map_err(persist_queue_core::records::RecordError::Store)?;
 //! let mut q = AsyncRecordQueue::open(table, Kind::ACK, true).await?;
 //! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).await?;
 //! if let Some(job) = q.get(false).await? {

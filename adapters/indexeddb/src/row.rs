@@ -2,8 +2,8 @@
 //!
 //! Record fields (FORMAT.md, "IndexedDB"): `id`, `p` (payload bytes), `s`
 //! (status code), `pr` (priority), `t` (timestamp ms), `d` (deliveries),
-//! `q` = id and `qp` = [priority, id] only while ready (the sparse ready
-//! indexes), `u` (unique key, hex) only while live, `o` (the session that
+//! `q` = 0 and `qp` = priority only while ready (the sparse indexes
+//! `ready` on [q, id] and `prio` on [qp, id]), `u` (unique key, hex) only while live, `o` (the session that
 //! holds it) only while in flight.
 
 use js_sys::{Array, Object};
@@ -12,6 +12,12 @@ use wasm_bindgen::JsValue;
 
 use crate::error::IdbError;
 use crate::js;
+
+/// Payloads up to this size live in the record; larger ones in the
+/// `payloads` store, so that claims and acks, which rewrite the record,
+/// write a few hundred bytes, and still fit when the quota is all but
+/// used up (a rewrite counts its whole size against the quota).
+pub(crate) const INLINE_MAX: usize = 512;
 
 /// The largest integer a JavaScript number holds exactly.
 const EXACT: i64 = (1 << 53) - 1;
@@ -24,7 +30,12 @@ pub(crate) fn exact(n: i64, what: &'static str) -> Result<f64, IdbError> {
     if (-EXACT..=EXACT).contains(&n) { Ok(n as f64) } else { Err(IdbError::OutOfRange(what)) }
 }
 
-/// The key of a record in the priority order.
+/// The key of a record in the FIFO/FILO order (index `ready`).
+pub(crate) fn id_key(id: u64) -> JsValue {
+    Array::of2(&0.into(), &(id as f64).into()).into()
+}
+
+/// The key of a record in the priority order (index `prio`).
 pub(crate) fn prio_key(priority: i64, id: u64) -> Result<JsValue, IdbError> {
     let p = exact(priority, "priority beyond ±2^53")?;
     Ok(Array::of2(&p.into(), &(id as f64).into()).into())
@@ -36,18 +47,18 @@ pub(crate) fn unique_hex(key: &[u8; 32]) -> String {
 }
 
 impl Row {
-    /// A new row for `r`, with its unique key if any.
+    /// A new row for `r`, with its unique key if any; `r.id` 0: the
+    /// store's key generator assigns it.
     pub(crate) fn new(r: &Record, unique: Option<&[u8; 32]>) -> Result<Row, IdbError> {
         let o = js::object();
-        js::set(&o, "id", &(r.id as f64).into());
-        js::set(&o, "p", &js::uint8(&r.payload));
+        if r.id != 0 {
+            js::set(&o, "id", &(r.id as f64).into());
+        }
         js::set(&o, "pr", &exact(r.priority, "priority beyond ±2^53")?.into());
         js::set(&o, "t", &(r.timestamp as f64).into());
         js::set(&o, "d", &r.deliveries.into());
-        if let Some(k) = unique {
-            js::set(&o, "u", &unique_hex(k).into());
-        }
         let mut row = Row(o);
+        row.set_payload(&r.payload, unique);
         row.set_status(r.status, None)?;
         Ok(row)
     }
@@ -80,9 +91,8 @@ impl Row {
     pub(crate) fn set_status(&mut self, s: Status, owner: Option<&str>) -> Result<(), IdbError> {
         js::set(&self.0, "s", &s.code().into());
         if s == Status::Ready {
-            let id = self.id()?;
-            js::set(&self.0, "q", &(id as f64).into());
-            js::set(&self.0, "qp", &prio_key(self.priority()?, id)?);
+            js::set(&self.0, "q", &0.into());
+            js::set(&self.0, "qp", &exact(self.priority()?, "priority beyond ±2^53")?.into());
         } else {
             js::unset(&self.0, "q");
             js::unset(&self.0, "qp");
@@ -104,20 +114,38 @@ impl Row {
         Ok(())
     }
 
-    /// Replaces the payload and unique key.
+    /// Whether the payload lives in the `payloads` store.
+    pub(crate) fn external(&self) -> bool {
+        js::get(&self.0, "px").is_truthy()
+    }
+
+    /// The inline payload, if any.
+    pub(crate) fn inline_payload(&self) -> Option<Vec<u8>> {
+        if self.external() { None } else { js::bytes(&self.0, "p").ok() }
+    }
+
+    /// Replaces the payload (inline when small; otherwise marked external:
+    /// the caller stores it in `payloads`) and the unique key.
     pub(crate) fn set_payload(&mut self, payload: &[u8], unique: Option<&[u8; 32]>) {
-        js::set(&self.0, "p", &js::uint8(payload));
+        if payload.len() <= INLINE_MAX {
+            js::set(&self.0, "p", &js::uint8(payload));
+            js::unset(&self.0, "px");
+        } else {
+            js::unset(&self.0, "p");
+            js::set(&self.0, "px", &JsValue::TRUE);
+        }
         match unique {
             Some(k) => js::set(&self.0, "u", &unique_hex(k).into()),
             None => js::unset(&self.0, "u"),
         }
     }
 
-    /// The record it holds.
-    pub(crate) fn record(&self) -> Result<Record, IdbError> {
+    /// The record it holds, with its payload (read from `payloads` by the
+    /// caller if [`Row::external`]).
+    pub(crate) fn record(&self, payload: Vec<u8>) -> Result<Record, IdbError> {
         Ok(Record {
             id: self.id()?,
-            payload: js::bytes(&self.0, "p")?,
+            payload,
             priority: self.priority()?,
             status: self.status()?,
             timestamp: js::num(&self.0, "t")? as u64,
@@ -140,18 +168,15 @@ impl IntoObject for JsValue {
     }
 }
 
-/// The queue's meta entry: the next id and where the ready records begin
-/// in each order, so claims seek past the deleted index entries at the
+/// The queue's meta entry: where the ready records begin in the FIFO and
+/// priority orders, so claims seek past the deleted index entries at the
 /// head instead of walking them (browser-anchors.md §4).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Meta {
-    /// The newest id taken (ids are never reused).
-    pub(crate) last_id: u64,
     /// Every ready id is at least this.
     pub(crate) lo: u64,
-    /// Every ready id is at most this.
-    pub(crate) hi: u64,
-    /// Every ready record's [priority, id] is at least this.
+    /// Every ready record's [priority, id] is at least this (kept by
+    /// priority tables only; `None`: no bound).
     pub(crate) lp: Option<(i64, u64)>,
 }
 
@@ -161,7 +186,7 @@ pub(crate) const FORMAT: u32 = 1;
 impl Meta {
     pub(crate) fn from_js(v: &JsValue) -> Result<Meta, IdbError> {
         if v.is_undefined() {
-            return Ok(Meta { last_id: 0, lo: 0, hi: 0, lp: None });
+            return Ok(Meta { lo: 0, lp: None });
         }
         if js::num(v, "format")? as u32 != FORMAT {
             return Err(IdbError::Corrupted("queue written in another format version"));
@@ -175,20 +200,13 @@ impl Meta {
             let i = a.get(1).as_f64().ok_or(IdbError::Corrupted("meta lp"))?;
             Some((p as i64, i as u64))
         };
-        Ok(Meta {
-            last_id: js::num(v, "last")? as u64,
-            lo: js::num(v, "lo")? as u64,
-            hi: js::num(v, "hi")? as u64,
-            lp,
-        })
+        Ok(Meta { lo: js::num(v, "lo")? as u64, lp })
     }
 
     pub(crate) fn to_js(&self) -> Result<JsValue, IdbError> {
         let o = js::object();
         js::set(&o, "format", &FORMAT.into());
-        js::set(&o, "last", &(self.last_id as f64).into());
         js::set(&o, "lo", &(self.lo as f64).into());
-        js::set(&o, "hi", &(self.hi as f64).into());
         match self.lp {
             Some((p, i)) => js::set(&o, "lp", &prio_key(p, i)?),
             None => js::set(&o, "lp", &JsValue::NULL),
@@ -199,7 +217,6 @@ impl Meta {
     /// A record became ready: widen the bounds to include it.
     pub(crate) fn readied(&mut self, id: u64, priority: i64) {
         self.lo = self.lo.min(id);
-        self.hi = self.hi.max(id);
         self.lp = match self.lp {
             Some(k) if k <= (priority, id) => Some(k),
             Some(_) => Some((priority, id)),

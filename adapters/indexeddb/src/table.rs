@@ -14,11 +14,12 @@ use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbIndex, Idb
 
 use crate::error::IdbError;
 use crate::js;
-use crate::row::{Meta, Row, prio_key, unique_hex};
+use crate::row::{Meta, Row, id_key, prio_key, unique_hex};
 
 /// The database version of the schema in `js/idb.js`.
 const VERSION: u32 = 1;
 const RECORDS: &str = "records";
+const PAYLOADS: &str = "payloads";
 const META: &str = "meta";
 const META_KEY: &str = "queue";
 
@@ -37,6 +38,11 @@ pub struct IdbTable {
     db: IdbDatabase,
     strict: bool,
     session: Option<String>,
+    /// The order the queue delivers in: a priority table keeps the
+    /// priority bound at every put; others put without reading the meta
+    /// entry (one request, as a raw put), and claim in priority order (only
+    /// the contract tests do) without that bound.
+    order: Order,
 }
 
 /// One plan's transaction: the records store and, for writes, the meta
@@ -44,6 +50,7 @@ pub struct IdbTable {
 struct Tx {
     tx: web_sys::IdbTransaction,
     records: IdbObjectStore,
+    payloads: IdbObjectStore,
     meta: Option<(IdbObjectStore, Meta, Meta)>,
 }
 
@@ -66,11 +73,35 @@ impl Tx {
 
     /// Rows by id, all requested at once (`None`: no such record).
     async fn get_many(&self, ids: &[u64]) -> Result<Vec<Option<Row>>, IdbError> {
-        let reqs: Vec<_> = ids.iter().map(|&id| self.records.get(&(id as f64).into())).collect();
+        let reqs = ids
+            .iter()
+            .map(|&id| js::pending(self.records.get(&(id as f64).into())))
+            .collect::<Result<Vec<_>, _>>()?;
         let mut out = Vec::with_capacity(ids.len());
         for r in reqs {
-            let v = js::request(r).await?;
+            let v = js::settled(r).await?;
             out.push(if v.is_undefined() { None } else { Some(Row::from_js(v)?) });
+        }
+        Ok(out)
+    }
+
+    /// The records of `rows`, reading the payloads kept apart (all
+    /// requested at once).
+    async fn records_of(&self, rows: &[Row]) -> Result<Vec<Record>, IdbError> {
+        let mut reads = Vec::with_capacity(rows.len());
+        for row in rows {
+            reads.push(match row.inline_payload() {
+                Some(p) => Ok(p),
+                None => Err(js::pending(self.payloads.get(&(row.id()? as f64).into()))?),
+            });
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for (row, read) in rows.iter().zip(reads) {
+            let payload = match read {
+                Ok(p) => p,
+                Err(pending) => js::bytes_of(&js::settled(pending).await?)?,
+            };
+            out.push(row.record(payload)?);
         }
         Ok(out)
     }
@@ -79,8 +110,20 @@ impl Tx {
         self.records.put(&row.0).map(drop).map_err(IdbError::from_js)
     }
 
+    /// Stores the payload of record `id` if it does not fit in the record.
+    fn put_payload(&self, id: u64, payload: &[u8]) -> Result<(), IdbError> {
+        if payload.len() > crate::row::INLINE_MAX {
+            self.payloads
+                .put_with_key(&js::uint8(payload), &(id as f64).into())
+                .map_err(IdbError::from_js)?;
+        }
+        Ok(())
+    }
+
     fn delete(&self, id: u64) -> Result<(), IdbError> {
-        self.records.delete(&(id as f64).into()).map(drop).map_err(IdbError::from_js)
+        let key: JsValue = (id as f64).into();
+        self.records.delete(&key).map_err(IdbError::from_js)?;
+        self.payloads.delete(&key).map(drop).map_err(IdbError::from_js)
     }
 
     /// Writes the meta entry if the plan changed it, then commits.
@@ -136,11 +179,12 @@ fn bound(lower: Option<JsValue>, upper: Option<JsValue>, open: bool) -> Result<J
 }
 
 impl IdbTable {
-    /// Opens (creating) the queue `name`'s database. `name` must be valid
-    /// ([`persist_queue_core::records::valid_name`]).
-    pub async fn open(name: &str, durability: Durability) -> Result<IdbTable, IdbError> {
+    /// Opens (creating) the queue `name`'s database, for a queue that
+    /// delivers in `order` (any order can be claimed; this one fastest).
+    /// `name` must be valid ([`persist_queue_core::records::valid_name`]).
+    pub async fn open(name: &str, durability: Durability, order: Order) -> Result<IdbTable, IdbError> {
         let db = js::open(&database_name(name), VERSION, "queue").await?;
-        Ok(IdbTable { db, strict: durability.is_synced(), session: None })
+        Ok(IdbTable { db, strict: durability.is_synced(), session: None, order })
     }
 
     /// Marks the records this table claims as held by `session` (a tab's
@@ -161,18 +205,24 @@ impl IdbTable {
         self.db.close();
     }
 
+    /// A transaction: read-only, or read-write with the meta entry read.
     async fn begin(&self, write: bool) -> Result<Tx, IdbError> {
-        let stores: &[&str] = if write { &[RECORDS, META] } else { &[RECORDS] };
+        self.begin_with(write, write).await
+    }
+
+    async fn begin_with(&self, write: bool, with_meta: bool) -> Result<Tx, IdbError> {
+        let stores: &[&str] = if with_meta { &[RECORDS, PAYLOADS, META] } else { &[RECORDS, PAYLOADS] };
         let tx = js::transaction(&self.db, stores, write, self.strict)?;
         let records = tx.object_store(RECORDS).map_err(IdbError::from_js)?;
-        let meta = if write {
+        let payloads = tx.object_store(PAYLOADS).map_err(IdbError::from_js)?;
+        let meta = if with_meta {
             let store = tx.object_store(META).map_err(IdbError::from_js)?;
             let m = Meta::from_js(&js::request(store.get(&META_KEY.into())).await?)?;
             Some((store, m.clone(), m))
         } else {
             None
         };
-        Ok(Tx { tx, records, meta })
+        Ok(Tx { tx, records, payloads, meta })
     }
 
     /// Makes ready again every in-flight record whose holder is not in
@@ -201,40 +251,77 @@ impl IdbTable {
     }
 
     async fn insert(&self, records: &[persist_queue_core::records::NewRecord]) -> Result<Outcome, IdbError> {
-        let mut tx = self.begin(true).await?;
+        let priority = self.order == Order::Priority;
+        let mut tx = self.begin_with(true, priority).await?;
         let unique = tx.index("unique")?;
         let mut seen = BTreeSet::new();
-        let mut ids = Vec::with_capacity(records.len());
+        // Which records are added (false: a duplicate, skipped), and the
+        // first and last add requests: the store's key generator gives the
+        // adds of one transaction consecutive ids (the transaction holds
+        // the store alone), so those two answers name every id.
+        let mut added = Vec::with_capacity(records.len());
+        let mut first = None;
+        let mut last = None;
         for nr in records {
             if let Some(k) = &nr.unique_key {
                 let taken = !seen.insert(*k)
                     || !js::request(unique.get_key(&unique_hex(k).into())).await?.is_undefined();
                 if taken {
-                    ids.push(None);
+                    added.push(false);
                     continue;
                 }
             }
-            let meta = tx.meta()?;
-            let id = meta.last_id + 1;
-            meta.last_id = id;
-            meta.readied(id, nr.priority);
             let r = Record {
-                id,
+                id: 0,
                 payload: nr.payload.clone(),
                 priority: nr.priority,
                 status: Status::Ready,
                 timestamp: nr.timestamp,
                 deliveries: 0,
             };
-            tx.records.add(&Row::new(&r, nr.unique_key.as_ref())?.0).map_err(IdbError::from_js)?;
-            ids.push(Some(id));
+            let req = tx.records.add(&Row::new(&r, nr.unique_key.as_ref())?.0).map_err(IdbError::from_js)?;
+            if first.is_none() {
+                first = Some(js::pending(Ok(req.clone()))?);
+            }
+            last = Some(req);
+            added.push(true);
+        }
+        let key =
+            |v: JsValue| v.as_f64().map(|k| k as u64).ok_or(IdbError::Protocol("add did not answer a key"));
+        let n = added.iter().filter(|a| **a).count() as u64;
+        // Listen to the last add before yielding (its answer could come
+        // first); one add is its own first and last.
+        let last = if n > 1 { last.map(|r| js::pending(Ok(r))).transpose()? } else { None };
+        let mut ids = Vec::with_capacity(records.len());
+        if let Some(first) = first {
+            let first = key(js::settled(first).await?)?;
+            if let Some(last) = last
+                && key(js::settled(last).await?)? != first + n - 1
+            {
+                return Err(IdbError::Protocol("the key generator skipped ids inside one transaction"));
+            }
+            let mut next = first;
+            for (nr, a) in records.iter().zip(&added) {
+                if *a {
+                    tx.put_payload(next, &nr.payload)?;
+                    if priority {
+                        tx.meta()?.readied(next, nr.priority);
+                    }
+                    ids.push(Some(next));
+                    next += 1;
+                } else {
+                    ids.push(None);
+                }
+            }
+        } else {
+            ids.resize(records.len(), None);
         }
         tx.finish().await?;
         Ok(Outcome::Inserted(ids))
     }
 
-    fn claim_row(&self, tx: &Tx, mut row: Row, then: Claimed) -> Result<Record, IdbError> {
-        let before = row.record()?;
+    /// Claims `row` (whose record, payload included, is `before`).
+    fn claim_row(&self, tx: &Tx, mut row: Row, before: Record, then: Claimed) -> Result<Record, IdbError> {
         match then {
             Claimed::Deleted => {
                 tx.delete(before.id)?;
@@ -244,7 +331,7 @@ impl IdbTable {
                 row.delivered()?;
                 row.set_status(Status::Unacked, self.session.as_deref())?;
                 tx.put(&row)?;
-                row.record()
+                Ok(Record { status: Status::Unacked, deliveries: before.deliveries + 1, ..before })
             }
         }
     }
@@ -255,38 +342,29 @@ impl IdbTable {
         let limit = limit.max(1);
         let values = match order {
             Order::Fifo => {
-                range_values(
-                    &tx.index("ready")?,
-                    &bound(Some((meta.lo as f64).into()), None, false)?,
-                    true,
-                    limit,
-                )
-                .await?
+                range_values(&tx.index("ready")?, &bound(Some(id_key(meta.lo)), None, false)?, true, limit)
+                    .await?
             }
-            Order::Filo => {
-                range_values(
-                    &tx.index("ready")?,
-                    &bound(None, Some((meta.hi as f64).into()), false)?,
-                    false,
-                    limit,
-                )
-                .await?
-            }
+            Order::Filo => range_values(&tx.index("ready")?, &JsValue::UNDEFINED, false, limit).await?,
             Order::Priority => {
-                let from = meta.lp.map(|(p, i)| prio_key(p, i)).transpose()?;
+                let lp = if self.order == Order::Priority { meta.lp } else { None };
+                let from = lp.map(|(p, i)| prio_key(p, i)).transpose()?;
                 range_values(&tx.index("prio")?, &bound(from, None, false)?, true, limit).await?
             }
         };
-        let mut out = Vec::with_capacity(values.len());
-        for v in values {
-            out.push(self.claim_row(&tx, Row::from_js(v)?, then)?);
+        let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
+        let records = tx.records_of(&rows).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (row, record) in rows.into_iter().zip(records) {
+            out.push(self.claim_row(&tx, row, record, then)?);
         }
         if let Some(last) = out.last() {
             let m = tx.meta()?;
             match order {
                 Order::Fifo => m.lo = last.id + 1,
-                Order::Filo => m.hi = last.id.saturating_sub(1),
-                Order::Priority => m.lp = Some((last.priority, last.id)),
+                Order::Filo => {}
+                Order::Priority if self.order == Order::Priority => m.lp = Some((last.priority, last.id)),
+                Order::Priority => {}
             }
         }
         tx.finish().await?;
@@ -299,7 +377,8 @@ impl IdbTable {
         if let Some(row) = tx.get(id).await?
             && row.status()? == Status::Ready
         {
-            out.push(self.claim_row(&tx, row, then)?);
+            let record = tx.records_of(std::slice::from_ref(&row)).await?.remove(0);
+            out.push(self.claim_row(&tx, row, record, then)?);
         }
         tx.finish().await?;
         Ok(Outcome::Records(out))
@@ -392,7 +471,11 @@ impl IdbTable {
                     return Ok(Outcome::Duplicate);
                 }
             }
+            if row.external() {
+                tx.payloads.delete(&(id as f64).into()).map_err(IdbError::from_js)?;
+            }
             row.set_payload(payload, unique_key.filter(|_| s.is_live()));
+            tx.put_payload(id, payload)?;
             tx.put(&row)?;
         }
         tx.finish().await?;
@@ -401,9 +484,8 @@ impl IdbTable {
 
     async fn fetch(&self, ids: &[u64]) -> Result<Outcome, IdbError> {
         let tx = self.begin(false).await?;
-        let rows = tx.get_many(ids).await?;
-        let records = rows.into_iter().flatten().map(|r| r.record()).collect::<Result<Vec<_>, _>>()?;
-        Ok(Outcome::Records(records))
+        let rows: Vec<Row> = tx.get_many(ids).await?.into_iter().flatten().collect();
+        Ok(Outcome::Records(tx.records_of(&rows).await?))
     }
 
     async fn scan(
@@ -417,33 +499,33 @@ impl IdbTable {
         if statuses == StatusSet::of(Status::Ready) {
             // The ready indexes are in the order already.
             let (index, range, forward) = match order {
-                Order::Fifo => ("ready", bound(after.map(|k| (k.id as f64).into()), None, true)?, true),
-                Order::Filo => ("ready", bound(None, after.map(|k| (k.id as f64).into()), true)?, false),
+                Order::Fifo => ("ready", bound(after.map(|k| id_key(k.id)), None, true)?, true),
+                Order::Filo => ("ready", bound(None, after.map(|k| id_key(k.id)), true)?, false),
                 Order::Priority => {
                     let from = after.map(|k| prio_key(k.priority, k.id)).transpose()?;
                     ("prio", bound(from, None, true)?, true)
                 }
             };
             let values = range_values(&tx.index(index)?, &range, forward, limit).await?;
-            let records =
-                values.into_iter().map(|v| Row::from_js(v)?.record()).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Outcome::Records(records));
+            let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
+            return Ok(Outcome::Records(tx.records_of(&rows).await?));
         }
         let status = tx.index("status")?;
-        let mut records = Vec::new();
+        let mut keyed = Vec::new();
         for s in statuses.iter() {
             let range: JsValue = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?.into();
             for v in range_values(&status, &range, true, 0).await? {
-                records.push(Row::from_js(v)?.record()?);
+                let row = Row::from_js(v)?;
+                keyed.push((OrderKey { priority: row.priority()?, id: row.id()? }, row));
             }
         }
-        let key = |r: &Record| OrderKey { priority: r.priority, id: r.id };
-        records.sort_by(|a, b| order.compare(key(a), key(b)));
-        records.retain(|r| after.is_none_or(|a| order.before(a, key(r))));
+        keyed.sort_by(|a, b| order.compare(a.0, b.0));
+        keyed.retain(|(k, _)| after.is_none_or(|a| order.before(a, *k)));
         if limit != 0 {
-            records.truncate(limit as usize);
+            keyed.truncate(limit as usize);
         }
-        Ok(Outcome::Records(records))
+        let rows: Vec<Row> = keyed.into_iter().map(|(_, r)| r).collect();
+        Ok(Outcome::Records(tx.records_of(&rows).await?))
     }
 
     async fn count(&self) -> Result<Outcome, IdbError> {
@@ -482,10 +564,9 @@ impl IdbTable {
     async fn restore(&self, record: &Record, unique_key: Option<&[u8; 32]>) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
         let r = Record { status: Status::Ready, ..record.clone() };
-        let meta = tx.meta()?;
-        meta.last_id = meta.last_id.max(r.id);
-        meta.readied(r.id, r.priority);
+        tx.meta()?.readied(r.id, r.priority);
         tx.put(&Row::new(&r, unique_key)?)?;
+        tx.put_payload(r.id, &r.payload)?;
         tx.finish().await?;
         Ok(Outcome::Done)
     }

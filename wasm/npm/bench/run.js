@@ -20,6 +20,8 @@ try {
     console.log(`  raw put (1 record per tx)  ${perS(med(rows.map((r) => r.raw)))}/s`);
     console.log(`  AckQueue.put               ${perS(med(rows.map((r) => r.q)))}/s   = ${putRatio.toFixed(2)}x raw (median of per-round ratios)`);
     console.log(`  AckQueue.putMany(${n})     ${perS(med(rows.map((r) => r.many)))}/s   = ${manyRatio.toFixed(1)}x single puts`);
+    console.log(`  raw put, all in one tx     ${perS(med(rows.map((r) => r.rawAll)))}/s   (raw's own batching: ${med(rows.map((r) => r.raw / r.rawAll)).toFixed(1)}x)`);
+    console.log(`  putMany / raw one tx       ${med(rows.map((r) => r.rawAll / r.many)).toFixed(2)}x`);
     console.log(`  AckQueue.get + ack         ${perS(med(rows.map((r) => r.getAck)))}/s`);
   }
 } finally {

@@ -28,12 +28,7 @@ test("items survive a reload, in order", async () => {
   await page.evaluate(() => window.pqReady);
   const got = await page.evaluate(async (name) => {
     const q = await pq.AckQueue.open(name);
-    const out = [];
-    for (;;) {
-      try { const m = await q.get({ block: false }); out.push(m.value.i); await q.ack(m.id); }
-      catch (e) { if (e.code === "Empty") break; throw e; }
-    }
-    return out;
+    return (await drain(q)).map((v) => v.i);
   }, name);
   assert.deepEqual(got, [...Array(50).keys()]);
   await page.close();
@@ -79,6 +74,77 @@ test("an item held by a live tab is never taken from it", async () => {
   await b.close();
 });
 
+test("an item held by a tab that closes goes to a tab waiting for it", async () => {
+  const name = fresh("closed");
+  const a = await openPage(browser.context, srv.origin);
+  const b = await openPage(browser.context, srv.origin);
+  await a.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    await q.put("job");
+    window.held = await q.get();
+  }, name);
+  await b.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    window.waiting = q.get({ timeout: 15000 }).then((m) => [m.value, m.deliveries]);
+  }, name);
+  await a.close();
+  assert.deepEqual(await b.evaluate(() => window.waiting), ["job", 2]);
+  await b.close();
+});
+
+test("IndexedDB over quota is code QuotaExceeded and nothing stored before is lost", async () => {
+  const name = fresh("idbquota");
+  // An origin of its own (another port), whose quota is set before it
+  // stores anything: Chromium applies an override to a fresh origin.
+  const own = await serve();
+  const page = await browser.context.newPage();
+  const cdp = await browser.context.newCDPSession(page);
+  await cdp.send("Storage.overrideQuotaForOrigin", { origin: own.origin, quotaSize: 3 * 1024 * 1024 });
+  await page.goto(own.origin + "/test/pages/index.html");
+  await page.evaluate(() => window.pqReady);
+  const r = await page.evaluate(async (name) => {
+    const q = await pq.AckQueue.open(name);
+    let put = 0, code;
+    for (;;) {
+      const item = new Uint8Array(256 * 1024);
+      for (let o = 0; o < item.length; o += 65536) crypto.getRandomValues(item.subarray(o, o + 65536));
+      item[0] = put & 255; item[1] = put >> 8;
+      try { await q.put(item); put++; }
+      catch (e) { code = e.code; break; }
+      if (put > 500) break;
+    }
+    const got = (await drain(q)).map((v) => v[0] | (v[1] << 8));
+    await q.close();
+    await pq.AckQueue.delete(name);
+    return { put, code, got };
+  }, name);
+  own.server.close();
+  assert.equal(r.code, "QuotaExceeded");
+  assert.ok(r.put > 0, `stored ${r.put} before the quota`);
+  assert.deepEqual(r.got, [...Array(r.put).keys()], "every item put before the refusal, in order");
+  await page.close();
+});
+
+test("a service worker and a page share one queue", async () => {
+  const name = fresh("sw");
+  const page = await openPage(browser.context, srv.origin);
+  const got = await page.evaluate(async (name) => {
+    const reg = await navigator.serviceWorker.register("/test/pages/sw.js", { type: "module", scope: "/test/pages/" });
+    const sw = reg.installing || reg.waiting || reg.active;
+    const reply = new Promise((r) => navigator.serviceWorker.addEventListener("message", (e) => r(e.data), { once: true }));
+    sw.postMessage(name);
+    const said = await reply;
+    if (said !== "put") throw new Error(said);
+    const q = await pq.AckQueue.open(name);
+    const m = await q.get({ timeout: 2000 });
+    await q.ack(m.id);
+    await reg.unregister();
+    return m.value;
+  }, name);
+  assert.deepEqual(got, { from: "service worker" });
+  await page.close();
+});
+
 test("two pages consuming one queue never receive the same item", async () => {
   const name = fresh("shared");
   const total = 300;
@@ -89,12 +155,7 @@ test("two pages consuming one queue never receive the same item", async () => {
   }, [name, total]);
   const consume = (p) => p.evaluate(async (name) => {
     const q = await pq.AckQueue.open(name, { durability: "relaxed" });
-    const out = [];
-    for (;;) {
-      try { const m = await q.get({ timeout: 300 }); out.push(m.value); await q.ack(m.id); }
-      catch (e) { if (e.code === "Empty") break; throw e; }
-    }
-    return out;
+    return drain(q, { timeout: 300 });
   }, name);
   const [x, y] = await Promise.all(pages.map(consume));
   assert.ok(x.length > 0 && y.length > 0, `both pages consumed (${x.length}, ${y.length})`);
@@ -132,11 +193,7 @@ test("localStorage: over quota is code QuotaExceeded and nothing stored before i
     }
     await q.close();
     const again = await pq.Queue.open(name, { backend: "localStorage" });
-    const got = [];
-    for (;;) {
-      try { got.push((await again.get({ block: false })).value.n); }
-      catch (e) { if (e.code === "Empty") break; throw e; }
-    }
+    const got = (await drain(again)).map((v) => v.n);
     await again.close();
     await pq.Queue.delete(name, { backend: "localStorage" });
     return { put, code, got };

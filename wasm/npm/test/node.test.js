@@ -123,3 +123,14 @@ test("PDict: set, get, delete, entries in key order, across reopen", async () =>
   assert.equal(await d.size(), 1);
   await d.close();
 });
+
+test("a database deleted while open: the handle's calls reject with code Closed", async () => {
+  const name = fresh("deleted");
+  const q = await AckQueue.open(name);
+  await q.put("x");
+  await AckQueue.delete(name);
+  await rejectsWith(q.put("y"), "Closed");
+  const again = await AckQueue.open(name);
+  assert.equal(await again.size(), 0, "deleted means empty, and the name opens again");
+  await again.close();
+});
