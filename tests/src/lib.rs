@@ -17,6 +17,7 @@ pub mod behaviour;
 pub mod contract;
 pub mod harness;
 pub mod item;
+pub mod map_contract;
 pub mod record_store;
 pub mod record_suite;
 pub mod seeds;

@@ -1,12 +1,13 @@
-//! `PDict`: persist-queue's persistent dictionary, in IndexedDB. Keys are
-//! strings; values anything `put` takes.
+//! `PDict`: persist-queue's persistent dictionary, in IndexedDB or
+//! localStorage. Keys are strings; values anything `put` takes.
 
 use std::rc::Rc;
 
 use async_lock::Mutex;
 use js_sys::{Array, Promise};
-use persist_queue_core::records::{MapOutcome, MapPlan, valid_name};
+use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan, MapTable, valid_name};
 use persist_queue_indexeddb::IdbMap;
+use persist_queue_local_storage::LsMap;
 use wasm_bindgen::prelude::*;
 
 use crate::error::{from_store, js_error};
@@ -15,26 +16,28 @@ use crate::item;
 use crate::options::Options;
 use crate::store::Backend;
 
-/// A persistent dictionary (IndexedDB only). Each call is one transaction.
+/// A dictionary's store.
+enum MapStore {
+    Idb(IdbMap),
+    Ls(LsMap),
+}
+
+/// A persistent dictionary. Each call is one IndexedDB transaction, or
+/// one localStorage call (there, tabs see each other's writes late: last
+/// writer wins per key).
 #[wasm_bindgen]
 pub struct PDict {
-    map: Rc<Mutex<Option<IdbMap>>>,
+    map: Rc<Mutex<Option<MapStore>>>,
 }
 
-fn open_options(name: &str, o: &Options) -> Result<(), JsValue> {
-    if !valid_name(name) {
-        return Err(js_error("InvalidName", "a dictionary name is 1 to 64 of A-Z, a-z, 0-9 and _"));
-    }
-    if o.backend()? != Backend::IndexedDb {
-        return Err(js_error("Unsupported", "PDict lives in IndexedDB only"));
-    }
-    Ok(())
-}
-
-async fn run(map: &Mutex<Option<IdbMap>>, plan: MapPlan) -> Result<MapOutcome, JsValue> {
+async fn run(map: &Mutex<Option<MapStore>>, plan: MapPlan) -> Result<MapOutcome, JsValue> {
     let mut guard = map.lock().await;
-    let m = guard.as_mut().ok_or_else(|| js_error("Closed", "the dictionary is closed"))?;
-    m.execute_map(&plan).await.map_err(from_store)
+    match guard.as_mut().ok_or_else(|| js_error("Closed", "the dictionary is closed"))? {
+        MapStore::Idb(m) => m.run_map(&plan).await.map_err(from_store),
+        MapStore::Ls(m) => {
+            m.execute_map(&plan).map_err(|e| from_store(persist_queue_core::records::LogError::Storage(e)))
+        }
+    }
 }
 
 fn value_of(o: MapOutcome) -> Result<JsValue, JsValue> {
@@ -52,8 +55,22 @@ impl PDict {
     pub fn open(name: String, options: Option<crate::options::OpenOptions>) -> Promise {
         promise(async move {
             let o = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?;
-            open_options(&name, &o)?;
-            let map = IdbMap::open(&name, o.durability()?).await.map_err(from_store)?;
+            if !valid_name(&name) {
+                return Err(js_error("InvalidName", "a dictionary name is 1 to 64 of A-Z, a-z, 0-9 and _"));
+            }
+            let durability = o.durability()?;
+            let map = match o.backend()? {
+                Backend::IndexedDb => {
+                    MapStore::Idb(IdbMap::open(&name, durability).await.map_err(from_store)?)
+                }
+                Backend::LocalStorage => {
+                    let ls = |e| from_store(persist_queue_core::records::LogError::Storage(e));
+                    if durability.is_synced() {
+                        return Err(ls(persist_queue_local_storage::LsError::NotDurable));
+                    }
+                    MapStore::Ls(LsMap::open(&name).map_err(ls)?)
+                }
+            };
             Ok(PDict { map: Rc::new(Mutex::new(Some(map))) }.into())
         })
     }
@@ -124,7 +141,9 @@ impl PDict {
     pub fn close(&self) -> Promise {
         let map = Rc::clone(&self.map);
         promise(async move {
-            map.lock().await.take();
+            if let Some(MapStore::Idb(m)) = map.lock().await.take() {
+                m.close();
+            }
             Ok(JsValue::UNDEFINED)
         })
     }

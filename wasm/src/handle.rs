@@ -14,6 +14,7 @@ use persist_queue_indexeddb::IdbTable;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
 
+use crate::batch;
 use crate::error::{StoreError, from_record, from_store, js_error};
 use crate::host;
 use crate::item;
@@ -38,6 +39,8 @@ pub(crate) struct Handle {
     locks: Vec<JsValue>,
     /// When this handle last looked for items held by closed tabs.
     last_sweep: Cell<f64>,
+    /// Puts waiting for the queue (group commit).
+    pending: batch::Pending,
 }
 
 type Op<T> = Result<T, JsValue>;
@@ -125,6 +128,7 @@ impl Handle {
             session,
             locks,
             last_sweep: Cell::new(js_sys::Date::now()),
+            pending: batch::Pending::default(),
         })
     }
 
@@ -142,12 +146,32 @@ impl Handle {
         Put { payload: &e.payload, priority, canonical: e.canonical.as_deref() }
     }
 
+    /// Puts `values`, in one transaction with every other put waiting
+    /// for the queue meanwhile (group commit: see [`crate::batch`]).
     pub(crate) async fn put_many(&self, values: Vec<JsValue>, priorities: Vec<i64>) -> Op<Vec<Option<u64>>> {
-        let encoded = values.iter().map(|v| item::encode(v, self.kind.unique)).collect::<Op<Vec<_>>>()?;
-        let puts: Vec<Put<'_>> = encoded.iter().zip(priorities).map(|(e, p)| self.put_of(e, p)).collect();
-        let ids = self.with(async |q| q.put_many(&puts, host::now_ms()).await).await?;
-        self.waker.notify();
-        Ok(ids)
+        let items = values
+            .iter()
+            .zip(priorities)
+            .map(|(v, p)| Ok((item::encode(v, self.kind.unique)?, p)))
+            .collect::<Op<Vec<_>>>()?;
+        let own = self.pending.push(items);
+        let mut guard = self.queue.lock().await;
+        if let Some(answer) = own.take() {
+            return answer;
+        }
+        // First to get the queue: write everything waiting.
+        let batch = self.pending.take_all();
+        let puts: Vec<Put<'_>> =
+            batch.iter().flat_map(|(items, _)| items.iter().map(|(e, p)| self.put_of(e, *p))).collect();
+        let ids = match guard.as_mut() {
+            Some(q) => q.put_many(&puts, host::now_ms()).await.map_err(from_record),
+            None => Err(closed()),
+        };
+        drop(guard);
+        if ids.is_ok() {
+            self.waker.notify();
+        }
+        batch::answer(&batch, &ids, &own)
     }
 
     /// Takes up to `n` items, waiting per `o` (`block`, `timeout` ms).

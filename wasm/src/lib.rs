@@ -25,6 +25,7 @@
 
 #![cfg(target_arch = "wasm32")]
 
+mod batch;
 mod classes;
 mod dict;
 mod error;

@@ -13,6 +13,9 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+#[path = "../../tests/src/map_contract.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod map_contract;
 #[path = "../../tests/src/record_store.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod record_store;
@@ -99,3 +102,28 @@ macro_rules! browser_conformance {
 browser_conformance!(indexeddb, Idb<false>);
 browser_conformance!(indexeddb_priority, Idb<true>);
 browser_conformance!(local_storage, Ls);
+
+macro_rules! map_conformance {
+    ($($t:ident),*) => {
+        mod maps {
+            use super::*;
+            $(
+                mod $t {
+                    use super::*;
+                    #[wasm_bindgen_test]
+                    async fn indexeddb() {
+                        let m = persist_queue_indexeddb::IdbMap::open(&fresh("map"), Durability::Synced).await;
+                        map_contract::$t(m.expect("open IndexedDB map")).await
+                    }
+                    #[wasm_bindgen_test]
+                    async fn local_storage() {
+                        let m = persist_queue_local_storage::LsMap::open(&fresh("map"));
+                        map_contract::$t(m.expect("open localStorage map")).await
+                    }
+                }
+            )*
+        }
+    };
+}
+
+map_conformance!(set_get_remove, scans_in_key_byte_order);

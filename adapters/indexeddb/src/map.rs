@@ -1,7 +1,7 @@
 //! [`IdbMap`]: the persistent map (persist-queue's `PDict`) in IndexedDB.
 
 use js_sys::Array;
-use persist_queue_core::records::{MapOutcome, MapPlan};
+use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan};
 use wasm_bindgen::JsValue;
 use web_sys::{IdbKeyRange, IdbObjectStore};
 
@@ -43,8 +43,17 @@ impl IdbMap {
         Ok((tx, store))
     }
 
-    /// Executes `plan` atomically (the contract of [`MapPlan`]).
-    pub async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, IdbError> {
+    /// Closes the connection.
+    pub fn close(&self) {
+        self.db.close();
+    }
+}
+
+impl AsyncMapTable for IdbMap {
+    type Error = IdbError;
+
+    /// Executes `plan` atomically, in one transaction.
+    async fn run_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, IdbError> {
         let write = matches!(plan, MapPlan::Insert { .. } | MapPlan::Remove { .. });
         let (tx, store) = self.store(write)?;
         let value = |v: JsValue| -> Result<Option<Vec<u8>>, IdbError> {

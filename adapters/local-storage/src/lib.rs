@@ -42,9 +42,11 @@
 #![cfg(target_arch = "wasm32")]
 
 mod error;
+mod map;
 mod storage;
 
 pub use error::LsError;
+pub use map::{LsMap, map_key_prefix};
 pub use persist_queue_core::Durability;
 use persist_queue_core::records::{LogError, LogLimits, LogTable};
 pub use storage::{LocalStorage, key_prefix};

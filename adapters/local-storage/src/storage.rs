@@ -15,15 +15,24 @@ pub fn key_prefix(name: &str) -> String {
 
 /// Bytes as a string of U+0100 + byte: one UTF-16 unit per byte, no
 /// control characters.
-fn encode_into(out: &mut String, bytes: &[u8]) {
+pub(crate) fn encode_into(out: &mut String, bytes: &[u8]) {
     out.extend(bytes.iter().map(|&b| char::from_u32(0x100 + u32::from(b)).unwrap_or('\u{100}')));
 }
 
-fn decode(key: &str, s: &str) -> Result<Vec<u8>, LsError> {
+pub(crate) fn decode(key: &str, s: &str) -> Result<Vec<u8>, LsError> {
     s.chars()
         .map(|c| u32::from(c).checked_sub(0x100).and_then(|b| u8::try_from(b).ok()))
         .collect::<Option<Vec<u8>>>()
         .ok_or_else(|| LsError::Corrupted(key.to_owned()))
+}
+
+/// This page's `window.localStorage` (none in workers and Node.js).
+pub(crate) fn local_storage() -> Result<web_sys::Storage, LsError> {
+    let store = match js_sys::global().dyn_ref::<web_sys::Window>() {
+        Some(w) => w.local_storage().map_err(LsError::from_js)?,
+        None => None,
+    };
+    store.ok_or_else(|| LsError::Unavailable("no window.localStorage in this context".into()))
 }
 
 /// One queue's blobs in `window.localStorage`, with a copy of each blob

@@ -61,6 +61,22 @@ pub trait MapTable {
     fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Self::Error>;
 }
 
+/// A map store whose plans complete later (IndexedDB). Same contract as
+/// [`MapTable::execute_map`]; every [`MapTable`] is one.
+pub trait AsyncMapTable {
+    /// The store's own error.
+    type Error: fmt::Debug + fmt::Display;
+    /// Executes `plan` atomically.
+    fn run_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, Self::Error>>;
+}
+
+impl<T: MapTable> AsyncMapTable for T {
+    type Error = T::Error;
+    fn run_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, T::Error>> {
+        core::future::ready(self.execute_map(plan))
+    }
+}
+
 /// The map contract in memory (the reference).
 #[derive(Clone, Debug, Default)]
 pub struct MemoryMap(BTreeMap<Vec<u8>, Vec<u8>>);

@@ -16,7 +16,7 @@ pub(crate) mod unique;
 
 pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
 pub use log_table::{LogError, LogLimits, LogTable};
-pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
+pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use order::{Order, OrderKey};
 pub use plan::{

@@ -51,6 +51,13 @@ async function queuePutMany(q, n) {
   return performance.now() - t0;
 }
 
+// n puts issued at once (not awaited one by one): group commit.
+async function queueConcurrent(q, n) {
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: n }, () => q.put(new Uint8Array(25))));
+  return performance.now() - t0;
+}
+
 async function queueGetAck(q, n) {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) {
@@ -74,6 +81,7 @@ window.runBench = async ({ n, rounds, durability }) => {
     }
     t.rawAll = await rawPutAll(db, n, durability);
     t.many = await queuePutMany(q, n);
+    t.concurrent = await queueConcurrent(q, n);
     t.getAck = await queueGetAck(q, n);
     rows.push(t);
     await q.close();

@@ -22,6 +22,7 @@ try {
     console.log(`  AckQueue.putMany(${n})     ${perS(med(rows.map((r) => r.many)))}/s   = ${manyRatio.toFixed(1)}x single puts`);
     console.log(`  raw put, all in one tx     ${perS(med(rows.map((r) => r.rawAll)))}/s   (raw's own batching: ${med(rows.map((r) => r.raw / r.rawAll)).toFixed(1)}x)`);
     console.log(`  putMany / raw one tx       ${med(rows.map((r) => r.rawAll / r.many)).toFixed(2)}x`);
+    console.log(`  ${n} puts issued at once    ${perS(med(rows.map((r) => r.concurrent)))}/s   = ${med(rows.map((r) => r.q / r.concurrent)).toFixed(1)}x sequential puts (group commit)`);
     console.log(`  AckQueue.get + ack         ${perS(med(rows.map((r) => r.getAck)))}/s`);
   }
 } finally {

@@ -220,6 +220,35 @@ test("localStorage refuses the strict level and a second owner", async () => {
   await page.close();
 });
 
+test("PDict keeps its entries across a reload, in IndexedDB and in localStorage", async () => {
+  const name = fresh("dict");
+  const page = await openPage(browser.context, srv.origin);
+  await page.evaluate(async (name) => {
+    for (const backend of ["indexeddb", "localStorage"]) {
+      const d = await pq.PDict.open(name, { backend });
+      await d.set("b", { n: 2 });
+      await d.set("a", new Uint8Array([1, 2]));
+      await d.set("gone", 1);
+      await d.delete("gone");
+      await d.close();
+    }
+  }, name);
+  await page.reload();
+  await page.evaluate(() => window.pqReady);
+  const got = await page.evaluate(async (name) => {
+    const out = {};
+    for (const backend of ["indexeddb", "localStorage"]) {
+      const d = await pq.PDict.open(name, { backend });
+      out[backend] = (await d.entries()).map(([k, v]) => [k, v instanceof Uint8Array ? [...v] : v]);
+      await d.close();
+    }
+    return out;
+  }, name);
+  const want = [["a", [1, 2]], ["b", { n: 2 }]];
+  assert.deepEqual(got, { indexeddb: want, localStorage: want });
+  await page.close();
+});
+
 test("a dedicated worker and a page share one queue", async () => {
   const name = fresh("worker");
   const page = await openPage(browser.context, srv.origin);

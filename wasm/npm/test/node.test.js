@@ -134,3 +134,18 @@ test("a database deleted while open: the handle's calls reject with code Closed"
   assert.equal(await again.size(), 0, "deleted means empty, and the name opens again");
   await again.close();
 });
+
+test("puts issued at once share transactions and keep their call order", async () => {
+  const q = await AckQueue.open(fresh("group"));
+  const ids = await Promise.all([...Array(200).keys()].map((i) => q.put({ i })));
+  assert.ok(ids.every((id, k) => k === 0 || id > ids[k - 1]), "ids increase in call order");
+  const got = (await q.getMany(500, { block: false })).map((m) => m.value.i);
+  assert.deepEqual(got, [...Array(200).keys()]);
+  await q.close();
+  const u = await UniqueQueue.open(fresh("groupuniq"));
+  const [a, b, c] = await Promise.all([u.put("same"), u.put("same"), u.put("other")]);
+  assert.notEqual(a, null);
+  assert.equal(b, null, "an equal item in the same batch is refused");
+  assert.notEqual(c, null);
+  await u.close();
+});
