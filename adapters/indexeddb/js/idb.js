@@ -25,11 +25,6 @@ export function finished(tx) {
   });
 }
 
-// Asks the browser to commit now rather than after the last request's
-// callbacks (older browsers: commit happens anyway when the task ends).
-export function commit(tx) {
-  if (typeof tx.commit === "function") tx.commit();
-}
 
 // The schemas (FORMAT.md, "IndexedDB"). A queue: records by id (the
 // store's key generator: never reused), sparse indexes of the ready

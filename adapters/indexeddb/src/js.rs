@@ -21,8 +21,6 @@ extern "C" {
     ) -> Result<IdbTransaction, JsValue>;
     #[wasm_bindgen(js_name = finished)]
     fn finished_promise(tx: &IdbTransaction) -> js_sys::Promise;
-    #[wasm_bindgen(js_name = commit, catch)]
-    fn commit_js(tx: &IdbTransaction) -> Result<(), JsValue>;
     #[wasm_bindgen(js_name = open)]
     fn open_promise(name: &str, version: u32, schema: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = remove)]
@@ -57,11 +55,11 @@ pub(crate) fn transaction(
     transaction_js(db, &names, mode, if strict { "strict" } else { "relaxed" }).map_err(IdbError::from_js)
 }
 
-/// Commits `tx` and waits until it is done (for a strict one: on disk).
+/// Waits until `tx` commits (for a strict one: on disk). It commits on
+/// its own once its last request is answered: asking with `commit()` was
+/// measured slower (a call per transaction, no earlier commit).
 pub(crate) async fn finish(tx: &IdbTransaction) -> Result<(), IdbError> {
-    let done = finished_promise(tx);
-    commit_js(tx).map_err(IdbError::from_js)?;
-    JsFuture::from(done).await.map(drop).map_err(IdbError::from_js)
+    JsFuture::from(finished_promise(tx)).await.map(drop).map_err(IdbError::from_js)
 }
 
 /// Opens (creating or upgrading) a database.

@@ -49,7 +49,7 @@ pub(crate) fn unique_hex(key: &[u8; 32]) -> String {
 impl Row {
     /// A new row for `r`, with its unique key if any; `r.id` 0: the
     /// store's key generator assigns it.
-    pub(crate) fn new(r: &Record, unique: Option<&[u8; 32]>) -> Result<Row, IdbError> {
+    pub(crate) fn new(r: &Record, unique: Option<&[u8; 32]>, prio: bool) -> Result<Row, IdbError> {
         let o = js::object();
         if r.id != 0 {
             js::set(&o, "id", &(r.id as f64).into());
@@ -59,7 +59,7 @@ impl Row {
         js::set(&o, "d", &r.deliveries.into());
         let mut row = Row(o);
         row.set_payload(&r.payload, unique);
-        row.set_status(r.status, None)?;
+        row.set_status(r.status, None, prio)?;
         Ok(row)
     }
 
@@ -87,12 +87,17 @@ impl Row {
     }
 
     /// Moves the row to `s`, keeping the ready indexes, the unique key and
-    /// the owner consistent with it.
-    pub(crate) fn set_status(&mut self, s: Status, owner: Option<&str>) -> Result<(), IdbError> {
+    /// the owner consistent with it. `prio`: the table delivers by
+    /// priority, so a ready row is also in the `prio` index (other tables
+    /// leave it out: one index entry less per put).
+    pub(crate) fn set_status(&mut self, s: Status, owner: Option<&str>, prio: bool) -> Result<(), IdbError> {
         js::set(&self.0, "s", &s.code().into());
         if s == Status::Ready {
             js::set(&self.0, "q", &0.into());
-            js::set(&self.0, "qp", &exact(self.priority()?, "priority beyond ±2^53")?.into());
+            let p = exact(self.priority()?, "priority beyond ±2^53")?;
+            if prio {
+                js::set(&self.0, "qp", &p.into());
+            }
         } else {
             js::unset(&self.0, "q");
             js::unset(&self.0, "qp");

@@ -48,6 +48,8 @@ pub struct IdbTable {
 /// One plan's transaction: the records store and, for writes, the meta
 /// entry read at its start.
 struct Tx {
+    /// The table delivers by priority (keeps the `prio` index).
+    prio: bool,
     tx: web_sys::IdbTransaction,
     records: IdbObjectStore,
     payloads: IdbObjectStore,
@@ -168,6 +170,29 @@ async fn range_values(
     Ok(out)
 }
 
+/// Ready records in priority order from a table that does not keep the
+/// `prio` index (one opened for FIFO or FILO, claimed by priority anyway):
+/// every ready record, sorted here. Correct, and as slow as it sounds.
+async fn by_priority_in_memory(
+    tx: &Tx,
+    after: Option<OrderKey>,
+    limit: u32,
+) -> Result<Vec<JsValue>, IdbError> {
+    let mut keyed = Vec::new();
+    for v in range_values(&tx.index("ready")?, &JsValue::UNDEFINED, true, 0).await? {
+        let row = Row::from_js(v)?;
+        let key = OrderKey { priority: row.priority()?, id: row.id()? };
+        if after.is_none_or(|a| Order::Priority.before(a, key)) {
+            keyed.push((key, row.0.into()));
+        }
+    }
+    keyed.sort_by(|a: &(OrderKey, JsValue), b| Order::Priority.compare(a.0, b.0));
+    if limit != 0 {
+        keyed.truncate(limit as usize);
+    }
+    Ok(keyed.into_iter().map(|(_, v)| v).collect())
+}
+
 fn bound(lower: Option<JsValue>, upper: Option<JsValue>, open: bool) -> Result<JsValue, IdbError> {
     let r = match (lower, upper) {
         (Some(l), None) => IdbKeyRange::lower_bound_with_open(&l, open),
@@ -222,7 +247,7 @@ impl IdbTable {
         } else {
             None
         };
-        Ok(Tx { tx, records, payloads, meta })
+        Ok(Tx { prio: self.order == Order::Priority, tx, records, payloads, meta })
     }
 
     /// Makes ready again every in-flight record whose holder is not in
@@ -240,7 +265,7 @@ impl IdbTable {
             if row.owner().is_some_and(|o| live.contains(&o)) {
                 continue;
             }
-            row.set_status(Status::Ready, None)?;
+            row.set_status(Status::Ready, None, tx.prio)?;
             let (id, p) = (row.id()?, row.priority()?);
             tx.meta()?.readied(id, p);
             tx.put(&row)?;
@@ -279,7 +304,10 @@ impl IdbTable {
                 timestamp: nr.timestamp,
                 deliveries: 0,
             };
-            let req = tx.records.add(&Row::new(&r, nr.unique_key.as_ref())?.0).map_err(IdbError::from_js)?;
+            let req = tx
+                .records
+                .add(&Row::new(&r, nr.unique_key.as_ref(), tx.prio)?.0)
+                .map_err(IdbError::from_js)?;
             if first.is_none() {
                 first = Some(js::pending(Ok(req.clone()))?);
             }
@@ -329,7 +357,7 @@ impl IdbTable {
             }
             Claimed::Unacked => {
                 row.delivered()?;
-                row.set_status(Status::Unacked, self.session.as_deref())?;
+                row.set_status(Status::Unacked, self.session.as_deref(), tx.prio)?;
                 tx.put(&row)?;
                 Ok(Record { status: Status::Unacked, deliveries: before.deliveries + 1, ..before })
             }
@@ -346,11 +374,11 @@ impl IdbTable {
                     .await?
             }
             Order::Filo => range_values(&tx.index("ready")?, &JsValue::UNDEFINED, false, limit).await?,
-            Order::Priority => {
-                let lp = if self.order == Order::Priority { meta.lp } else { None };
-                let from = lp.map(|(p, i)| prio_key(p, i)).transpose()?;
+            Order::Priority if tx.prio => {
+                let from = meta.lp.map(|(p, i)| prio_key(p, i)).transpose()?;
                 range_values(&tx.index("prio")?, &bound(from, None, false)?, true, limit).await?
             }
+            Order::Priority => by_priority_in_memory(&tx, None, limit).await?,
         };
         let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
         let records = tx.records_of(&rows).await?;
@@ -359,11 +387,12 @@ impl IdbTable {
             out.push(self.claim_row(&tx, row, record, then)?);
         }
         if let Some(last) = out.last() {
+            let prio = tx.prio;
             let m = tx.meta()?;
             match order {
                 Order::Fifo => m.lo = last.id + 1,
                 Order::Filo => {}
-                Order::Priority if self.order == Order::Priority => m.lp = Some((last.priority, last.id)),
+                Order::Priority if prio => m.lp = Some((last.priority, last.id)),
                 Order::Priority => {}
             }
         }
@@ -389,7 +418,7 @@ impl IdbTable {
         match to {
             Target::Delete => tx.delete(row.id()?),
             Target::Status(s) => {
-                row.set_status(s, None)?;
+                row.set_status(s, None, tx.prio)?;
                 if s == Status::Ready {
                     let (id, p) = (row.id()?, row.priority()?);
                     tx.meta()?.readied(id, p);
@@ -498,15 +527,21 @@ impl IdbTable {
         let tx = self.begin(false).await?;
         if statuses == StatusSet::of(Status::Ready) {
             // The ready indexes are in the order already.
-            let (index, range, forward) = match order {
-                Order::Fifo => ("ready", bound(after.map(|k| id_key(k.id)), None, true)?, true),
-                Order::Filo => ("ready", bound(None, after.map(|k| id_key(k.id)), true)?, false),
-                Order::Priority => {
-                    let from = after.map(|k| prio_key(k.priority, k.id)).transpose()?;
-                    ("prio", bound(from, None, true)?, true)
+            let values = match order {
+                Order::Fifo => {
+                    let range = bound(after.map(|k| id_key(k.id)), None, true)?;
+                    range_values(&tx.index("ready")?, &range, true, limit).await?
                 }
+                Order::Filo => {
+                    let range = bound(None, after.map(|k| id_key(k.id)), true)?;
+                    range_values(&tx.index("ready")?, &range, false, limit).await?
+                }
+                Order::Priority if tx.prio => {
+                    let from = after.map(|k| prio_key(k.priority, k.id)).transpose()?;
+                    range_values(&tx.index("prio")?, &bound(from, None, true)?, true, limit).await?
+                }
+                Order::Priority => by_priority_in_memory(&tx, after, limit).await?,
             };
-            let values = range_values(&tx.index(index)?, &range, forward, limit).await?;
             let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
             return Ok(Outcome::Records(tx.records_of(&rows).await?));
         }
@@ -565,7 +600,7 @@ impl IdbTable {
         let mut tx = self.begin(true).await?;
         let r = Record { status: Status::Ready, ..record.clone() };
         tx.meta()?.readied(r.id, r.priority);
-        tx.put(&Row::new(&r, unique_key)?)?;
+        tx.put(&Row::new(&r, unique_key, tx.prio)?)?;
         tx.put_payload(r.id, &r.payload)?;
         tx.finish().await?;
         Ok(Outcome::Done)
