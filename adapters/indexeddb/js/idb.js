@@ -36,7 +36,7 @@ const SCHEMAS = {
     const records = db.createObjectStore("records", { keyPath: "id", autoIncrement: true });
     records.createIndex("ready", ["q", "id"]);
     records.createIndex("prio", ["qp", "id"]);
-    records.createIndex("status", "s");
+    records.createIndex("status", "st");
     records.createIndex("unique", "u", { unique: true });
     db.createObjectStore("payloads");
     db.createObjectStore("meta");

@@ -3,7 +3,8 @@
 //! Record fields (FORMAT.md, "IndexedDB"): `id`, `p` (payload bytes), `s`
 //! (status code), `pr` (priority), `t` (timestamp ms), `d` (deliveries),
 //! `q` = 0 and `qp` = priority only while ready (the sparse indexes
-//! `ready` on [q, id] and `prio` on [qp, id]), `u` (unique key, hex) only while live, `o` (the session that
+//! `ready` on [q, id] and, in priority tables, `prio` on [qp, id]), `st` =
+//! the status code only while not ready (sparse index `status`), `u` (unique key, hex) only while live, `o` (the session that
 //! holds it) only while in flight.
 
 use js_sys::{Array, Object};
@@ -93,12 +94,14 @@ impl Row {
     pub(crate) fn set_status(&mut self, s: Status, owner: Option<&str>, prio: bool) -> Result<(), IdbError> {
         js::set(&self.0, "s", &s.code().into());
         if s == Status::Ready {
+            js::unset(&self.0, "st");
             js::set(&self.0, "q", &0.into());
             let p = exact(self.priority()?, "priority beyond ±2^53")?;
             if prio {
                 js::set(&self.0, "qp", &p.into());
             }
         } else {
+            js::set(&self.0, "st", &s.code().into());
             js::unset(&self.0, "q");
             js::unset(&self.0, "qp");
         }

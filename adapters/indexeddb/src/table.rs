@@ -52,13 +52,32 @@ struct Tx {
     prio: bool,
     tx: web_sys::IdbTransaction,
     records: IdbObjectStore,
-    payloads: IdbObjectStore,
+    /// The large payloads (`None`: a put of small items only, which leaves
+    /// the store out of its transaction's scope).
+    payloads: Option<IdbObjectStore>,
     meta: Option<(IdbObjectStore, Meta, Meta)>,
 }
 
 impl Tx {
     fn index(&self, name: &str) -> Result<IdbIndex, IdbError> {
         self.records.index(name).map_err(IdbError::from_js)
+    }
+
+    /// The index and range holding the records of status `s`: a ready
+    /// record is in the `ready` index only (one index entry per put), the
+    /// others in `status`.
+    fn of_status(&self, s: Status) -> Result<(IdbIndex, JsValue), IdbError> {
+        if s == Status::Ready {
+            return Ok((self.index("ready")?, JsValue::UNDEFINED));
+        }
+        let range = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?;
+        Ok((self.index("status")?, range.into()))
+    }
+
+    /// Every record of status `s`, as stored.
+    async fn with_status(&self, s: Status) -> Result<Vec<JsValue>, IdbError> {
+        let (index, range) = self.of_status(s)?;
+        range_values(&index, &range, true, 0).await
     }
 
     fn meta(&mut self) -> Result<&mut Meta, IdbError> {
@@ -94,7 +113,7 @@ impl Tx {
         for row in rows {
             reads.push(match row.inline_payload() {
                 Some(p) => Ok(p),
-                None => Err(js::pending(self.payloads.get(&(row.id()? as f64).into()))?),
+                None => Err(js::pending(self.payloads()?.get(&(row.id()? as f64).into()))?),
             });
         }
         let mut out = Vec::with_capacity(rows.len());
@@ -108,6 +127,10 @@ impl Tx {
         Ok(out)
     }
 
+    fn payloads(&self) -> Result<&IdbObjectStore, IdbError> {
+        self.payloads.as_ref().ok_or(IdbError::Protocol("the payloads store is not in this transaction"))
+    }
+
     fn put(&self, row: &Row) -> Result<(), IdbError> {
         self.records.put(&row.0).map(drop).map_err(IdbError::from_js)
     }
@@ -115,7 +138,7 @@ impl Tx {
     /// Stores the payload of record `id` if it does not fit in the record.
     fn put_payload(&self, id: u64, payload: &[u8]) -> Result<(), IdbError> {
         if payload.len() > crate::row::INLINE_MAX {
-            self.payloads
+            self.payloads()?
                 .put_with_key(&js::uint8(payload), &(id as f64).into())
                 .map_err(IdbError::from_js)?;
         }
@@ -125,7 +148,7 @@ impl Tx {
     fn delete(&self, id: u64) -> Result<(), IdbError> {
         let key: JsValue = (id as f64).into();
         self.records.delete(&key).map_err(IdbError::from_js)?;
-        self.payloads.delete(&key).map(drop).map_err(IdbError::from_js)
+        self.payloads()?.delete(&key).map(drop).map_err(IdbError::from_js)
     }
 
     /// Writes the meta entry if the plan changed it, then commits.
@@ -232,14 +255,21 @@ impl IdbTable {
 
     /// A transaction: read-only, or read-write with the meta entry read.
     async fn begin(&self, write: bool) -> Result<Tx, IdbError> {
-        self.begin_with(write, write).await
+        self.begin_with(write, write, true).await
     }
 
-    async fn begin_with(&self, write: bool, with_meta: bool) -> Result<Tx, IdbError> {
-        let stores: &[&str] = if with_meta { &[RECORDS, PAYLOADS, META] } else { &[RECORDS, PAYLOADS] };
-        let tx = js::transaction(&self.db, stores, write, self.strict)?;
+    async fn begin_with(&self, write: bool, with_meta: bool, with_payloads: bool) -> Result<Tx, IdbError> {
+        let mut stores = vec![RECORDS];
+        if with_payloads {
+            stores.push(PAYLOADS);
+        }
+        if with_meta {
+            stores.push(META);
+        }
+        let tx = js::transaction(&self.db, &stores, write, self.strict)?;
         let records = tx.object_store(RECORDS).map_err(IdbError::from_js)?;
-        let payloads = tx.object_store(PAYLOADS).map_err(IdbError::from_js)?;
+        let payloads =
+            if with_payloads { Some(tx.object_store(PAYLOADS).map_err(IdbError::from_js)?) } else { None };
         let meta = if with_meta {
             let store = tx.object_store(META).map_err(IdbError::from_js)?;
             let m = Meta::from_js(&js::request(store.get(&META_KEY.into())).await?)?;
@@ -256,9 +286,7 @@ impl IdbTable {
     /// count as orphans. Returns how many.
     pub async fn release_orphans(&mut self, live: &BTreeSet<String>) -> Result<u64, IdbError> {
         let mut tx = self.begin(true).await?;
-        let range: JsValue =
-            IdbKeyRange::only(&Status::Unacked.code().into()).map_err(IdbError::from_js)?.into();
-        let held = range_values(&tx.index("status")?, &range, true, 0).await?;
+        let held = tx.with_status(Status::Unacked).await?;
         let mut n = 0;
         for v in held {
             let mut row = Row::from_js(v)?;
@@ -277,7 +305,8 @@ impl IdbTable {
 
     async fn insert(&self, records: &[persist_queue_core::records::NewRecord]) -> Result<Outcome, IdbError> {
         let priority = self.order == Order::Priority;
-        let mut tx = self.begin_with(true, priority).await?;
+        let large = records.iter().any(|r| r.payload.len() > crate::row::INLINE_MAX);
+        let mut tx = self.begin_with(true, priority, large).await?;
         let unique = tx.index("unique")?;
         let mut seen = BTreeSet::new();
         // Which records are added (false: a duplicate, skipped), and the
@@ -466,11 +495,9 @@ impl IdbTable {
 
     async fn transition_all(&self, from: StatusSet, to: Target) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
-        let status = tx.index("status")?;
         let mut n = 0;
         for s in from.iter() {
-            let range: JsValue = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?.into();
-            for v in range_values(&status, &range, true, 0).await? {
+            for v in tx.with_status(s).await? {
                 Self::move_row(&mut tx, Row::from_js(v)?, to)?;
                 n += 1;
             }
@@ -501,7 +528,7 @@ impl IdbTable {
                 }
             }
             if row.external() {
-                tx.payloads.delete(&(id as f64).into()).map_err(IdbError::from_js)?;
+                tx.payloads()?.delete(&(id as f64).into()).map_err(IdbError::from_js)?;
             }
             row.set_payload(payload, unique_key.filter(|_| s.is_live()));
             tx.put_payload(id, payload)?;
@@ -545,11 +572,9 @@ impl IdbTable {
             let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
             return Ok(Outcome::Records(tx.records_of(&rows).await?));
         }
-        let status = tx.index("status")?;
         let mut keyed = Vec::new();
         for s in statuses.iter() {
-            let range: JsValue = IdbKeyRange::only(&s.code().into()).map_err(IdbError::from_js)?.into();
-            for v in range_values(&status, &range, true, 0).await? {
+            for v in tx.with_status(s).await? {
                 let row = Row::from_js(v)?;
                 keyed.push((OrderKey { priority: row.priority()?, id: row.id()? }, row));
             }
@@ -565,10 +590,10 @@ impl IdbTable {
 
     async fn count(&self) -> Result<Outcome, IdbError> {
         let tx = self.begin(false).await?;
-        let status = tx.index("status")?;
         let mut c = Counts::default();
         for s in StatusSet::ALL.iter() {
-            let n = js::request(status.count_with_key(&s.code().into())).await?;
+            let (index, range) = tx.of_status(s)?;
+            let n = js::request(index.count_with_key(&range)).await?;
             c.add_n(s, n.as_f64().unwrap_or(0.0) as u64);
         }
         Ok(Outcome::Counts(c))
@@ -581,10 +606,10 @@ impl IdbTable {
         max_delete: u64,
     ) -> Result<Outcome, IdbError> {
         let tx = self.begin(true).await?;
-        let status = tx.index("status")?;
         let mut ids = Vec::new();
         for s in statuses.iter() {
-            let keys = js::request(status.get_all_keys_with_key(&s.code().into())).await?;
+            let (index, range) = tx.of_status(s)?;
+            let keys = js::request(index.get_all_keys_with_key(&range)).await?;
             ids.extend(Array::from(&keys).iter().filter_map(|k| k.as_f64()).map(|k| k as u64));
         }
         ids.sort_unstable_by(|a, b| b.cmp(a));
