@@ -84,7 +84,8 @@ export interface Message {
   priority: number;
   /** When it was put (ms since the epoch). */
   timestamp: number;
-  /** How many times it was handed out, this time included. */
+  /** How many times it was handed out, this time included (items kept in
+   *  flight: AckQueue, or Queue with autoCommit false; 0 when get removed it). */
   deliveries: number;
 }
 /** Items per status. */
