@@ -12,25 +12,30 @@ fn sqlite(test: impl AsyncFnOnce(persist_queue_sqlite::SqliteMap)) {
     complete(test(map));
 }
 
+/// Runs `test` on the map `open` makes on the server at `url`, or skips
+/// saying why there is none.
+fn on_server<M>(url: Result<String, String>, open: impl FnOnce(&str) -> M, test: impl AsyncFnOnce(M)) {
+    match url {
+        Ok(url) => complete(test(open(&url))),
+        Err(why) => eprintln!("skipped: {why}"),
+    }
+}
+
 fn postgres(test: impl AsyncFnOnce(persist_queue_postgres::PgMap)) {
-    let url = match servers::pg_url() {
-        Ok(url) => url,
-        Err(why) => return eprintln!("skipped: {why}"),
+    let open = |url: &str| {
+        let connect = persist_queue_postgres::Connect::url(url).expect("PG_URL parses");
+        persist_queue_postgres::PgMap::open(&connect, &fresh_table_name("m"), Durability::Synced)
+            .expect("open postgres map")
     };
-    let connect = persist_queue_postgres::Connect::url(&url).expect("PG_URL parses");
-    let map = persist_queue_postgres::PgMap::open(&connect, &fresh_table_name("m"), Durability::Synced)
-        .expect("open postgres map");
-    complete(test(map));
+    on_server(servers::pg_url(), open, test);
 }
 
 fn mysql(test: impl AsyncFnOnce(persist_queue_mysql::MySqlMap)) {
-    let url = match servers::mysql_url() {
-        Ok(url) => url,
-        Err(why) => return eprintln!("skipped: {why}"),
+    let open = |url: &str| {
+        let connect = persist_queue_mysql::Connect::url(url).expect("MYSQL_URL parses");
+        persist_queue_mysql::MySqlMap::open(&connect, &fresh_table_name("m")).expect("open mysql map")
     };
-    let connect = persist_queue_mysql::Connect::url(&url).expect("MYSQL_URL parses");
-    let map = persist_queue_mysql::MySqlMap::open(&connect, &fresh_table_name("m")).expect("open mysql map");
-    complete(test(map));
+    on_server(servers::mysql_url(), open, test);
 }
 
 macro_rules! on_every_map {

@@ -30,7 +30,6 @@ const FALLBACK_MS: f64 = 1000.0;
 pub(crate) struct Handle {
     kind: Kind,
     auto_commit: bool,
-    backend: Backend,
     queue: Mutex<Option<AsyncRecordQueue<Store>>>,
     waker: host::Waker,
     /// This handle's session id and its Web Lock (IndexedDB with locks).
@@ -75,28 +74,61 @@ impl Handle {
         let auto_resume = o.flag("autoResume", true)?;
         let mut locks = Vec::new();
         let mut session = None;
+        let opened =
+            Self::open_store(name, kind, durability, backend, auto_resume, &mut locks, &mut session).await;
+        let queue = match opened {
+            Ok(queue) => queue,
+            Err(e) => {
+                // Whatever failed, the locks taken so far go (a localStorage
+                // queue would stay Locked until the page ends).
+                for l in &locks {
+                    host::release(l).await;
+                }
+                return Err(e);
+            }
+        };
+        let prefix = if backend == Backend::IndexedDb { "idb" } else { "ls" };
+        Ok(Handle {
+            kind,
+            auto_commit,
+            queue: Mutex::new(Some(queue)),
+            waker: host::Waker::new(&format!("persist-queue/{prefix}/{name}")),
+            session,
+            locks,
+            last_sweep: Cell::new(js_sys::Date::now()),
+            pending: batch::Pending::default(),
+        })
+    }
+
+    /// The store of `name` and the core's queue over it, taking the locks
+    /// it needs into `locks` (a session's on IndexedDB, with its id in
+    /// `session`; the queue's own on localStorage).
+    async fn open_store(
+        name: &str,
+        kind: Kind,
+        durability: Durability,
+        backend: Backend,
+        auto_resume: bool,
+        locks: &mut Vec<JsValue>,
+        session: &mut Option<String>,
+    ) -> Op<AsyncRecordQueue<Store>> {
         let (store, resume_all) = match backend {
             Backend::IndexedDb => {
                 let mut table = IdbTable::open(name, durability, kind.order).await.map_err(from_store)?;
                 if host::has_locks() {
                     let sid = host::new_session();
-                    let lock = await_js(host::hold(&format!("{SESSION_LOCKS}{sid}"), false)).await?;
-                    locks.push(lock);
+                    locks.push(await_js(host::hold(&format!("{SESSION_LOCKS}{sid}"), false)).await?);
                     table = table.with_session(sid.clone());
                     if auto_resume {
                         let live = live_sessions().await?;
                         table.release_orphans(&live).await.map_err(from_store)?;
                     }
-                    session = Some(sid);
+                    *session = Some(sid);
                 }
+                // Without Web Locks no holder can be told alive: resume all.
                 (Store::Idb(table), auto_resume && session.is_none())
             }
             Backend::LocalStorage => {
-                if durability.is_synced() {
-                    return Err(from_store(persist_queue_core::records::LogError::Storage(
-                        persist_queue_local_storage::LsError::NotDurable,
-                    )));
-                }
                 let lock = await_js(host::hold(&format!("persist-queue-ls/{name}"), true)).await?;
                 if lock.is_null() {
                     return Err(js_error(
@@ -105,31 +137,11 @@ impl Handle {
                     ));
                 }
                 locks.push(lock);
-                let table = persist_queue_local_storage::open_table(name, durability);
-                match table {
-                    Ok(t) => (Store::Ls(t), auto_resume),
-                    Err(e) => {
-                        for l in &locks {
-                            host::release(l).await;
-                        }
-                        return Err(from_store(e));
-                    }
-                }
+                let table = persist_queue_local_storage::open_table(name, durability).map_err(from_store)?;
+                (Store::Ls(table), auto_resume)
             }
         };
-        let queue = AsyncRecordQueue::open(store, kind, resume_all).await.map_err(from_record)?;
-        let prefix = if backend == Backend::IndexedDb { "idb" } else { "ls" };
-        Ok(Handle {
-            kind,
-            auto_commit,
-            backend,
-            queue: Mutex::new(Some(queue)),
-            waker: host::Waker::new(&format!("persist-queue/{prefix}/{name}")),
-            session,
-            locks,
-            last_sweep: Cell::new(js_sys::Date::now()),
-            pending: batch::Pending::default(),
-        })
+        AsyncRecordQueue::open(store, kind, resume_all).await.map_err(from_record)
     }
 
     /// Runs `f` on the open queue, one operation at a time.
@@ -207,7 +219,7 @@ impl Handle {
     /// `own`, this handle's). Without Web Locks: every in-flight item.
     pub(crate) async fn release_orphans(&self, own: bool) -> Op<u64> {
         let n = match &self.session {
-            Some(sid) if self.backend == Backend::IndexedDb => {
+            Some(sid) => {
                 let mut live = live_sessions().await?;
                 if own {
                     live.remove(sid);
@@ -216,6 +228,7 @@ impl Handle {
                 let q = guard.as_mut().ok_or_else(closed)?;
                 match q.table_mut() {
                     Store::Idb(t) => t.release_orphans(&live).await.map_err(from_store)?,
+                    // Sessions exist on IndexedDB only.
                     Store::Ls(_) => 0,
                 }
             }
@@ -314,13 +327,5 @@ pub(crate) fn ids_of(v: &JsValue) -> Op<Vec<u64>> {
     Array::from(v).iter().map(|x| id_of(number(&x)?)).collect()
 }
 
-/// Opening with the default durability per backend.
-pub(crate) fn default_durability(backend: Backend) -> Durability {
-    match backend {
-        Backend::IndexedDb => Durability::Synced,
-        Backend::LocalStorage => Durability::Buffered,
-    }
-}
-
-/// Keeps `Rc` in scope for the classes.
+/// A handle shared by a JavaScript object and its pending promises.
 pub(crate) type Shared = Rc<Handle>;

@@ -6,7 +6,6 @@ use persist_queue_core::Durability;
 use wasm_bindgen::JsValue;
 
 use crate::error::js_error;
-use crate::handle::default_durability;
 use crate::store::Backend;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
@@ -88,12 +87,11 @@ impl Options {
         }
     }
 
-    /// `"strict"` (synced) or `"relaxed"` (buffered); the default is strict
-    /// on IndexedDB (Chromium's own default became relaxed in Chrome 121)
-    /// and relaxed on localStorage, which cannot be strict.
+    /// `"strict"` (synced) or `"relaxed"` (buffered); by default
+    /// [`Backend::default_durability`].
     pub(crate) fn durability(&self) -> Result<Durability, JsValue> {
         match self.string("durability")?.as_deref() {
-            None => Ok(default_durability(self.backend()?)),
+            None => Ok(self.backend()?.default_durability()),
             Some("strict" | "synced") => Ok(Durability::Synced),
             Some("relaxed" | "buffered") => Ok(Durability::Buffered),
             Some(_) => Err(bad("durability is \"strict\" or \"relaxed\"")),

@@ -1,6 +1,7 @@
 //! The backend behind a handle: IndexedDB or localStorage, one type the
 //! core's driver runs on.
 
+use persist_queue_core::Durability;
 use persist_queue_core::records::{AsyncTable, LogTable, Outcome, Plan, Table};
 use persist_queue_indexeddb::IdbTable;
 use persist_queue_local_storage::LocalStorage;
@@ -17,6 +18,16 @@ pub(crate) enum Backend {
 }
 
 impl Backend {
+    /// The level a queue gets when the options name none: strict on
+    /// IndexedDB (Chromium's own default became relaxed in Chrome 121),
+    /// relaxed on localStorage, which cannot be strict.
+    pub(crate) fn default_durability(self) -> Durability {
+        match self {
+            Backend::IndexedDb => Durability::Synced,
+            Backend::LocalStorage => Durability::Buffered,
+        }
+    }
+
     pub(crate) fn parse(s: &str) -> Option<Backend> {
         match s {
             "indexeddb" | "indexedDB" => Some(Backend::IndexedDb),

@@ -39,8 +39,7 @@ pub(crate) async fn settled(p: js_sys::Promise) -> Result<JsValue, IdbError> {
 
 /// A request's result.
 pub(crate) async fn request(req: Result<IdbRequest, JsValue>) -> Result<JsValue, IdbError> {
-    let req = req.map_err(IdbError::from_js)?;
-    JsFuture::from(request_promise(&req)).await.map_err(IdbError::from_js)
+    settled(pending(req)?).await
 }
 
 /// A transaction; `readwrite` ones carry the durability hint.

@@ -8,7 +8,7 @@
 //! holds it) only while in flight.
 
 use js_sys::{Array, Object};
-use persist_queue_core::records::{Record, Status};
+use persist_queue_core::records::{NewRecord, Record, Status};
 use wasm_bindgen::JsValue;
 
 use crate::error::IdbError;
@@ -48,19 +48,24 @@ pub(crate) fn unique_hex(key: &[u8; 32]) -> String {
 }
 
 impl Row {
-    /// A new row for `r`, with its unique key if any; `r.id` 0: the
-    /// store's key generator assigns it.
-    pub(crate) fn new(r: &Record, unique: Option<&[u8; 32]>, prio: bool) -> Result<Row, IdbError> {
+    /// A ready row holding `r` (an insert, or a restore of record `id`;
+    /// `None`: the store's key generator assigns the id).
+    pub(crate) fn ready(
+        id: Option<u64>,
+        r: &NewRecord,
+        deliveries: u32,
+        prio: bool,
+    ) -> Result<Row, IdbError> {
         let o = js::object();
-        if r.id != 0 {
-            js::set(&o, "id", &(r.id as f64).into());
+        if let Some(id) = id {
+            js::set(&o, "id", &(id as f64).into());
         }
         js::set(&o, "pr", &exact(r.priority, "priority beyond ±2^53")?.into());
         js::set(&o, "t", &(r.timestamp as f64).into());
-        js::set(&o, "d", &r.deliveries.into());
+        js::set(&o, "d", &deliveries.into());
         let mut row = Row(o);
-        row.set_payload(&r.payload, unique);
-        row.set_status(r.status, None, prio)?;
+        row.set_payload(&r.payload, r.unique_key.as_ref());
+        row.set_status(Status::Ready, None, prio)?;
         Ok(row)
     }
 

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use js_sys::Array;
 use persist_queue_core::Durability;
 use persist_queue_core::records::{
-    AsyncTable, Claimed, Counts, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Target,
-    purge_selection, transition_steps,
+    AsyncTable, Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet,
+    Target, purge_selection, transition_steps,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbIndex, IdbKeyRange, IdbObjectStore};
@@ -80,6 +80,34 @@ impl Tx {
         range_values(&index, &range, true, 0).await
     }
 
+    /// The records whose status is in `statuses`, sorted here in `order`,
+    /// strictly after `after`, at most `limit` (0: all): listings no index
+    /// keeps in order, and priority claims on a table opened for FIFO or
+    /// FILO (which keeps no `prio` index). Correct, and as slow as it sounds.
+    async fn sorted(
+        &self,
+        statuses: StatusSet,
+        order: Order,
+        after: Option<OrderKey>,
+        limit: u32,
+    ) -> Result<Vec<Row>, IdbError> {
+        let mut keyed = Vec::new();
+        for s in statuses.iter() {
+            for v in self.with_status(s).await? {
+                let row = Row::from_js(v)?;
+                let key = OrderKey { priority: row.priority()?, id: row.id()? };
+                if after.is_none_or(|a| order.before(a, key)) {
+                    keyed.push((key, row));
+                }
+            }
+        }
+        keyed.sort_by(|a, b| order.compare(a.0, b.0));
+        if limit != 0 {
+            keyed.truncate(limit as usize);
+        }
+        Ok(keyed.into_iter().map(|(_, r)| r).collect())
+    }
+
     fn meta(&mut self) -> Result<&mut Meta, IdbError> {
         self.meta
             .as_mut()
@@ -145,10 +173,14 @@ impl Tx {
         Ok(())
     }
 
-    fn delete(&self, id: u64) -> Result<(), IdbError> {
+    /// Deletes record `id`, and its payload if kept apart (`external`).
+    fn delete(&self, id: u64, external: bool) -> Result<(), IdbError> {
         let key: JsValue = (id as f64).into();
         self.records.delete(&key).map_err(IdbError::from_js)?;
-        self.payloads()?.delete(&key).map(drop).map_err(IdbError::from_js)
+        if external {
+            self.payloads()?.delete(&key).map_err(IdbError::from_js)?;
+        }
+        Ok(())
     }
 
     /// Writes the meta entry if the plan changed it, then commits.
@@ -193,27 +225,9 @@ async fn range_values(
     Ok(out)
 }
 
-/// Ready records in priority order from a table that does not keep the
-/// `prio` index (one opened for FIFO or FILO, claimed by priority anyway):
-/// every ready record, sorted here. Correct, and as slow as it sounds.
-async fn by_priority_in_memory(
-    tx: &Tx,
-    after: Option<OrderKey>,
-    limit: u32,
-) -> Result<Vec<JsValue>, IdbError> {
-    let mut keyed = Vec::new();
-    for v in range_values(&tx.index("ready")?, &JsValue::UNDEFINED, true, 0).await? {
-        let row = Row::from_js(v)?;
-        let key = OrderKey { priority: row.priority()?, id: row.id()? };
-        if after.is_none_or(|a| Order::Priority.before(a, key)) {
-            keyed.push((key, row.0.into()));
-        }
-    }
-    keyed.sort_by(|a: &(OrderKey, JsValue), b| Order::Priority.compare(a.0, b.0));
-    if limit != 0 {
-        keyed.truncate(limit as usize);
-    }
-    Ok(keyed.into_iter().map(|(_, v)| v).collect())
+/// Stored values as rows.
+fn rows(values: Vec<JsValue>) -> Result<Vec<Row>, IdbError> {
+    values.into_iter().map(Row::from_js).collect()
 }
 
 fn bound(lower: Option<JsValue>, upper: Option<JsValue>, open: bool) -> Result<JsValue, IdbError> {
@@ -289,21 +303,18 @@ impl IdbTable {
         let held = tx.with_status(Status::Unacked).await?;
         let mut n = 0;
         for v in held {
-            let mut row = Row::from_js(v)?;
+            let row = Row::from_js(v)?;
             if row.owner().is_some_and(|o| live.contains(&o)) {
                 continue;
             }
-            row.set_status(Status::Ready, None, tx.prio)?;
-            let (id, p) = (row.id()?, row.priority()?);
-            tx.meta()?.readied(id, p);
-            tx.put(&row)?;
+            Self::move_row(&mut tx, row, Target::Status(Status::Ready))?;
             n += 1;
         }
         tx.finish().await?;
         Ok(n)
     }
 
-    async fn insert(&self, records: &[persist_queue_core::records::NewRecord]) -> Result<Outcome, IdbError> {
+    async fn insert(&self, records: &[NewRecord]) -> Result<Outcome, IdbError> {
         let priority = self.order == Order::Priority;
         let large = records.iter().any(|r| r.payload.len() > crate::row::INLINE_MAX);
         let mut tx = self.begin_with(true, priority, large).await?;
@@ -325,18 +336,7 @@ impl IdbTable {
                     continue;
                 }
             }
-            let r = Record {
-                id: 0,
-                payload: nr.payload.clone(),
-                priority: nr.priority,
-                status: Status::Ready,
-                timestamp: nr.timestamp,
-                deliveries: 0,
-            };
-            let req = tx
-                .records
-                .add(&Row::new(&r, nr.unique_key.as_ref(), tx.prio)?.0)
-                .map_err(IdbError::from_js)?;
+            let req = tx.records.add(&Row::ready(None, nr, 0, tx.prio)?.0).map_err(IdbError::from_js)?;
             if first.is_none() {
                 first = Some(js::pending(Ok(req.clone()))?);
             }
@@ -381,7 +381,7 @@ impl IdbTable {
     fn claim_row(&self, tx: &Tx, mut row: Row, before: Record, then: Claimed) -> Result<Record, IdbError> {
         match then {
             Claimed::Deleted => {
-                tx.delete(before.id)?;
+                tx.delete(before.id, row.external())?;
                 Ok(before)
             }
             Claimed::Unacked => {
@@ -397,19 +397,18 @@ impl IdbTable {
         let mut tx = self.begin(true).await?;
         let meta = tx.meta()?.clone();
         let limit = limit.max(1);
-        let values = match order {
+        let rows = match order {
             Order::Fifo => {
-                range_values(&tx.index("ready")?, &bound(Some(id_key(meta.lo)), None, false)?, true, limit)
-                    .await?
+                let range = bound(Some(id_key(meta.lo)), None, false)?;
+                rows(range_values(&tx.index("ready")?, &range, true, limit).await?)?
             }
-            Order::Filo => range_values(&tx.index("ready")?, &JsValue::UNDEFINED, false, limit).await?,
+            Order::Filo => rows(range_values(&tx.index("ready")?, &JsValue::UNDEFINED, false, limit).await?)?,
             Order::Priority if tx.prio => {
                 let from = meta.lp.map(|(p, i)| prio_key(p, i)).transpose()?;
-                range_values(&tx.index("prio")?, &bound(from, None, false)?, true, limit).await?
+                rows(range_values(&tx.index("prio")?, &bound(from, None, false)?, true, limit).await?)?
             }
-            Order::Priority => by_priority_in_memory(&tx, None, limit).await?,
+            Order::Priority => tx.sorted(StatusSet::of(Status::Ready), order, None, limit).await?,
         };
-        let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
         let records = tx.records_of(&rows).await?;
         let mut out = Vec::with_capacity(rows.len());
         for (row, record) in rows.into_iter().zip(records) {
@@ -445,7 +444,7 @@ impl IdbTable {
     /// Applies `to` to `row`, keeping the meta bounds true.
     fn move_row(tx: &mut Tx, mut row: Row, to: Target) -> Result<(), IdbError> {
         match to {
-            Target::Delete => tx.delete(row.id()?),
+            Target::Delete => tx.delete(row.id()?, row.external()),
             Target::Status(s) => {
                 row.set_status(s, None, tx.prio)?;
                 if s == Status::Ready {
@@ -552,8 +551,9 @@ impl IdbTable {
         limit: u32,
     ) -> Result<Outcome, IdbError> {
         let tx = self.begin(false).await?;
-        if statuses == StatusSet::of(Status::Ready) {
-            // The ready indexes are in the order already.
+        // The ready indexes keep ready records in order (the priority one
+        // only in a priority table); anything else is sorted here.
+        if statuses == StatusSet::of(Status::Ready) && (order != Order::Priority || tx.prio) {
             let values = match order {
                 Order::Fifo => {
                     let range = bound(after.map(|k| id_key(k.id)), None, true)?;
@@ -563,38 +563,27 @@ impl IdbTable {
                     let range = bound(None, after.map(|k| id_key(k.id)), true)?;
                     range_values(&tx.index("ready")?, &range, false, limit).await?
                 }
-                Order::Priority if tx.prio => {
+                Order::Priority => {
                     let from = after.map(|k| prio_key(k.priority, k.id)).transpose()?;
                     range_values(&tx.index("prio")?, &bound(from, None, true)?, true, limit).await?
                 }
-                Order::Priority => by_priority_in_memory(&tx, after, limit).await?,
             };
-            let rows = values.into_iter().map(Row::from_js).collect::<Result<Vec<_>, _>>()?;
-            return Ok(Outcome::Records(tx.records_of(&rows).await?));
+            return Ok(Outcome::Records(tx.records_of(&rows(values)?).await?));
         }
-        let mut keyed = Vec::new();
-        for s in statuses.iter() {
-            for v in tx.with_status(s).await? {
-                let row = Row::from_js(v)?;
-                keyed.push((OrderKey { priority: row.priority()?, id: row.id()? }, row));
-            }
-        }
-        keyed.sort_by(|a, b| order.compare(a.0, b.0));
-        keyed.retain(|(k, _)| after.is_none_or(|a| order.before(a, *k)));
-        if limit != 0 {
-            keyed.truncate(limit as usize);
-        }
-        let rows: Vec<Row> = keyed.into_iter().map(|(_, r)| r).collect();
+        let rows = tx.sorted(statuses, order, after, limit).await?;
         Ok(Outcome::Records(tx.records_of(&rows).await?))
     }
 
     async fn count(&self) -> Result<Outcome, IdbError> {
         let tx = self.begin(false).await?;
-        let mut c = Counts::default();
+        let mut counting = Vec::new();
         for s in StatusSet::ALL.iter() {
             let (index, range) = tx.of_status(s)?;
-            let n = js::request(index.count_with_key(&range)).await?;
-            c.add_n(s, n.as_f64().unwrap_or(0.0) as u64);
+            counting.push((s, js::pending(index.count_with_key(&range))?));
+        }
+        let mut c = Counts::default();
+        for (s, n) in counting {
+            c.add_n(s, js::settled(n).await?.as_f64().unwrap_or(0.0) as u64);
         }
         Ok(Outcome::Counts(c))
     }
@@ -615,7 +604,8 @@ impl IdbTable {
         ids.sort_unstable_by(|a, b| b.cmp(a));
         let doomed = purge_selection(ids.into_iter(), keep_latest, max_delete);
         for &id in &doomed {
-            tx.delete(id)?;
+            // Only keys were read: delete a payload that may be kept apart.
+            tx.delete(id, true)?;
         }
         tx.finish().await?;
         Ok(Outcome::Count(doomed.len() as u64))
@@ -623,10 +613,15 @@ impl IdbTable {
 
     async fn restore(&self, record: &Record, unique_key: Option<&[u8; 32]>) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
-        let r = Record { status: Status::Ready, ..record.clone() };
-        tx.meta()?.readied(r.id, r.priority);
-        tx.put(&Row::new(&r, unique_key, tx.prio)?)?;
-        tx.put_payload(r.id, &r.payload)?;
+        let r = NewRecord {
+            payload: record.payload.clone(),
+            priority: record.priority,
+            timestamp: record.timestamp,
+            unique_key: unique_key.copied(),
+        };
+        tx.meta()?.readied(record.id, r.priority);
+        tx.put(&Row::ready(Some(record.id), &r, record.deliveries, tx.prio)?)?;
+        tx.put_payload(record.id, &r.payload)?;
         tx.finish().await?;
         Ok(Outcome::Done)
     }

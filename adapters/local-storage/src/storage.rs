@@ -119,10 +119,19 @@ impl Storage for LocalStorage {
     }
 
     fn append(&mut self, blob: Blob, data: &[u8]) -> Result<(), LsError> {
-        let (mut bytes, mut text) = self.load(blob)?.cloned().unwrap_or_default();
-        bytes.extend_from_slice(data);
+        // The new value is the stored text plus the new bytes'; the copy is
+        // updated only once localStorage took it.
+        let mut text = String::new();
+        if let Some((_, old)) = self.load(blob)? {
+            text.reserve(old.len() + 2 * data.len());
+            text.push_str(old);
+        }
         encode_into(&mut text, data);
-        self.store(blob, bytes, text)
+        self.store.set_item(&self.key(blob), &text).map_err(LsError::from_js)?;
+        let (bytes, stored) = self.cache.entry(blob).or_default();
+        bytes.extend_from_slice(data);
+        *stored = text;
+        Ok(())
     }
 
     fn truncate(&mut self, blob: Blob, len: u64) -> Result<(), LsError> {
