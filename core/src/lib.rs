@@ -44,6 +44,7 @@ extern crate alloc;
 mod chunk;
 mod config;
 mod cursor;
+mod damage;
 mod durability;
 mod error;
 mod frame;
@@ -57,12 +58,12 @@ mod storage;
 #[cfg(feature = "testing")]
 mod testing;
 
-pub use crate::chunk::{CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, HeaderProblem};
+pub use crate::chunk::{CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, CHUNK_VERSION_MIN, HeaderProblem};
 pub use crate::config::{Config, MAX_ITEM_SIZE_LIMIT};
 pub use crate::cursor::Position;
 pub use crate::durability::Durability;
 pub use crate::error::{ConfigError, Corruption, CorruptionKind, OpenError, ReadError, WriteError};
-pub use crate::frame::FRAME_HEADER_LEN;
+pub use crate::frame::{FRAME_HEADER_LEN, FRAME_V2_HEADER_LEN};
 pub use crate::memory::{MemoryStorage, MissingBlob};
 pub use crate::meta::{META_COMPACT_AT, META_MAGIC, META_VERSION, MetaProblem};
 pub use crate::queue::{ChunkQueue, Stats, SyncTicket};

@@ -7,7 +7,8 @@ use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::Position;
-use crate::frame::{self, Parsed};
+use crate::damage::{self, SliceBytes, Tail};
+use crate::frame::{self, Layout, Parsed};
 
 /// Magic bytes at the start of the metadata blob.
 pub const META_MAGIC: [u8; 4] = *b"PQMT";
@@ -40,9 +41,11 @@ pub(crate) struct Meta {
     pub checkpoint: Position,
     /// Checkpoint frames present.
     pub checkpoints: u32,
-    /// Bytes up to the end of the last valid frame; anything after it is a
-    /// torn append.
+    /// Bytes to keep: after them is only a torn append (cut at open).
     pub valid_len: usize,
+    /// Offset of the first damaged checkpoint frame (not a torn append),
+    /// and how many damaged ranges there are.
+    pub damaged: Option<(usize, u64)>,
 }
 
 /// Why a metadata blob was rejected.
@@ -78,7 +81,9 @@ pub(crate) fn encode_checkpoint(out: &mut Vec<u8>, checkpoint: &Position) {
     frame_of(out, checkpoint);
 }
 
-/// Decodes a metadata blob, tolerating a torn final frame.
+/// Decodes a metadata blob, tolerating a torn final frame. Damaged
+/// checkpoint frames (not a torn append: see [`crate::damage`]) are noted
+/// in [`Meta::damaged`]; the last intact checkpoint is the one returned.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Meta, MetaProblem> {
     let prefix = bytes.get(..META_PREFIX_LEN).ok_or(MetaProblem::Damaged)?;
     if prefix[0..4] != META_MAGIC {
@@ -90,24 +95,39 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Meta, MetaProblem> {
     }
     let mut at = META_PREFIX_LEN;
     let rest = bytes.get(at..).unwrap_or_default();
-    let Parsed::Frame(payload, used) = frame::parse(rest, META_FRAME_MAX) else {
+    let Parsed::Frame(payload, used, _) = frame::parse(rest, Layout::V1, META_FRAME_MAX) else {
         return Err(MetaProblem::Damaged);
     };
     let header: MetaHeader = postcard::from_bytes(payload).map_err(|_| MetaProblem::Damaged)?;
     at += used;
     let mut checkpoint = None;
     let mut checkpoints = 0;
-    while let Parsed::Frame(payload, used) = frame::parse(bytes.get(at..).unwrap_or_default(), META_FRAME_MAX)
-    {
-        let Ok(pos) = postcard::from_bytes::<Position>(payload) else {
-            break;
-        };
-        checkpoint = Some(pos);
-        checkpoints += 1;
-        at += used;
-    }
+    let mut damaged: Option<(usize, u64)> = None;
+    let valid_len = loop {
+        let rest = bytes.get(at..).unwrap_or_default();
+        if let Parsed::Frame(payload, used, _) = frame::parse(rest, Layout::V1, META_FRAME_MAX)
+            && let Ok(pos) = postcard::from_bytes::<Position>(payload)
+        {
+            checkpoint = Some(pos);
+            checkpoints += 1;
+            at += used;
+            continue;
+        }
+        let Ok(tail) = damage::classify(&mut SliceBytes(bytes), at as u64, bytes.len() as u64, Layout::V1, 0);
+        match tail {
+            Tail::Clean | Tail::Torn => break at,
+            Tail::Damaged { resume } => {
+                let d = damaged.get_or_insert((at, 0));
+                d.1 += 1;
+                match resume {
+                    Some((next, _)) => at = usize::try_from(next).unwrap_or(bytes.len()),
+                    None => break bytes.len(),
+                }
+            }
+        }
+    };
     let checkpoint = checkpoint.ok_or(MetaProblem::NoCheckpoint)?;
-    Ok(Meta { header, checkpoint, checkpoints, valid_len: at })
+    Ok(Meta { header, checkpoint, checkpoints, valid_len, damaged })
 }
 
 #[cfg(test)]
@@ -128,6 +148,28 @@ mod tests {
         assert_eq!(meta.checkpoint, p);
         assert_eq!(meta.checkpoints, 2);
         assert_eq!(meta.valid_len, whole);
+        assert_eq!(meta.damaged, None);
+    }
+
+    #[test]
+    fn a_damaged_checkpoint_is_not_a_torn_tail() {
+        let header = MetaHeader { chunk_size: 10, codec: "json".into() };
+        let mut bytes = encode(&header, &Position::chunk_start(0));
+        let second = bytes.len();
+        encode_checkpoint(&mut bytes, &Position { chunk: 0, index: 1, offset: 40 });
+        let last = Position { chunk: 0, index: 2, offset: 50 };
+        encode_checkpoint(&mut bytes, &last);
+        bytes[second + 9] ^= 0x20;
+        let meta = decode(&bytes).expect("decodes");
+        assert_eq!(meta.damaged, Some((second, 1)));
+        assert_eq!(meta.checkpoint, last, "the later intact checkpoint is in force");
+        assert_eq!(meta.valid_len, bytes.len(), "nothing is cut");
+        // The last checkpoint damaged: reported, never silently rolled back.
+        let n = bytes.len();
+        bytes[n - 1] ^= 0x01;
+        let meta = decode(&bytes).expect("decodes");
+        assert_eq!(meta.damaged.map(|d| d.1), Some(1), "two adjacent damaged frames are one range");
+        assert_eq!(meta.valid_len, bytes.len());
     }
 
     #[test]

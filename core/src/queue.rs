@@ -2,11 +2,12 @@
 
 use alloc::vec::Vec;
 
-use crate::chunk;
+use crate::chunk::{self, HeaderProblem};
 use crate::config::Config;
 use crate::cursor::Position;
+use crate::damage::{self, ChunkBytes};
 use crate::error::{Corruption, CorruptionKind, ReadError, WriteError};
-use crate::frame;
+use crate::frame::{self, Layout};
 use crate::meta::{self, META_COMPACT_AT, MetaHeader};
 use crate::reader::{Found, Reader};
 use crate::storage::{Blob, Flush, Storage};
@@ -16,8 +17,13 @@ use crate::storage::{Blob, Flush, Storage};
 pub struct Stats {
     /// Bytes cut from torn tails (chunk and metadata) at open.
     pub truncated_bytes: u64,
-    /// Damaged records skipped because `skip_corrupted` is on.
+    /// Damaged records skipped because `skip_corrupted` is on (found at
+    /// open in the newest chunk, or when reading). The damaged bytes stay
+    /// where they are; the intact records after them are delivered.
     pub skipped_records: u64,
+    /// Damaged read checkpoints in the metadata passed over because
+    /// `skip_corrupted` is on (the last intact one is in force).
+    pub skipped_checkpoints: u64,
     /// The saved read cursor pointed past the data (unsynced data lost in a
     /// power cut under buffered durability) and was moved back to the end.
     pub checkpoint_clamped: bool,
@@ -82,6 +88,14 @@ pub struct ChunkQueue<S: Storage> {
     pub(crate) scratch: Vec<u8>,
     pub(crate) reader: Reader,
     pub(crate) stats: Stats,
+    /// How the head chunk's frames are laid out (v1 for a head chunk
+    /// written by format version 1, v2 otherwise).
+    pub(crate) head_layout: Layout,
+    /// The layout of the chunk last read from (not the head).
+    pub(crate) read_layout: Option<(u64, Layout)>,
+    /// Damaged record slots found at open (chunk, from, to): already taken
+    /// out of `len` and `stats`, so reading past them counts nothing.
+    pub(crate) lost: Vec<(u64, u32, u32)>,
 }
 
 impl<S: Storage> ChunkQueue<S> {
@@ -177,6 +191,7 @@ impl<S: Storage> ChunkQueue<S> {
         let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
         self.mutated(r)?;
         self.head = Position::chunk_start(next);
+        self.head_layout = Layout::V2 { chunk: next };
         Ok(())
     }
 
@@ -203,7 +218,7 @@ impl<S: Storage> ChunkQueue<S> {
             self.rotate()?;
         }
         self.scratch.clear();
-        frame::encode_into(&mut self.scratch, payload);
+        frame::encode_in(&mut self.scratch, self.head_layout, self.head.index, payload);
         self.append_scratch(1)
     }
 
@@ -222,7 +237,7 @@ impl<S: Storage> ChunkQueue<S> {
                 pending = 0;
                 self.rotate()?;
             }
-            frame::encode_into(&mut self.scratch, p.as_ref());
+            frame::encode_in(&mut self.scratch, self.head_layout, self.head.index + pending, p.as_ref());
             pending += 1;
         }
         self.append_scratch(pending)
@@ -356,6 +371,48 @@ impl<S: Storage> ChunkQueue<S> {
 
     // ---- reads ---------------------------------------------------------
 
+    /// The frame layout of chunk `n`, from its header (cached). A damaged
+    /// header is `Corrupted`, or with `skip_corrupted` the layout is taken
+    /// from the frames that follow it.
+    fn layout_of(&mut self, n: u64) -> Result<Layout, ReadError<S::Error>> {
+        if n == self.head.chunk {
+            return Ok(self.head_layout);
+        }
+        if let Some((c, l)) = self.read_layout
+            && c == n
+        {
+            return Ok(l);
+        }
+        let h = self
+            .reader
+            .bytes(&mut self.storage, n, 0, chunk::CHUNK_HEADER_LEN)
+            .map_err(ReadError::Storage)?;
+        let layout = match chunk::check_header(&h, n) {
+            Ok(l) => l,
+            Err(p) if matches!(p, HeaderProblem::Version(_)) || !self.config.skip_corrupted => {
+                return Err(ReadError::Corrupted(Corruption {
+                    blob: Blob::Chunk(n),
+                    offset: 0,
+                    kind: CorruptionKind::ChunkHeader(p),
+                }));
+            }
+            Err(_) => self.guess_layout(n).map_err(ReadError::Storage)?,
+        };
+        self.read_layout = Some((n, layout));
+        Ok(layout)
+    }
+
+    /// The layout of a chunk whose header is damaged: v2 if a v2 frame of
+    /// that chunk is found after the header, v1 otherwise.
+    pub(crate) fn guess_layout(&mut self, n: u64) -> Result<Layout, S::Error> {
+        let v2 = Layout::V2 { chunk: n };
+        let size = self.storage.size(Blob::Chunk(n))?.unwrap_or(0);
+        let mut src = ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: n };
+        let from = chunk::CHUNK_HEADER_LEN as u64;
+        let found = damage::resync(&mut src, from, size, v2, 0)?;
+        Ok(if found.is_some() { v2 } else { Layout::V1 })
+    }
+
     /// The record at `pos` (moving to the next chunk at a chunk's end) and
     /// the position after it.
     fn locate(&mut self, pos: Position) -> Result<(Vec<u8>, Position), ReadError<S::Error>> {
@@ -363,24 +420,16 @@ impl<S: Storage> ChunkQueue<S> {
         if pos.index >= self.header.chunk_size {
             pos = Position::chunk_start(pos.chunk + 1);
         }
-        if pos.index == 0 {
-            let h = self
-                .reader
-                .bytes(&mut self.storage, pos.chunk, 0, chunk::CHUNK_HEADER_LEN)
-                .map_err(ReadError::Storage)?;
-            chunk::check_header(&h, pos.chunk).map_err(|p| {
-                ReadError::Corrupted(Corruption {
-                    blob: Blob::Chunk(pos.chunk),
-                    offset: 0,
-                    kind: CorruptionKind::ChunkHeader(p),
-                })
-            })?;
-        }
-        match self.reader.frame(&mut self.storage, pos.chunk, pos.offset).map_err(ReadError::Storage)? {
-            Found::Record(payload, len) => {
+        let layout = self.layout_of(pos.chunk)?;
+        match self
+            .reader
+            .frame(&mut self.storage, pos.chunk, pos.offset, layout)
+            .map_err(ReadError::Storage)?
+        {
+            Found::Record(payload, len, index) if index.is_none_or(|i| i == pos.index) => {
                 Ok((payload, Position { chunk: pos.chunk, index: pos.index + 1, offset: pos.offset + len }))
             }
-            Found::End | Found::Invalid => Err(ReadError::Corrupted(Corruption {
+            _ => Err(ReadError::Corrupted(Corruption {
                 blob: Blob::Chunk(pos.chunk),
                 offset: pos.offset,
                 kind: CorruptionKind::Record,
@@ -388,22 +437,79 @@ impl<S: Storage> ChunkQueue<S> {
         }
     }
 
-    /// Skips the rest of the damaged chunk the read cursor is in (or about
-    /// to enter), counting the records lost.
-    fn skip_damaged(&mut self) {
+    /// Skips the damaged records at the read cursor: up to the next valid
+    /// frame of the same chunk (found by resynchronising; v2 frames say
+    /// their slot, so exactly the damaged slots are counted), or the rest
+    /// of the chunk when nothing valid follows. Intact records after the
+    /// damage are delivered; the damaged bytes are left as they are.
+    fn skip_damaged(&mut self) -> Result<(), ReadError<S::Error>> {
         let mut start = self.read;
         if start.index >= self.header.chunk_size {
             start = Position::chunk_start(start.chunk + 1);
         }
-        let (skipped, after) = if start.chunk >= self.head.chunk {
-            (self.head.index.saturating_sub(start.index), self.head)
+        let in_head = start.chunk >= self.head.chunk;
+        if in_head && start.index >= self.head.index {
+            self.len = 0; // nothing left to read: the counts were off
+            return Ok(());
+        }
+        let end = if in_head {
+            self.head
         } else {
-            let end = Position { chunk: start.chunk, index: self.header.chunk_size, offset: 0 };
-            (self.header.chunk_size - start.index, end)
+            Position { chunk: start.chunk, index: self.header.chunk_size, offset: 0 }
         };
-        self.stats.skipped_records += u64::from(skipped);
-        self.len = self.len.saturating_sub(u64::from(skipped));
+        let layout = match self.layout_of(start.chunk) {
+            Ok(l) => Some(l),
+            Err(ReadError::Corrupted(_)) => None, // a newer version: skip the chunk
+            Err(e) => return Err(e),
+        };
+        let mut after = end;
+        if let Some(layout) = layout {
+            let size = self.storage.size(Blob::Chunk(start.chunk)).map_err(ReadError::Storage)?.unwrap_or(0);
+            let mut src =
+                ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: start.chunk };
+            let hit = damage::resync(&mut src, start.offset + 1, size, layout, start.index + 1)
+                .map_err(ReadError::Storage)?;
+            if let Some((offset, index)) = hit {
+                let index = match index {
+                    Some(i) => i,
+                    // v1: count the frames from there to the chunk's end.
+                    None => {
+                        let rest =
+                            self.frames_from(start.chunk, offset, layout).map_err(ReadError::Storage)?;
+                        end.index.saturating_sub(rest).max(start.index + 1)
+                    }
+                };
+                if index > start.index && index <= end.index {
+                    after = Position { chunk: start.chunk, index, offset };
+                }
+            }
+        }
+        let slots = u64::from(after.index.saturating_sub(start.index));
+        let counted = self.counted_at_open(start.chunk, start.index, after.index);
+        self.stats.skipped_records += slots - counted;
+        self.len = self.len.saturating_sub(slots - counted);
         self.read = after;
+        Ok(())
+    }
+
+    /// How many of the slots `from..to` of `chunk` open already counted out.
+    fn counted_at_open(&self, chunk: u64, from: u32, to: u32) -> u64 {
+        self.lost
+            .iter()
+            .filter(|(c, _, _)| *c == chunk)
+            .map(|&(_, a, b)| u64::from(b.min(to).saturating_sub(a.max(from))))
+            .sum()
+    }
+
+    /// Valid frames chained from `offset` to the end of chunk `n`.
+    pub(crate) fn frames_from(&mut self, n: u64, offset: u64, layout: Layout) -> Result<u32, S::Error> {
+        let mut at = offset;
+        let mut count = 0u32;
+        while let Found::Record(_, len, _) = self.reader.frame(&mut self.storage, n, at, layout)? {
+            count += 1;
+            at += len;
+        }
+        Ok(count)
     }
 
     /// Finds the next record and hands it to `f`; the cursor advances only
@@ -429,7 +535,7 @@ impl<S: Storage> ChunkQueue<S> {
                     }
                     return Ok(Some(out));
                 }
-                Err(ReadError::Corrupted(_)) if self.config.skip_corrupted => self.skip_damaged(),
+                Err(ReadError::Corrupted(_)) if self.config.skip_corrupted => self.skip_damaged()?,
                 Err(e) => return Err(e),
             }
         }

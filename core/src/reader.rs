@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::frame::{self, FRAME_HEADER_LEN, Parsed};
+use crate::frame::{self, Layout, Parsed};
 use crate::storage::{Blob, Storage};
 
 /// Bytes asked of the storage per refill.
@@ -10,12 +10,11 @@ const READ_AHEAD: usize = 64 * 1024;
 
 /// What was found at a position.
 pub(crate) enum Found {
-    /// A valid record: payload and total frame length.
-    Record(Vec<u8>, u64),
-    /// The blob ends inside (or right at) this frame.
-    End,
-    /// Length or checksum mismatch.
-    Invalid,
+    /// A valid record: payload, total frame length, and (v2) its index.
+    Record(Vec<u8>, u64, Option<u32>),
+    /// No valid frame here: the end of the blob, a torn tail or damage
+    /// (see [`crate::damage::classify`]).
+    Stop,
 }
 
 /// A window of one chunk's bytes. The buffer is allocated once and only
@@ -37,7 +36,7 @@ impl Reader {
 
     /// Returns at least `need` bytes of `chunk` from `from`, or fewer when
     /// the blob ends first.
-    fn window<S: Storage>(
+    pub(crate) fn window<S: Storage>(
         &mut self,
         storage: &mut S,
         chunk: u64,
@@ -73,32 +72,27 @@ impl Reader {
         Ok(self.data.get(skip..self.valid).unwrap_or_default())
     }
 
-    /// Reads the frame of `chunk` at byte `offset`.
+    /// Reads the frame of `chunk` at byte `offset`, in `layout`.
     pub(crate) fn frame<S: Storage>(
         &mut self,
         storage: &mut S,
         chunk: u64,
         offset: u64,
+        layout: Layout,
     ) -> Result<Found, S::Error> {
         let max = crate::MAX_ITEM_SIZE_LIMIT;
-        let head = self.window(storage, chunk, offset, FRAME_HEADER_LEN)?;
-        let need = match frame::parse(head, max) {
-            Parsed::Frame(payload, used) => {
-                return Ok(Found::Record(payload.to_vec(), used as u64));
+        let head = self.window(storage, chunk, offset, layout.header_len())?;
+        let need = match frame::parse(head, layout, max) {
+            Parsed::Frame(payload, used, index) => {
+                return Ok(Found::Record(payload.to_vec(), used as u64, index));
             }
-            Parsed::Invalid => return Ok(Found::Invalid),
-            Parsed::Incomplete if head.len() < FRAME_HEADER_LEN => return Ok(Found::End),
-            Parsed::Incomplete => {
-                let mut hb = [0u8; FRAME_HEADER_LEN];
-                hb.copy_from_slice(&head[..FRAME_HEADER_LEN]);
-                frame::FrameHeader::parse(hb).frame_len() as usize
-            }
+            Parsed::Incomplete { need, .. } if need > head.len() as u64 => need,
+            Parsed::Incomplete { .. } | Parsed::Invalid => return Ok(Found::Stop),
         };
-        let whole = self.window(storage, chunk, offset, need)?;
-        Ok(match frame::parse(whole, max) {
-            Parsed::Frame(payload, used) => Found::Record(payload.to_vec(), used as u64),
-            Parsed::Invalid => Found::Invalid,
-            Parsed::Incomplete => Found::End,
+        let whole = self.window(storage, chunk, offset, usize::try_from(need).unwrap_or(usize::MAX))?;
+        Ok(match frame::parse(whole, layout, max) {
+            Parsed::Frame(payload, used, index) => Found::Record(payload.to_vec(), used as u64, index),
+            Parsed::Incomplete { .. } | Parsed::Invalid => Found::Stop,
         })
     }
 

@@ -7,8 +7,9 @@ use alloc::vec::Vec;
 use crate::chunk::{self, CHUNK_HEADER_LEN, HeaderProblem};
 use crate::config::Config;
 use crate::cursor::Position;
+use crate::damage::{self, ChunkBytes, Tail};
 use crate::error::{Corruption, CorruptionKind, OpenError};
-use crate::frame::{FRAME_HEADER_LEN, FrameHeader};
+use crate::frame::Layout;
 use crate::meta::{self, MetaHeader};
 use crate::queue::{ChunkQueue, Stats};
 use crate::reader::{Found, Reader};
@@ -24,11 +25,14 @@ impl<S: Storage> ChunkQueue<S> {
     /// Opens the queue held by `storage`, creating it if the storage is
     /// empty.
     ///
-    /// Recovery: a torn tail of the newest chunk or of the metadata (a crash
-    /// in the middle of an append) is cut back to the last whole record;
-    /// chunks left behind by an interrupted cleanup are deleted. Damage
-    /// anywhere else is reported as [`OpenError::Corrupted`] naming the blob
-    /// and offset (or skipped and counted with `skip_corrupted`).
+    /// Recovery: a torn tail of the newest chunk or of the metadata (a write
+    /// cut short by a crash: never acknowledged) is cut back to the last
+    /// whole record; chunks left behind by an interrupted cleanup are
+    /// deleted. Any other damage (see [`crate::damage`] for how the two
+    /// are told apart) is reported as [`OpenError::Corrupted`] naming the
+    /// blob and offset; with `skip_corrupted` the damaged records are
+    /// skipped and counted, the damaged bytes are left in place, and every
+    /// intact record after them is kept.
     pub fn open(mut storage: S, config: Config) -> Open<Self, S::Error> {
         config.validate().map_err(OpenError::InvalidConfig)?;
         let meta_size = storage.size(Blob::Meta).map_err(OpenError::Storage)?;
@@ -49,6 +53,9 @@ impl<S: Storage> ChunkQueue<S> {
             scratch: Vec::new(),
             reader: Reader::default(),
             stats: Stats::default(),
+            head_layout: Layout::V2 { chunk: 0 },
+            read_layout: None,
+            lost: Vec::new(),
         };
         match meta_size {
             None => q.create()?,
@@ -107,6 +114,12 @@ impl<S: Storage> ChunkQueue<S> {
         }
         self.config.chunk_size = meta.header.chunk_size;
         self.meta_checkpoints = meta.checkpoints;
+        if let Some((offset, ranges)) = meta.damaged {
+            if !self.config.skip_corrupted {
+                return corrupted(Blob::Meta, offset as u64, CorruptionKind::Record);
+            }
+            self.stats.skipped_checkpoints += ranges;
+        }
         if (meta.valid_len as u64) < meta_size {
             self.storage.truncate(Blob::Meta, meta.valid_len as u64).map_err(OpenError::Storage)?;
             self.stats.truncated_bytes += meta_size - meta.valid_len as u64;
@@ -157,58 +170,99 @@ impl<S: Storage> ChunkQueue<S> {
         self.read = saved;
         self.oldest_chunk = saved.chunk;
         self.len = saved.records_until(&self.head, self.header.chunk_size);
+        // Damaged slots skipped at open are not waiting items.
+        let lost: u64 = self
+            .lost
+            .iter()
+            .filter(|(c, _, _)| *c == saved.chunk || saved.chunk < self.head.chunk)
+            .map(|&(_, a, b)| {
+                u64::from(b.saturating_sub(a.max(if saved.chunk == self.head.chunk {
+                    saved.index
+                } else {
+                    0
+                })))
+            })
+            .sum();
+        self.lost.retain(|&(_, _, b)| saved.chunk < self.head.chunk || b > saved.index);
+        self.stats.skipped_records += lost;
+        self.len = self.len.saturating_sub(lost);
         self.unfinished = self.len;
         Ok(())
     }
 
-    /// Finds the end of the newest chunk, cutting a torn tail.
+    /// Finds the end of the newest chunk, cutting a torn tail (and only
+    /// that): damage is reported, or skipped without cutting anything.
     fn scan_head(&mut self, h: u64) -> Open<Position, S::Error> {
         let blob = Blob::Chunk(h);
         let size = self.storage.size(blob).map_err(OpenError::Storage)?.unwrap_or(0);
         let header =
             self.reader.bytes(&mut self.storage, h, 0, CHUNK_HEADER_LEN).map_err(OpenError::Storage)?;
-        match chunk::check_header(&header, h) {
-            Ok(()) => {}
-            // A torn creation: the header was never wholly written (short,
-            // or zero-filled by the filesystem), so no record follows it.
-            Err(HeaderProblem::Short) | Err(HeaderProblem::Damaged) if header.iter().all(|&b| b == 0) => {
-                self.rewrite_header(h, size)?;
-                return Ok(Position::chunk_start(h));
+        let layout = match chunk::check_header(&header, h) {
+            Ok(layout) => layout,
+            Err(p @ HeaderProblem::Version(_)) => return corrupted(blob, 0, CorruptionKind::ChunkHeader(p)),
+            Err(p) => {
+                // A torn creation: the header was never wholly written (cut
+                // short, or zero-filled by the filesystem) and nothing but
+                // zeros follows it, so no record was ever put here.
+                let mut src = ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: h };
+                let torn = p == HeaderProblem::Short
+                    || (header.iter().all(|&b| b == 0)
+                        && damage::zeros(&mut src, CHUNK_HEADER_LEN as u64, size)
+                            .map_err(OpenError::Storage)?);
+                if torn {
+                    self.rewrite_header(h, size)?;
+                    self.head_layout = Layout::V2 { chunk: h };
+                    return Ok(Position::chunk_start(h));
+                }
+                if !self.config.skip_corrupted {
+                    return corrupted(blob, 0, CorruptionKind::ChunkHeader(p));
+                }
+                // Leave the header as it is; read the records after it.
+                self.guess_layout(h).map_err(OpenError::Storage)?
             }
-            Err(HeaderProblem::Short) => {
-                self.rewrite_header(h, size)?;
-                return Ok(Position::chunk_start(h));
-            }
-            Err(p) => return corrupted(blob, 0, CorruptionKind::ChunkHeader(p)),
-        }
+        };
+        self.head_layout = layout;
         let mut pos = Position::chunk_start(h);
         loop {
-            match self.reader.frame(&mut self.storage, h, pos.offset).map_err(OpenError::Storage)? {
-                Found::Record(_, len) => {
+            match self.reader.frame(&mut self.storage, h, pos.offset, layout).map_err(OpenError::Storage)? {
+                Found::Record(_, len, index) if index.is_none_or(|i| i == pos.index) => {
                     pos.index += 1;
                     pos.offset += len;
+                    continue;
                 }
-                Found::End => break,
-                Found::Invalid => {
-                    let after = self.records_after_damage(h, pos.offset, size)?;
-                    if after > 0 {
-                        if !self.config.skip_corrupted {
-                            return corrupted(blob, pos.offset, CorruptionKind::Record);
-                        }
-                        self.stats.skipped_records += 1 + after;
-                    }
+                _ => {}
+            }
+            let mut src = ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: h };
+            match damage::classify(&mut src, pos.offset, size, layout, pos.index)
+                .map_err(OpenError::Storage)?
+            {
+                Tail::Clean => break,
+                Tail::Torn => {
+                    self.storage.truncate(blob, pos.offset).map_err(OpenError::Storage)?;
+                    self.stats.truncated_bytes += size - pos.offset;
+                    self.unflushed = true;
+                    self.reader.reset();
                     break;
+                }
+                Tail::Damaged { resume } => {
+                    if !self.config.skip_corrupted {
+                        return corrupted(blob, pos.offset, CorruptionKind::Record);
+                    }
+                    // Skip the damaged slots; keep their bytes and go on
+                    // after them (new records are appended after all of it).
+                    let (offset, index) = match resume {
+                        Some((o, Some(i))) => (o, i),
+                        // v1 frames do not say their slot: count one.
+                        Some((o, None)) => (o, pos.index + 1),
+                        None => (size, pos.index + 1),
+                    };
+                    self.lost.push((h, pos.index, index));
+                    pos = Position { chunk: h, index, offset };
                 }
             }
         }
         if pos.index > self.header.chunk_size {
             return corrupted(blob, pos.offset, CorruptionKind::Overfull);
-        }
-        if size > pos.offset {
-            self.storage.truncate(blob, pos.offset).map_err(OpenError::Storage)?;
-            self.stats.truncated_bytes += size - pos.offset;
-            self.unflushed = true;
-            self.reader.reset();
         }
         Ok(pos)
     }
@@ -220,27 +274,5 @@ impl<S: Storage> ChunkQueue<S> {
         self.unflushed = true;
         self.reader.reset();
         Ok(())
-    }
-
-    /// How many valid records follow an invalid one at `offset`, chaining
-    /// from its declared length. Zero means the damage is a torn tail.
-    fn records_after_damage(&mut self, h: u64, offset: u64, size: u64) -> Open<u64, S::Error> {
-        let raw =
-            self.reader.bytes(&mut self.storage, h, offset, FRAME_HEADER_LEN).map_err(OpenError::Storage)?;
-        let Ok(hb) = <[u8; FRAME_HEADER_LEN]>::try_from(raw.as_slice()) else {
-            return Ok(0);
-        };
-        let mut at = offset + FrameHeader::parse(hb).frame_len();
-        let mut count = 0;
-        while at < size {
-            match self.reader.frame(&mut self.storage, h, at).map_err(OpenError::Storage)? {
-                Found::Record(_, len) => {
-                    count += 1;
-                    at += len;
-                }
-                _ => break,
-            }
-        }
-        Ok(count)
     }
 }

@@ -416,15 +416,16 @@ pub fn stored_chunk_size_wins<H: Harness, C: Codec<I> + Default, I: Item>() {
 }
 
 /// A damaged record is a typed error naming chunk and offset; the item is
-/// not consumed. With `skip_corrupted` the damaged chunk's remaining
-/// records are skipped and counted, and the queue moves on.
+/// not consumed. With `skip_corrupted` only the damaged record is skipped
+/// and counted: the intact records after it in the same chunk are found by
+/// their v2 frame indices and delivered.
 pub fn corrupted_record<H: Harness, C: Codec<I> + Default, I: Item>() {
     let h = H::new();
     let q = open::<H, C, I>(&h, |b| b.chunk_size(10));
     q.put_many(&items::<I>(0..30)).expect("put_many");
     drop(q);
-    // The first payload byte of chunk 1's first record (header 24 + frame 8).
-    h.damage(Blob::Chunk(1), &mut |b| b[33] ^= 0x55);
+    // The first payload byte of chunk 1's first record (header 24 + frame 16).
+    h.damage(Blob::Chunk(1), &mut |b| b[40] ^= 0x55);
     let q = open::<H, C, I>(&h, plain);
     for i in 0..10 {
         assert_eq!(q.get().expect("get"), I::make(i));
@@ -439,29 +440,33 @@ pub fn corrupted_record<H: Harness, C: Codec<I> + Default, I: Item>() {
     assert_eq!(q.len(), 20, "the damaged item is not consumed");
     drop(q);
     let q = open::<H, C, I>(&h, |b| b.skip_corrupted(true));
-    let expected: Vec<I> = items::<I>(0..10).into_iter().chain(items::<I>(20..30)).collect();
-    assert_eq!(drain(&q), expected, "chunk 0 was not confirmed, so it comes back; chunk 1 is skipped");
-    assert_eq!(q.stats().skipped_records, 10);
+    let expected: Vec<I> = items::<I>(0..10).into_iter().chain(items::<I>(11..30)).collect();
+    assert_eq!(drain(&q), expected, "chunk 0 was not confirmed, so it comes back; only record 10 is skipped");
+    assert_eq!(q.stats().skipped_records, 1);
 }
 
 /// Damage inside the newest chunk (not a torn tail) fails the open with
-/// `Corrupted`; with `skip_corrupted` the queue opens and counts what it
-/// dropped.
+/// `Corrupted`; with `skip_corrupted` the queue opens, counts the one record
+/// it dropped and delivers the intact records after it.
 pub fn corrupted_head_at_open<H: Harness, C: Codec<I> + Default, I: Item>() {
     let h = H::new();
     let q = open::<H, C, I>(&h, |b| b.chunk_size(10));
     q.put_many(&items::<I>(0..5)).expect("put_many");
-    let frame = 8 + C::default().encode(&I::make(0)).expect("encode").len();
+    let frame = 16 + C::default().encode(&I::make(0)).expect("encode").len();
     drop(q);
-    let at = 24 + 2 * frame + 8; // payload of record 2
+    let at = 24 + 2 * frame + 16; // payload of record 2
     h.damage(Blob::Chunk(0), &mut |b| b[at] ^= 0x01);
     match h.open::<I, C>(h.builder().codec(C::default())) {
         Err(Error::Corrupted(c)) => assert_eq!((c.blob, c.offset), (Blob::Chunk(0), (24 + 2 * frame) as u64)),
         other => panic!("expected Corrupted at open, got {:?}", other.map(|q| q.len())),
     }
     let q = open::<H, C, I>(&h, |b| b.skip_corrupted(true));
-    assert_eq!(q.stats().skipped_records, 3);
-    assert_eq!(drain(&q), items::<I>(0..2));
+    assert_eq!(q.stats().skipped_records, 1);
+    let expected: Vec<I> = items::<I>(0..2).into_iter().chain(items::<I>(3..5)).collect();
+    assert_eq!(drain(&q), expected);
+    drop(q);
+    // The damaged bytes were left in place: a plain open still reports them.
+    assert!(matches!(h.open::<I, C>(h.builder().codec(C::default())), Err(Error::Corrupted(_))));
 }
 
 /// 4 producers and 4 consumers move 100,000 items: none lost, none

@@ -1,7 +1,8 @@
-//! The storage format is pinned: a queue written by format version 1 (in
-//! `tests/fixtures/v1/`) must open with every later release, and the
-//! writer must keep producing the same bytes. `PQ_WRITE_FIXTURE=1`
-//! rewrites the fixture (only when the format version changes).
+//! The storage format is pinned: a queue written by chunk format version 1
+//! (in `tests/fixtures/v1/`, frames without indices) or version 2
+//! (`tests/fixtures/v2/`) must open with every later release, and the
+//! writer must keep producing the version-2 bytes. `PQ_WRITE_FIXTURE=1`
+//! rewrites the current version's fixture (only when the format changes).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,8 +10,8 @@ use std::path::{Path, PathBuf};
 use persist_queue::{Json, QueueBuilder};
 use serde_json::{Value, json};
 
-fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/v1")
+fn fixture(version: u32) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("fixtures/v{version}"))
 }
 
 fn items() -> Vec<Value> {
@@ -43,20 +44,14 @@ fn queue_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-#[test]
-fn v1_fixture_opens() {
-    if std::env::var("PQ_WRITE_FIXTURE").is_ok() {
-        let _ = fs::remove_dir_all(fixture());
-        write(&fixture());
-        let _ = fs::remove_file(fixture().join("lock"));
-    }
+fn check(version: u32) {
     let tmp = tempfile::tempdir().expect("tmp");
     let copy = tmp.path().join("q");
     fs::create_dir_all(&copy).expect("mkdir");
-    for (name, bytes) in queue_files(&fixture()) {
+    for (name, bytes) in queue_files(&fixture(version)) {
         fs::write(copy.join(name), bytes).expect("copy");
     }
-    let q = QueueBuilder::new(&copy).codec(Json).open::<Value>().expect("open the v1 fixture");
+    let q = QueueBuilder::new(&copy).codec(Json).open::<Value>().expect("open the fixture");
     assert_eq!(q.len(), 5);
     assert_eq!(q.chunk_size(), 3);
     let mut got = Vec::new();
@@ -67,12 +62,27 @@ fn v1_fixture_opens() {
 }
 
 #[test]
-fn writer_produces_the_v1_bytes() {
+fn v1_fixture_opens() {
+    check(1);
+}
+
+#[test]
+fn v2_fixture_opens() {
+    if std::env::var("PQ_WRITE_FIXTURE").is_ok() {
+        let _ = fs::remove_dir_all(fixture(2));
+        write(&fixture(2));
+        let _ = fs::remove_file(fixture(2).join("lock"));
+    }
+    check(2);
+}
+
+#[test]
+fn writer_produces_the_v2_bytes() {
     let tmp = tempfile::tempdir().expect("tmp");
     let dir = tmp.path().join("q");
     write(&dir);
     let written = queue_files(&dir);
-    let pinned = queue_files(&fixture());
+    let pinned = queue_files(&fixture(2));
     let names: Vec<&str> = written.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["c0000000000", "c0000000001", "c0000000002", "meta"]);
     assert_eq!(written, pinned, "the on-disk format changed: bump the format version (core/FORMAT.md)");

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, LogTable, RecordQueue, Table};
+use persist_queue_core::records::{Kind, LogConfig, LogTable, RecordQueue, Table};
 use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
@@ -78,5 +78,8 @@ fn four_consumer_processes_on_plain_files() {
     let dir = tmp.path().join("ack_queue");
     let counts = run_processes(&["files"], &dir);
     let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open");
-    check_all_acked(LogTable::open_shared(storage, Durability::Buffered).expect("reopen"), &counts);
+    check_all_acked(
+        LogTable::open_shared(storage, Durability::Buffered, LogConfig::default()).expect("reopen"),
+        &counts,
+    );
 }

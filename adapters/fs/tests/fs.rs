@@ -69,9 +69,9 @@ fn closed_files_have_exact_lengths() {
         q.put(&[1, 2, 3]).expect("put");
     }
     drop(q);
-    // 24-byte header + 100 frames of 8 + 3 bytes; then 50 in the head.
-    assert_eq!(fs::metadata(dir.join(Blob::Chunk(0).to_string())).expect("c0").len(), 24 + 100 * 11);
-    assert_eq!(fs::metadata(dir.join(Blob::Chunk(1).to_string())).expect("c1").len(), 24 + 50 * 11);
+    // 24-byte header + 100 v2 frames of 16 + 3 bytes; then 50 in the head.
+    assert_eq!(fs::metadata(dir.join(Blob::Chunk(0).to_string())).expect("c0").len(), 24 + 100 * 19);
+    assert_eq!(fs::metadata(dir.join(Blob::Chunk(1).to_string())).expect("c1").len(), 24 + 50 * 19);
     assert!(dir.join("meta").is_file());
     assert!(dir.join("lock").is_file());
 }

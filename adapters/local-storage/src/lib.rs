@@ -48,12 +48,13 @@ mod storage;
 pub use error::LsError;
 pub use map::{LsMap, map_key_prefix};
 pub use persist_queue_core::Durability;
-use persist_queue_core::records::{LogError, LogLimits, LogTable};
+use persist_queue_core::records::{LogConfig, LogError, LogTable};
 pub use storage::{LocalStorage, key_prefix};
 
 /// Sizes for localStorage: 64 KiB chunks (each plan rewrites its chunk's
 /// value), compaction from 256 KiB of log, well inside the 5 Mi quota.
-pub const LIMITS: LogLimits = LogLimits { chunk_bytes: 64 << 10, compact_min: 256 << 10 };
+pub const LIMITS: LogConfig =
+    LogConfig { chunk_bytes: 64 << 10, compact_min: 256 << 10, skip_corrupted: false };
 
 /// Opens the queue `name`'s table in localStorage. `Synced` is refused
 /// ([`LsError::NotDurable`]); `name` must be valid

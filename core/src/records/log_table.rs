@@ -19,9 +19,10 @@ use core::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunk::{self, CHUNK_HEADER_LEN};
+use crate::chunk::{self, CHUNK_HEADER_LEN, HeaderProblem};
+use crate::damage::{self, ChunkBytes, Tail};
 use crate::durability::Durability;
-use crate::frame;
+use crate::frame::{self, Layout};
 use crate::reader::{Found, Reader};
 use crate::records::index::Index;
 use crate::records::order::OrderKey;
@@ -30,23 +31,30 @@ use crate::records::record::{Record, Status};
 use crate::storage::{Blob, Storage};
 
 /// The log is compacted when it holds this much more than the live records
-/// (and at least [`LogLimits::compact_min`] bytes).
+/// (and at least [`LogConfig::compact_min`] bytes).
 const COMPACT_RATIO: u64 = 4;
 
-/// Sizes that suit a storage: a filesystem takes large chunks; localStorage
-/// (5 MiB per origin, each write rewriting its whole value) small ones.
+/// Settings of a [`LogTable`]. Sizes suit a storage: a filesystem takes
+/// large chunks; localStorage (5 MiB per origin, each write rewriting its
+/// whole value) small ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LogLimits {
+pub struct LogConfig {
     /// Chunks are closed once they pass this many bytes.
     pub chunk_bytes: u64,
     /// The log is not compacted before it holds this many bytes.
     pub compact_min: u64,
+    /// Damaged log entries (not a torn tail) are skipped and counted
+    /// ([`LogTable::skipped`]) instead of failing the open with
+    /// [`LogError::Corrupted`]. The plan a damaged entry belongs to is
+    /// dropped; every intact plan before and after it is replayed, and the
+    /// damaged bytes are left where they are.
+    pub skip_corrupted: bool,
 }
 
-impl Default for LogLimits {
-    /// 8 MiB chunks, compaction from 16 MiB of log.
+impl Default for LogConfig {
+    /// 8 MiB chunks, compaction from 16 MiB of log, damage reported.
     fn default() -> Self {
-        LogLimits { chunk_bytes: 8 << 20, compact_min: 16 << 20 }
+        LogConfig { chunk_bytes: 8 << 20, compact_min: 16 << 20, skip_corrupted: false }
     }
 }
 const META_MAGIC: [u8; 4] = *b"PQRL";
@@ -134,25 +142,46 @@ pub struct LogTable<S: Storage> {
     live: u64,
     /// Several processes share the storage: lock and catch up per plan.
     shared: bool,
-    limits: LogLimits,
+    limits: LogConfig,
+    /// Frame number of the next entry in the head chunk.
+    head_index: u32,
+    /// The frame layout of each chunk replayed (version-1 chunks stay v1).
+    layouts: BTreeMap<u64, Layout>,
+    /// Damaged ranges skipped (with `skip_corrupted`).
+    skipped: u64,
+}
+
+/// Where a chunk scan ended.
+struct ChunkEnd {
+    /// After the last committed plan (or after skipped damage): what a torn
+    /// tail is cut back to.
+    committed: (Loc, u32),
 }
 
 fn status(code: u8) -> Status {
     Status::from_code(code).unwrap_or(Status::Ready)
 }
 
+/// An entry read from the log, its frame length and (v2) frame number.
+type Framed = (Entry, u64, Option<u32>);
+
 impl<S: Storage> LogTable<S> {
     /// Opens the table held by `storage` (creating it if empty) and
     /// replays its log.
     pub fn open(storage: S, durability: Durability) -> Result<Self, LogError<S::Error>> {
-        Self::open_with(storage, durability, LogLimits::default())
+        Self::open_with(storage, durability, LogConfig::default())
     }
 
-    /// [`LogTable::open`] with sizes of the storage's own.
+    /// Damaged ranges skipped at open or catch-up (`skip_corrupted`).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    /// [`LogTable::open`] with settings of the storage's own.
     pub fn open_with(
         storage: S,
         durability: Durability,
-        limits: LogLimits,
+        limits: LogConfig,
     ) -> Result<Self, LogError<S::Error>> {
         let mut t = LogTable {
             storage,
@@ -168,6 +197,9 @@ impl<S: Storage> LogTable<S> {
             live: 0,
             shared: false,
             limits,
+            head_index: 0,
+            layouts: BTreeMap::new(),
+            skipped: 0,
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
@@ -190,9 +222,13 @@ impl<S: Storage> LogTable<S> {
     /// implement [`Storage::lock`], as `FsStorage::open_shared` does). Each
     /// plan then takes the lock, first reads what other processes appended
     /// (or reloads after their compaction), runs, and releases it.
-    pub fn open_shared(mut storage: S, durability: Durability) -> Result<Self, LogError<S::Error>> {
+    pub fn open_shared(
+        mut storage: S,
+        durability: Durability,
+        config: LogConfig,
+    ) -> Result<Self, LogError<S::Error>> {
         storage.lock().map_err(LogError::Storage)?;
-        let opened = Self::open(storage, durability);
+        let opened = Self::open_with(storage, durability, config);
         match opened {
             Ok(mut t) => {
                 t.shared = true;
@@ -220,43 +256,148 @@ impl<S: Storage> LogTable<S> {
             self.start = start;
             return self.replay();
         }
-        let mut at = self.head;
-        let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
         loop {
-            match self.read_entry(at)? {
-                Some((e, len)) => {
-                    if self.step(&mut pending, e, &mut at, len) {
-                        self.head = at;
-                    }
-                }
-                None => {
-                    let next = at.chunk + 1;
-                    if pending.is_empty()
-                        && self.storage.size(Blob::Chunk(next)).map_err(LogError::Storage)?.is_some()
-                    {
-                        let h = self
-                            .reader
-                            .bytes(&mut self.storage, next, 0, CHUNK_HEADER_LEN)
-                            .map_err(LogError::Storage)?;
-                        if chunk::check_header(&h, next).is_err() {
-                            return Err(LogError::Corrupted(Blob::Chunk(next), 0));
-                        }
-                        at = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
-                        self.head = at;
-                        continue;
-                    }
-                    break;
-                }
+            let n = self.head.chunk;
+            let next_exists = self.storage.size(Blob::Chunk(n + 1)).map_err(LogError::Storage)?.is_some();
+            let layout = self.layout(n);
+            let end = self.scan_chunk(n, layout, self.head, self.head_index, !next_exists)?;
+            if !next_exists {
+                self.cut_after(n, end.committed)?;
+                return Ok(());
             }
+            let next = n + 1;
+            let layout = self.checked_layout(next, false)?;
+            self.layouts.insert(next, layout);
+            self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+            self.head_index = 0;
         }
-        let size = self.storage.size(Blob::Chunk(self.head.chunk)).map_err(LogError::Storage)?.unwrap_or(0);
-        if size > self.head.offset {
-            self.storage
-                .truncate(Blob::Chunk(self.head.chunk), self.head.offset)
-                .map_err(LogError::Storage)?;
+    }
+
+    /// Makes `committed` the head of chunk `n`, cutting what follows it (a
+    /// torn tail or an uncommitted plan: never acknowledged).
+    fn cut_after(&mut self, n: u64, committed: (Loc, u32)) -> Result<(), LogError<S::Error>> {
+        let size = self.storage.size(Blob::Chunk(n)).map_err(LogError::Storage)?.unwrap_or(0);
+        let keep = committed.0.offset;
+        if size > keep {
+            self.storage.truncate(Blob::Chunk(n), keep).map_err(LogError::Storage)?;
             self.reader.reset();
         }
+        self.head = committed.0;
+        self.head_index = committed.1;
         Ok(())
+    }
+
+    /// The layout of chunk `n` (v2 unless it was replayed as a v1 chunk).
+    fn layout(&self, n: u64) -> Layout {
+        self.layouts.get(&n).copied().unwrap_or(Layout::V2 { chunk: n })
+    }
+
+    /// Chunk `n`'s layout from its header. A damaged header is `Corrupted`;
+    /// with `skip_corrupted` the layout is taken from the frames after it.
+    /// `newest`: a header torn at creation (short, or zeros with nothing
+    /// but zeros after it) is rewritten: the chunk never held an entry.
+    fn checked_layout(&mut self, n: u64, newest: bool) -> Result<Layout, LogError<S::Error>> {
+        let header =
+            self.reader.bytes(&mut self.storage, n, 0, CHUNK_HEADER_LEN).map_err(LogError::Storage)?;
+        let p = match chunk::check_header(&header, n) {
+            Ok(layout) => return Ok(layout),
+            Err(p) => p,
+        };
+        let size = self.storage.size(Blob::Chunk(n)).map_err(LogError::Storage)?.unwrap_or(0);
+        let mut src = ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: n };
+        let empty = p == HeaderProblem::Short
+            || (header.iter().all(|&b| b == 0)
+                && damage::zeros(&mut src, CHUNK_HEADER_LEN as u64, size).map_err(LogError::Storage)?);
+        if newest && empty {
+            self.storage.truncate(Blob::Chunk(n), 0).map_err(LogError::Storage)?;
+            self.storage.append(Blob::Chunk(n), &chunk::encode_header(n)).map_err(LogError::Storage)?;
+            self.reader.reset();
+            return Ok(Layout::V2 { chunk: n });
+        }
+        if matches!(p, HeaderProblem::Version(_)) || !self.limits.skip_corrupted {
+            return Err(LogError::Corrupted(Blob::Chunk(n), 0));
+        }
+        self.skipped += 1;
+        let v2 = Layout::V2 { chunk: n };
+        let found =
+            damage::resync(&mut src, CHUNK_HEADER_LEN as u64, size, v2, 0).map_err(LogError::Storage)?;
+        Ok(if found.is_some() { v2 } else { Layout::V1 })
+    }
+
+    /// Reads chunk `n` from `at` (frame number `index`) to its end,
+    /// applying each plan whose `Commit` is read. Where the frames stop
+    /// before the end, [`damage::classify`] decides: a torn tail of the
+    /// `newest` chunk ends the scan (the caller cuts it); damage is
+    /// `Corrupted`, or skipped with `skip_corrupted` (dropping the plan it
+    /// cut into, keeping its bytes, reading on after it).
+    fn scan_chunk(
+        &mut self,
+        n: u64,
+        layout: Layout,
+        from: Loc,
+        from_index: u32,
+        newest: bool,
+    ) -> Result<ChunkEnd, LogError<S::Error>> {
+        let size = self.storage.size(Blob::Chunk(n)).map_err(LogError::Storage)?.unwrap_or(0);
+        let mut at = from;
+        let mut index = from_index;
+        let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
+        let mut committed = (from, from_index);
+        loop {
+            if let Some((e, len, i)) = self.read_entry_in(at, layout)?
+                && i.is_none_or(|i| i == index)
+            {
+                index += 1;
+                if self.step(&mut pending, e, &mut at, len) {
+                    committed = (at, index);
+                }
+                continue;
+            }
+            let mut src = ChunkBytes { reader: &mut self.reader, storage: &mut self.storage, chunk: n };
+            let tail =
+                damage::classify(&mut src, at.offset, size, layout, index).map_err(LogError::Storage)?;
+            let resume = match tail {
+                Tail::Clean => break,
+                Tail::Torn if newest => break,
+                // A torn tail in an older chunk: later chunks were written
+                // after it, so its bytes were once whole.
+                Tail::Torn => None,
+                Tail::Damaged { resume } => resume,
+            };
+            if !self.limits.skip_corrupted {
+                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
+            }
+            self.skipped += 1;
+            self.drop_pending(&mut pending);
+            match resume {
+                Some((offset, i)) => {
+                    at = Loc { chunk: n, offset };
+                    index = i.unwrap_or(index + 1);
+                }
+                None => {
+                    at = Loc { chunk: n, offset: size };
+                    index += 1;
+                }
+            }
+            committed = (at, index);
+        }
+        if !pending.is_empty() && !newest {
+            // A plan cut off at the end of an older chunk.
+            if !self.limits.skip_corrupted {
+                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
+            }
+            self.skipped += 1;
+            self.drop_pending(&mut pending);
+        } else if !pending.is_empty() {
+            self.drop_pending(&mut pending);
+        }
+        Ok(ChunkEnd { committed })
+    }
+
+    /// Forgets the entries of a plan that will never commit (their bytes
+    /// stay counted in the log's size).
+    fn drop_pending(&mut self, pending: &mut Vec<(Entry, Loc, u64)>) {
+        pending.clear();
     }
 
     /// The storage, for inspection.
@@ -300,6 +441,8 @@ impl<S: Storage> LogTable<S> {
         let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
         self.mutated(r)?;
         self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
+        self.head_index = 0;
+        self.layouts.insert(next, Layout::V2 { chunk: next });
         Ok(next)
     }
 
@@ -371,14 +514,22 @@ impl<S: Storage> LogTable<S> {
 
     // ---- log ---------------------------------------------------------------
 
-    fn read_entry(&mut self, at: Loc) -> Result<Option<(Entry, u64)>, LogError<S::Error>> {
-        match self.reader.frame(&mut self.storage, at.chunk, at.offset).map_err(LogError::Storage)? {
-            Found::Record(bytes, len) => match postcard::from_bytes::<Entry>(&bytes) {
-                Ok(e) => Ok(Some((e, len))),
-                Err(_) => Err(LogError::Corrupted(Blob::Chunk(at.chunk), at.offset)),
+    /// The entry at `at` of a chunk laid out in `layout`, its frame length
+    /// and (v2) frame number; `None` where no valid frame is.
+    fn read_entry_in(&mut self, at: Loc, layout: Layout) -> Result<Option<Framed>, LogError<S::Error>> {
+        match self.reader.frame(&mut self.storage, at.chunk, at.offset, layout).map_err(LogError::Storage)? {
+            Found::Record(bytes, len, index) => match postcard::from_bytes::<Entry>(&bytes) {
+                Ok(e) => Ok(Some((e, len, index))),
+                Err(_) => Ok(None),
             },
-            Found::End | Found::Invalid => Ok(None),
+            Found::Stop => Ok(None),
         }
+    }
+
+    /// The entry at `at` (a location the index holds).
+    fn read_entry(&mut self, at: Loc) -> Result<Option<(Entry, u64)>, LogError<S::Error>> {
+        let layout = self.layout(at.chunk);
+        Ok(self.read_entry_in(at, layout)?.map(|(e, len, _)| (e, len)))
     }
 
     /// One entry read at `at` during replay or catch-up: held until its
@@ -417,49 +568,19 @@ impl<S: Storage> LogTable<S> {
             chunks.push(self.start);
         }
         let last = chunks.len() - 1;
-        let mut committed = Loc { chunk: self.start, offset: CHUNK_HEADER_LEN as u64 };
         for (i, &n) in chunks.iter().enumerate() {
             if i > 0 && n != chunks[i - 1] + 1 {
                 return Err(LogError::Corrupted(Blob::Chunk(chunks[i - 1] + 1), 0));
             }
-            let header =
-                self.reader.bytes(&mut self.storage, n, 0, CHUNK_HEADER_LEN).map_err(LogError::Storage)?;
-            if chunk::check_header(&header, n).is_err() {
-                if i == last {
-                    // A torn creation of the newest chunk: nothing in it.
-                    self.storage.truncate(Blob::Chunk(n), 0).map_err(LogError::Storage)?;
-                    self.storage
-                        .append(Blob::Chunk(n), &chunk::encode_header(n))
-                        .map_err(LogError::Storage)?;
-                    self.reader.reset();
-                    committed = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
-                    continue;
-                }
-                return Err(LogError::Corrupted(Blob::Chunk(n), 0));
-            }
-            let mut at = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
-            let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
-            while let Some((e, len)) = self.read_entry(at)? {
-                if self.step(&mut pending, e, &mut at, len) {
-                    committed = at;
-                }
-            }
-            if !pending.is_empty() && i != last {
-                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
-            }
-            if i != last && committed.chunk != n {
-                committed = Loc { chunk: n, offset: at.offset };
+            let layout = self.checked_layout(n, i == last)?;
+            self.layouts.insert(n, layout);
+            let from = Loc { chunk: n, offset: CHUNK_HEADER_LEN as u64 };
+            let end = self.scan_chunk(n, layout, from, 0, i == last)?;
+            if i == last {
+                // Cut what the last committed plan does not cover: a torn plan.
+                self.cut_after(n, end.committed)?;
             }
         }
-        // Cut what the last committed plan does not cover: a torn plan.
-        let newest = chunks[last];
-        let size = self.storage.size(Blob::Chunk(newest)).map_err(LogError::Storage)?.unwrap_or(0);
-        let keep = if committed.chunk == newest { committed.offset } else { CHUNK_HEADER_LEN as u64 };
-        if size > keep {
-            self.storage.truncate(Blob::Chunk(newest), keep).map_err(LogError::Storage)?;
-            self.reader.reset();
-        }
-        self.head = Loc { chunk: newest, offset: keep };
         Ok(())
     }
 
@@ -474,23 +595,29 @@ impl<S: Storage> LogTable<S> {
         let mut bytes = Vec::new();
         let mut locs = Vec::with_capacity(entries.len());
         let mut next_id = self.next_id;
+        let layout = self.layout(self.head.chunk);
+        let mut index = self.head_index;
         for e in &entries {
             if let Entry::Put { id, .. } = e {
                 next_id = next_id.max(*id);
             }
             let before = bytes.len() as u64;
-            frame::encode_into(&mut bytes, &postcard::to_allocvec(e).unwrap_or_default());
+            frame::encode_in(&mut bytes, layout, index, &postcard::to_allocvec(e).unwrap_or_default());
+            index += 1;
             locs.push((
                 Loc { chunk: self.head.chunk, offset: self.head.offset + before },
                 bytes.len() as u64 - before,
             ));
         }
-        frame::encode_into(
+        frame::encode_in(
             &mut bytes,
+            layout,
+            index,
             &postcard::to_allocvec(&Entry::Commit { next_id }).unwrap_or_default(),
         );
         let r = self.storage.append(Blob::Chunk(self.head.chunk), &bytes);
         self.mutated(r)?;
+        self.head_index = index + 1;
         self.head.offset += bytes.len() as u64;
         self.logged += bytes.len() as u64;
         self.flush()?;
@@ -583,8 +710,8 @@ fn decode_meta(m: &[u8]) -> Option<u64> {
     if m.get(..4)? != META_MAGIC || m.get(4..6)? != META_VERSION.to_le_bytes() {
         return None;
     }
-    match frame::parse(m.get(8..)?, 64) {
-        frame::Parsed::Frame(p, _) => Some(u64::from_le_bytes(p.try_into().ok()?)),
+    match frame::parse(m.get(8..)?, Layout::V1, 64) {
+        frame::Parsed::Frame(p, _, _) => Some(u64::from_le_bytes(p.try_into().ok()?)),
         _ => None,
     }
 }

@@ -15,7 +15,7 @@ pub mod sql;
 pub(crate) mod unique;
 
 pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
-pub use log_table::{LogError, LogLimits, LogTable};
+pub use log_table::{LogConfig, LogError, LogTable};
 pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use order::{Order, OrderKey};

@@ -61,6 +61,7 @@ pub struct RecordBuilder<K, C = Postcard> {
     durability: Durability,
     auto_resume: bool,
     auto_commit: bool,
+    skip_corrupted: bool,
     kind: Kind,
     codec: C,
     _kind: PhantomData<fn() -> K>,
@@ -74,6 +75,7 @@ impl<K, C: Clone> Clone for RecordBuilder<K, C> {
             durability: self.durability,
             auto_resume: self.auto_resume,
             auto_commit: self.auto_commit,
+            skip_corrupted: self.skip_corrupted,
             kind: self.kind,
             codec: self.codec.clone(),
             _kind: PhantomData,
@@ -127,6 +129,7 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
             durability: Durability::Synced,
             auto_resume: true,
             auto_commit: true,
+            skip_corrupted: false,
             kind: K::KIND,
             codec: Postcard,
             _kind: PhantomData,
@@ -173,6 +176,15 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         self
     }
 
+    /// Plain-files store: open a log with damaged entries by skipping them
+    /// (the plan each one belongs to is dropped; the damaged bytes stay on
+    /// disk) instead of failing with [`Error::Corrupted`] (default off).
+    /// A torn tail left by a crash is always repaired; this is for damage.
+    pub fn skip_corrupted(mut self, on: bool) -> Self {
+        self.skip_corrupted = on;
+        self
+    }
+
     /// Newest first (FILO) instead of oldest first.
     pub fn filo(mut self) -> Self {
         self.kind.order = Order::Filo;
@@ -193,6 +205,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             durability: self.durability,
             auto_resume: self.auto_resume,
             auto_commit: self.auto_commit,
+            skip_corrupted: self.skip_corrupted,
             kind: self.kind,
             codec,
             _kind: PhantomData,
@@ -237,8 +250,13 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                                 Error::Io(e)
                             }
                         })?;
-                let table = persist_queue_core::records::LogTable::open_shared(storage, self.durability)
-                    .map_err(crate::error::storage)?;
+                let config = persist_queue_core::records::LogConfig {
+                    skip_corrupted: self.skip_corrupted,
+                    ..Default::default()
+                };
+                let table =
+                    persist_queue_core::records::LogTable::open_shared(storage, self.durability, config)
+                        .map_err(crate::error::storage)?;
                 AnyTable(Box::new(table))
             }
             #[cfg(feature = "sqlite")]

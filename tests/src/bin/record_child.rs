@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, LogTable, Put, RecordQueue, Table, Verdict};
+use persist_queue_core::records::{Kind, LogConfig, LogTable, Put, RecordQueue, Table, Verdict};
 use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
@@ -19,7 +19,8 @@ fn main() {
         args.remove(1);
         let dir = args.get(1).expect("DIR").clone();
         let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open dir");
-        let table = LogTable::open_shared(storage, Durability::Buffered).expect("open log table");
+        let table = LogTable::open_shared(storage, Durability::Buffered, LogConfig::default())
+            .expect("open log table");
         run(table, &args);
     } else {
         let db = args.get(1).expect("DB path");
