@@ -119,6 +119,41 @@ fn unique_items_and_canonical_maps() {
     });
 }
 
+/// Issue 11, defect 5: equal maps are one item whatever order they iterate
+/// in and whatever the codec. This build turns on serde_json's
+/// `preserve_order` (tests/Cargo.toml), as any crate in a user's build can:
+/// the canonical form must not depend on it. Each `HashMap` has its own
+/// random hasher, so twenty equal maps iterate in (mostly) different orders.
+#[test]
+fn unique_maps_do_not_depend_on_iteration_order_or_codec() {
+    use std::collections::HashMap;
+    fn map() -> HashMap<String, u32> {
+        (0..20).map(|i| (format!("key{i}"), i)).collect()
+    }
+    on_each_store!(UniqueQueue, |b| {
+        let q = b().codec(Json).open::<Value>().expect("open");
+        let forward: Value = serde_json::from_str(r#"{"a":1,"b":{"x":1,"y":2},"c":3}"#).expect("json");
+        let backward: Value = serde_json::from_str(r#"{"c":3,"b":{"y":2,"x":1},"a":1}"#).expect("json");
+        assert!(q.put(&forward).expect("put").is_some());
+        assert!(q.put(&backward).expect("put").is_none(), "the same map in another key order");
+        assert_eq!(q.len().expect("len"), 1);
+    });
+    macro_rules! twenty_maps_are_one_item {
+        ($codec:expr) => {
+            on_each_store!(UniqueQueue, |b| {
+                let q = b().codec($codec).open::<HashMap<String, u32>>().expect("open");
+                let accepted = (0..20).filter(|_| q.put(&map()).expect("put").is_some()).count();
+                assert_eq!(accepted, 1, "twenty equal maps are one item");
+                assert_eq!(q.get().expect("get").item, map());
+            });
+        };
+    }
+    twenty_maps_are_one_item!(Json);
+    twenty_maps_are_one_item!(persist_queue::Postcard);
+    twenty_maps_are_one_item!(persist_queue::MessagePack);
+    twenty_maps_are_one_item!(persist_queue::Cbor);
+}
+
 #[test]
 fn fifo_filo_and_task_done_with_restart() {
     on_each_store!(FiloQueue, |b| {

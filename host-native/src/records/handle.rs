@@ -195,18 +195,12 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.shared.kind
     }
 
-    /// The canonical encoding for unique queues: JSON with map keys
-    /// sorted, so maps that differ only in key order are the same item.
+    /// The canonical encoding for unique queues (see `canonical`).
     fn canonical(&self, item: &T, encoded: &[u8]) -> Option<Vec<u8>>
     where
         T: serde::Serialize,
     {
-        #[cfg(feature = "json")]
-        if let Ok(v) = serde_json::to_value(item) {
-            return serde_json::to_vec(&v).ok();
-        }
-        let _ = item;
-        Some(encoded.to_vec())
+        Some(super::canonical::canonical_bytes(item, encoded))
     }
 
     pub(crate) fn put_items(&self, items: &[(&T, i64)]) -> Result<Vec<Option<u64>>>

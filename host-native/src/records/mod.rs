@@ -4,6 +4,7 @@
 #[cfg(feature = "async")]
 mod async_records;
 mod builder;
+mod canonical;
 mod delivery;
 mod handle;
 mod kinds;
