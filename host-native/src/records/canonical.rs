@@ -70,14 +70,14 @@ mod tests {
 
     #[test]
     fn maps_are_written_in_key_order_at_every_depth() {
-        let a: Value = serde_json::from_str(r#"{"b":[{"z":1,"y":2}],"a":"x"}"#).unwrap();
+        let a: Value = serde_json::from_str(r#"{"b":[{"z":1,"y":2}],"a":"x"}"#).expect("json");
         assert_eq!(canonical_bytes(&a, b""), br#"{"a":"x","b":[{"y":2,"z":1}]}"#);
     }
 
     #[test]
     fn the_bytes_are_serde_jsons_for_a_sorted_map() {
         let m: BTreeMap<String, Vec<f64>> = [("k".into(), vec![1.5, -0.0]), ("a\"".into(), vec![])].into();
-        assert_eq!(canonical_bytes(&m, b""), serde_json::to_vec(&m).unwrap());
+        assert_eq!(canonical_bytes(&m, b""), serde_json::to_vec(&m).expect("json"));
     }
 
     #[test]
