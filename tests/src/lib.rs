@@ -48,7 +48,7 @@ macro_rules! record_conformance {
                 deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
                 batch_transitions_report_each_id,
                 unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order, purge_keeps_latest,
-                payloads_of_any_size);
+                payloads_of_any_size, restore_undoes_a_claim);
         }
     };
 }

@@ -2,8 +2,8 @@
 //! same way on every table: each assertion is one sentence of a plan's doc.
 
 use persist_queue_core::records::{
-    AsyncTable, Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Status, StatusSet, Target,
-    unique_key,
+    AsyncTable, Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet,
+    Target, unique_key,
 };
 
 fn rec(payload: &str, priority: i64) -> NewRecord {
@@ -193,6 +193,33 @@ pub async fn unique_keys_cover_live_records<T: AsyncTable>(mut t: T) {
     assert!(
         insert(&mut t, vec![u("after ack")]).await[0].is_some(),
         "an acked item no longer blocks an equal one (B15)"
+    );
+}
+
+/// A restore puts back a record a claim returned, deleted or still in
+/// flight: ready, with the deliveries it is given; an in-flight record
+/// keeps its own unique key (the host may not be able to compute it).
+pub async fn restore_undoes_a_claim<T: AsyncTable>(mut t: T) {
+    let k = unique_key(b"kept");
+    let ids = insert(&mut t, vec![NewRecord { unique_key: Some(k), ..rec("a", 0) }, rec("b", 0)]).await;
+    let claimed =
+        match run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await {
+            Outcome::Records(r) => r,
+            other => panic!("expected records, got {other:?}"),
+        };
+    assert_eq!((claimed.len(), claimed[0].deliveries), (1, 1));
+    let undone = Record { deliveries: 0, ..claimed[0].clone() };
+    run(&mut t, Plan::Restore { record: undone, unique_key: None }).await;
+    assert_eq!(run(&mut t, Plan::Count).await, Outcome::Counts(Counts { ready: 2, ..Counts::default() }));
+    let again = run(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
+    assert!(
+        matches!(&again, Outcome::Records(r) if r[0].id == ids[0].expect("id") && r[0].deliveries == 1),
+        "first again, the undone delivery not counted: {again:?}"
+    );
+    assert_eq!(
+        insert(&mut t, vec![NewRecord { unique_key: Some(k), ..rec("equal", 0) }]).await,
+        vec![None],
+        "the restored record kept its unique key"
     );
 }
 

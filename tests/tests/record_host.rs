@@ -215,6 +215,25 @@ fn wrong_type_is_reported_and_kept() {
     assert_eq!(right.get().expect("get").item, "text");
 }
 
+/// Issue 11, defect 7: a get that fails to decode as the caller's type
+/// spends no delivery, for single and batch gets, on every store.
+#[test]
+fn wrong_type_reads_spend_no_delivery() {
+    on_each_store!(AckQueue, |b| {
+        let q = b().codec(Json).open::<Value>().expect("open");
+        q.put_many(&[json!("text"), json!(2)]).expect("put");
+        let wrong = b().codec(Json).open::<u64>().expect("open as u64");
+        for _ in 0..3 {
+            assert!(matches!(wrong.try_get(), Err(Error::Serialization { .. })));
+            assert!(matches!(wrong.get_many(2), Err(Error::Serialization { .. })));
+        }
+        let first = q.get().expect("get");
+        assert_eq!((first.item, first.deliveries), (json!("text"), 1), "the first real delivery");
+        let second = q.get().expect("get");
+        assert_eq!((second.item, second.deliveries), (json!(2), 1));
+    });
+}
+
 #[test]
 fn hostile_names_and_ids() {
     let tmp = tempfile::tempdir().expect("tmp");

@@ -77,7 +77,7 @@ macro_rules! browser_conformance {
             browser_conformance!(@contract $h; ids_are_increasing_and_never_reused, claims_follow_the_order,
                 deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
                 batch_transitions_report_each_id, unique_keys_cover_live_records, updates_are_conditional,
-                scans_list_in_order, purge_keeps_latest, payloads_of_any_size);
+                scans_list_in_order, purge_keeps_latest, payloads_of_any_size, restore_undoes_a_claim);
         }
     };
     (@suite $h:ty; $($t:ident),*) => {

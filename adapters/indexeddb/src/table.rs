@@ -613,15 +613,23 @@ impl IdbTable {
 
     async fn restore(&self, record: &Record, unique_key: Option<&[u8; 32]>) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
-        let r = NewRecord {
-            payload: record.payload.clone(),
-            priority: record.priority,
-            timestamp: record.timestamp,
-            unique_key: unique_key.copied(),
-        };
-        tx.meta()?.readied(record.id, r.priority);
-        tx.put(&Row::ready(Some(record.id), &r, record.deliveries, tx.prio)?)?;
-        tx.put_payload(record.id, &r.payload)?;
+        tx.meta()?.readied(record.id, record.priority);
+        if let Some(mut row) = tx.get_many(&[record.id]).await?.pop().flatten() {
+            // Still in flight: only its status and count change; it keeps
+            // its payload and unique key.
+            js::set(&row.0, "d", &record.deliveries.into());
+            row.set_status(Status::Ready, None, tx.prio)?;
+            tx.put(&row)?;
+        } else {
+            let r = NewRecord {
+                payload: record.payload.clone(),
+                priority: record.priority,
+                timestamp: record.timestamp,
+                unique_key: unique_key.copied(),
+            };
+            tx.put(&Row::ready(Some(record.id), &r, record.deliveries, tx.prio)?)?;
+            tx.put_payload(record.id, &r.payload)?;
+        }
         tx.finish().await?;
         Ok(Outcome::Done)
     }

@@ -260,14 +260,30 @@ impl MySqlTable {
                 self.session.run(|c| Ok(c.query_drop(&sql).map(|()| Outcome::Done)?))
             }
             Plan::Restore { record: r, unique_key } => {
-                let sql = format!(
+                // Not an upsert: ON DUPLICATE KEY would also fire on another
+                // record's unique key. An in-flight record is updated (and
+                // keeps its key); a deleted one is inserted again.
+                let find = format!("SELECT id FROM {t} WHERE id = ? FOR UPDATE");
+                let update = format!(
+                    "UPDATE {t} SET payload = ?, priority = ?, status = 1, timestamp = ?, deliveries = ?
+                     WHERE id = ?"
+                );
+                let insert = format!(
                     "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
                      VALUES (?, ?, ?, 1, ?, ?, ?)"
                 );
                 let key = unique_key.map(|k| k.to_vec());
                 self.session.run(|c| {
                     transaction(c, |c| {
-                        c.exec_drop(&sql, (r.id, &r.payload, r.priority, r.timestamp, r.deliveries, &key))?;
+                        let present: Option<u64> = c.exec_first(&find, (r.id,))?;
+                        if present.is_some() {
+                            c.exec_drop(&update, (&r.payload, r.priority, r.timestamp, r.deliveries, r.id))?;
+                        } else {
+                            c.exec_drop(
+                                &insert,
+                                (r.id, &r.payload, r.priority, r.timestamp, r.deliveries, &key),
+                            )?;
+                        }
                         Ok(Outcome::Done)
                     })
                 })

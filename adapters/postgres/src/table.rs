@@ -334,7 +334,11 @@ impl PgTable {
             Plan::Restore { record: r, unique_key } => {
                 let sql = format!(
                     "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
-                     VALUES ($1, $2, $3, 1, $4, $5, $6)"
+                     VALUES ($1, $2, $3, 1, $4, $5, $6)
+                     ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload,
+                       priority = EXCLUDED.priority, status = 1, timestamp = EXCLUDED.timestamp,
+                       deliveries = EXCLUDED.deliveries,
+                       unique_key = COALESCE({t}.unique_key, EXCLUDED.unique_key)"
                 );
                 let key = unique_key.map(|k| k.to_vec());
                 let (id, ts, n) = (r.id as i64, r.timestamp as i64, r.deliveries as i32);

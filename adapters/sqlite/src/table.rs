@@ -518,9 +518,14 @@ impl SqliteTable {
                 let key = unique_key.as_ref().map(|k| k.as_slice());
                 tx.execute(
                     &format!(
-                        // REPLACE: the record may have left a marker behind.
-                        "INSERT OR REPLACE INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
-                         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)"
+                        // An upsert: the record may be in flight, or have left
+                        // a marker behind; one in flight keeps its key.
+                        "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
+                         VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload,
+                           priority = excluded.priority, status = 1, timestamp = excluded.timestamp,
+                           deliveries = excluded.deliveries,
+                           unique_key = COALESCE(unique_key, excluded.unique_key)"
                     ),
                     params![
                         record.id as i64,

@@ -220,7 +220,8 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         read_count(o)
     }
 
-    /// Puts back a record a deleting claim returned (see [`Plan::Restore`]).
+    /// Puts back a record a claim returned, deleted or in flight (see
+    /// [`Plan::Restore`]).
     pub async fn restore(
         &mut self,
         record: Record,

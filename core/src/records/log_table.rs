@@ -880,7 +880,7 @@ impl<S: Storage> LogTable<S> {
                     priority: record.priority,
                     timestamp: record.timestamp,
                     deliveries: record.deliveries,
-                    key: *unique_key,
+                    key: self.rows.get(&record.id).map_or(*unique_key, |row| row.key),
                     payload: record.payload.clone(),
                 }])?;
                 Outcome::Done

@@ -218,8 +218,9 @@ impl Table for MemoryTable {
             Plan::Restore { record, unique_key } => {
                 let record = Record { status: Status::Ready, ..record.clone() };
                 let id = record.id;
+                let unique_key = self.rows.get(&id).map_or(*unique_key, |row| row.unique_key);
                 self.unindex(id);
-                self.rows.insert(id, Row { record, unique_key: *unique_key });
+                self.rows.insert(id, Row { record, unique_key });
                 self.index(id);
                 Outcome::Done
             }

@@ -136,10 +136,13 @@ pub enum Plan {
     /// Gives unused space back to the filesystem (VACUUM, compaction)
     /// without closing the store. Outcome: [`Outcome::Done`].
     Compact,
-    /// Puts back a record that a deleting claim returned (the host could
-    /// not use it, e.g. it does not decode as the expected type): same id,
-    /// payload, priority, timestamp and deliveries, status `Ready`, unique
-    /// key `unique_key`. Outcome: [`Outcome::Done`].
+    /// Puts back a record that a claim returned (the host could not use
+    /// it, e.g. it does not decode as the expected type), whether the claim
+    /// deleted it or it is still in flight: same id, payload, priority and
+    /// timestamp, the deliveries given in `record` (the host undoes the
+    /// claim's count), status `Ready`. A record still in the store keeps
+    /// its own unique key; one the claim deleted gets `unique_key`.
+    /// Outcome: [`Outcome::Done`].
     Restore {
         /// The record as the claim returned it.
         record: Record,

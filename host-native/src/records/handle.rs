@@ -337,13 +337,16 @@ impl<T, C: Codec<T>> Records<T, C> {
         Ok(out)
     }
 
-    /// Undoes a claim: deleted records are restored with their ids, records
-    /// marked in flight are made ready again.
+    /// Undoes a claim: every record is ready again at its place, with the
+    /// id it had and the delivery the claim counted taken back (a wrong-type
+    /// read spends no attempt). Deleted records are put back; records in
+    /// flight keep their unique key.
     fn give_back(&self, records: Vec<Record>) {
         let deleted = self.deletes_on_get();
         let mut q = self.lock();
         for r in records {
-            let _ = if deleted { q.restore(r, None) } else { q.settle(r.id, Verdict::Nack) };
+            let deliveries = if deleted { r.deliveries } else { r.deliveries.saturating_sub(1) };
+            let _ = q.restore(Record { deliveries, ..r }, None);
         }
     }
 

@@ -105,7 +105,7 @@ fn main() {
                     claim_id_takes_only_ready, transitions_are_conditional, batch_transitions_report_each_id,
                     unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order,
                     purge_keeps_latest,
-                    payloads_of_any_size
+                    payloads_of_any_size, restore_undoes_a_claim
             );
             fifo_restarts(&dir.join("fifo_restarts"));
         }
