@@ -108,3 +108,16 @@ export function queueError(code, message) {
   e.code = code;
   return e;
 }
+
+// Whether a store named `name` exists: an IndexedDB database ("idb"), or
+// a localStorage key starting with `name` ("ls").
+export async function storeExists(kind, name) {
+  if (kind === "ls") {
+    for (let i = 0; i < localStorage.length; i++) {
+      if (localStorage.key(i).startsWith(name)) return true;
+    }
+    return false;
+  }
+  const dbs = await indexedDB.databases();
+  return dbs.some((d) => d.name === name);
+}

@@ -25,7 +25,10 @@ fn ack(o: &Options) -> Result<(Kind, bool), JsValue> {
 
 /// Deletes the queue `name` of `backend` (it must not be open).
 async fn delete(name: String, o: Options) -> Result<JsValue, JsValue> {
-    match o.backend()? {
+    let backend = o.backend()?;
+    let name =
+        crate::name::stored_name(&name, crate::name::Named::Queue, backend == Backend::IndexedDb).await?;
+    match backend {
         Backend::IndexedDb => {
             persist_queue_indexeddb::IdbTable::delete(&name).await.map_err(crate::error::from_store)?
         }

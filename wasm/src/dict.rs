@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use async_lock::Mutex;
 use js_sys::{Array, Promise};
-use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan, MapTable, valid_name};
+use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan, MapTable};
 use persist_queue_indexeddb::IdbMap;
 use persist_queue_local_storage::LsMap;
 use wasm_bindgen::prelude::*;
@@ -55,11 +55,11 @@ impl PDict {
     pub fn open(name: String, options: Option<crate::options::OpenOptions>) -> Promise {
         promise(async move {
             let o = Options::new(options.map_or(JsValue::UNDEFINED, Into::into))?;
-            if !valid_name(&name) {
-                return Err(js_error("InvalidName", "a dictionary name is 1 to 64 of A-Z, a-z, 0-9 and _"));
-            }
             let durability = o.durability()?;
-            let map = match o.backend()? {
+            let backend = o.backend()?;
+            let idb = backend == Backend::IndexedDb;
+            let name = crate::name::stored_name(&name, crate::name::Named::Dict, idb).await?;
+            let map = match backend {
                 Backend::IndexedDb => {
                     MapStore::Idb(IdbMap::open(&name, durability).await.map_err(from_store)?)
                 }

@@ -9,7 +9,9 @@ use std::rc::Rc;
 use async_lock::Mutex;
 use js_sys::{Array, Object, Promise, Reflect};
 use persist_queue_core::Durability;
-use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Record, RecordError, Verdict, valid_name};
+use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Record, RecordError, Verdict};
+
+use crate::name::Named;
 use persist_queue_indexeddb::IdbTable;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{JsFuture, future_to_promise};
@@ -48,7 +50,7 @@ fn closed() -> JsValue {
     js_error("Closed", "the queue is closed")
 }
 
-async fn await_js(p: Promise) -> Op<JsValue> {
+pub(crate) async fn await_js(p: Promise) -> Op<JsValue> {
     JsFuture::from(p).await
 }
 
@@ -66,11 +68,9 @@ impl Handle {
     /// Opens `name` for a queue of `kind` (`options` may change the order
     /// and uniqueness where the class allows).
     pub(crate) async fn open(name: &str, kind: Kind, auto_commit: bool, o: &Options) -> Op<Handle> {
-        if !valid_name(name) {
-            return Err(js_error("InvalidName", "a queue name is 1 to 64 of A-Z, a-z, 0-9 and _"));
-        }
         let durability = o.durability()?;
         let backend = o.backend()?;
+        let name = &crate::name::stored_name(name, Named::Queue, backend == Backend::IndexedDb).await?;
         let auto_resume = o.flag("autoResume", true)?;
         let mut locks = Vec::new();
         let mut session = None;

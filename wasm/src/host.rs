@@ -25,6 +25,8 @@ extern "C" {
     pub(crate) fn new_session() -> String;
     #[wasm_bindgen(js_name = canonicalJson, catch)]
     pub(crate) fn canonical_json(value: &JsValue) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = storeExists)]
+    pub(crate) fn store_exists(kind: &str, name: &str) -> js_sys::Promise;
     #[wasm_bindgen(js_name = queueError)]
     pub(crate) fn queue_error(code: &str, message: &str) -> JsValue;
 }

@@ -32,6 +32,7 @@ mod error;
 mod handle;
 mod host;
 mod item;
+mod name;
 mod options;
 mod store;
 

@@ -60,11 +60,12 @@ impl Connect {
     }
 }
 
-/// A validated table name: the core's queue-name rule (at most 64 bytes,
-/// MySQL's identifier limit too).
+/// A validated table name (a store name: `A-Z`, `a-z`, `0-9`, `_`, at
+/// most 128 bytes), cut to MySQL's 64 bytes the core's way
+/// ([`persist_queue_core::records::fit_identifier`]).
 pub(crate) fn table_ident(name: &str) -> Result<String, MySqlError> {
-    if !persist_queue_core::records::valid_name(name) {
+    if !persist_queue_core::records::valid_store_name(name) {
         return Err(MySqlError::InvalidName(name.to_string()));
     }
-    Ok(name.to_string())
+    Ok(persist_queue_core::records::fit_identifier(name, 64))
 }

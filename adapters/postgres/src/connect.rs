@@ -43,10 +43,13 @@ impl Connect {
     }
 }
 
-/// A validated table name: the core's queue-name rule, at most 63 bytes.
+/// A validated table name (a store name: `A-Z`, `a-z`, `0-9`, `_`, at
+/// most 128 bytes), cut to PostgreSQL's 63 bytes the core's way
+/// ([`persist_queue_core::records::fit_identifier`]): never silently
+/// truncated into another queue's table.
 pub(crate) fn table_ident(name: &str) -> Result<String, PgError> {
-    if !persist_queue_core::records::valid_name(name) || name.len() > MAX_IDENT {
+    if !persist_queue_core::records::valid_store_name(name) {
         return Err(PgError::InvalidName(name.to_string()));
     }
-    Ok(name.to_string())
+    Ok(persist_queue_core::records::fit_identifier(name, MAX_IDENT))
 }

@@ -10,7 +10,8 @@
 //! Every plan of the core's record contract runs as one `BEGIN IMMEDIATE`
 //! transaction, so several processes sharing a database file never take the
 //! same item. Table names come only from validated names
-//! (`[A-Za-z0-9_]{1,64}`); every value is a bound parameter.
+//! (`[A-Za-z0-9_]{1,128}`: a kind prefix and a 64-byte queue name);
+//! every value is a bound parameter.
 //!
 //! ```
 //! use persist_queue_core::Durability;

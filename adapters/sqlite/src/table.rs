@@ -183,7 +183,10 @@ impl SqliteTable {
             "CREATE TABLE IF NOT EXISTS pq_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL)",
         )?;
         let found: Option<i64> =
-            tx.query_row("SELECT version FROM pq_schema WHERE name = ?1", [n], |r| r.get(0)).optional()?;
+            // NOCASE: table names are case-insensitive in SQLite, so a table
+            // an older version registered as `ack_queue_Jobs` is this one.
+            tx.query_row("SELECT version FROM pq_schema WHERE name = ?1 COLLATE NOCASE", [n], |r| r.get(0))
+                .optional()?;
         match found {
             Some(1 | SCHEMA_VERSION) => {}
             Some(found) => return Err(OpenError::Schema { found }),

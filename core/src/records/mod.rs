@@ -7,6 +7,7 @@ pub(crate) mod index;
 pub(crate) mod log_table;
 pub(crate) mod map;
 pub(crate) mod memory_table;
+pub(crate) mod name;
 pub(crate) mod order;
 pub(crate) mod plan;
 pub(crate) mod record;
@@ -18,6 +19,7 @@ pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
 pub use log_table::{LogConfig, LogError, LogTable};
 pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
+pub use name::{NAME_MAX, STORE_NAME_MAX, fit_identifier, store_name, valid_name, valid_store_name};
 pub use order::{Order, OrderKey};
 pub use plan::{
     Claimed, Counts, Outcome, Plan, Table, Target, inserted_ids, purge_selection, transition_steps,
@@ -25,6 +27,6 @@ pub use plan::{
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use rules::{
     Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
-    read_settled, valid_name,
+    read_settled,
 };
 pub use unique::unique_key;

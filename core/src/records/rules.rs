@@ -12,14 +12,6 @@ use crate::records::plan::{Claimed, Counts, Outcome, Plan, Target};
 use crate::records::record::{NewRecord, Record, Status, StatusSet};
 use crate::records::unique::unique_key;
 
-/// Whether `name` may name a queue or a map: 1 to 64 of `A-Z`, `a-z`,
-/// `0-9` and `_`. Stores build table, key and directory names from it, so
-/// no user text ever needs escaping (persist-queue pastes names into SQL,
-/// B4a).
-pub fn valid_name(name: &str) -> bool {
-    (1..=64).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
 /// What kind of queue a table holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Kind {

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Order, RecordQueue, valid_name};
+use persist_queue_core::records::{Kind, NAME_MAX, Order, RecordQueue, store_name, valid_name};
 
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Result};
@@ -18,7 +18,42 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
     if valid_name(name) {
         Ok(())
     } else {
-        Err(Error::InvalidConfig(format!("invalid {what} name {name:?}: use 1 to 64 of A-Z, a-z, 0-9 and _")))
+        Err(Error::InvalidConfig(format!(
+            "invalid {what} name {name:?}: use 1 to {NAME_MAX} of A-Z, a-z, 0-9 and _"
+        )))
+    }
+}
+
+/// The directory of the store `store` (a [`store_name`]) under `dir`. A
+/// queue created before names were case-insensitive lives under its name
+/// as given (`legacy`): it is renamed to the store name, once; if both
+/// exist, the two queues are reported, never merged or picked between.
+fn store_dir(dir: &Path, store: &str, legacy: &str) -> Result<PathBuf> {
+    let path = dir.join(store);
+    if legacy == store || path.exists() {
+        let old = dir.join(legacy);
+        if legacy != store && old.exists() && !same_dir(&old, &path) {
+            return Err(Error::InvalidConfig(format!(
+                "queue names are case-insensitive, and two queues differ only in case: {} and {}; \
+                 move one aside",
+                old.display(),
+                path.display()
+            )));
+        }
+        return Ok(path);
+    }
+    let old = dir.join(legacy);
+    if old.is_dir() {
+        std::fs::rename(&old, &path)?;
+    }
+    Ok(path)
+}
+
+/// Whether `a` and `b` are one directory (a case-insensitive filesystem).
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
     }
 }
 
@@ -212,10 +247,16 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         }
     }
 
-    /// The table name: persist-queue's per-class prefix, then the name.
+    /// The table name: persist-queue's per-class prefix, then the name
+    /// ([`store_name`]: lowercase).
     fn table_name(&self) -> String {
+        store_name(self.prefix(), &self.name)
+    }
+
+    /// persist-queue's per-class table prefix.
+    fn prefix(&self) -> &'static str {
         let k = self.kind;
-        let prefix = match (k.keep_done, k.unique, k.order) {
+        match (k.keep_done, k.unique, k.order) {
             (true, true, _) => "ack_unique_queue",
             (true, false, Order::Filo) => "ack_filo_queue",
             (true, false, _) => "ack_queue",
@@ -223,8 +264,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             (false, false, Order::Priority) => "priority_queue",
             (false, false, Order::Filo) => "filo_queue",
             (false, false, Order::Fifo) => "queue",
-        };
-        format!("{prefix}_{}", self.name)
+        }
     }
 
     /// Opens (creating if needed) the queue.
@@ -241,15 +281,16 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         let table = match &self.store {
             Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
             Store::Files { dir } => {
+                let legacy = format!("{}_{}", self.prefix(), self.name);
+                let path = store_dir(dir, &self.table_name(), &legacy)?;
                 let storage =
-                    persist_queue_fs::FsStorage::open_shared(dir.join(self.table_name()), self.durability)
-                        .map_err(|e| {
-                            if e.kind() == std::io::ErrorKind::NotADirectory {
-                                Error::InvalidConfig(e.to_string())
-                            } else {
-                                Error::Io(e)
-                            }
-                        })?;
+                    persist_queue_fs::FsStorage::open_shared(path, self.durability).map_err(|e| {
+                        if e.kind() == std::io::ErrorKind::NotADirectory {
+                            Error::InvalidConfig(e.to_string())
+                        } else {
+                            Error::Io(e)
+                        }
+                    })?;
                 let config = persist_queue_core::records::LogConfig {
                     skip_corrupted: self.skip_corrupted,
                     ..Default::default()

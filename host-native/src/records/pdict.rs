@@ -119,7 +119,7 @@ impl<C> PDictBuilder<C> {
         C: Codec<K> + Codec<V>,
     {
         crate::records::builder::check_name("map", &self.name)?;
-        let table = format!("dict_{}", self.name);
+        let table = persist_queue_core::records::store_name("dict", &self.name);
         if let Some(at) = &self.server {
             let map = crate::records::server::open_map(at, &table, self.durability)?;
             return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
@@ -130,7 +130,10 @@ impl<C> PDictBuilder<C> {
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
                 let m = persist_queue_sqlite::SqliteMap::open(dir.join(&self.file), &table, self.durability)
-                    .map_err(crate::error::storage)?;
+                    .map_err(|e| match e {
+                        persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),
+                        other => crate::error::storage(other),
+                    })?;
                 Box::new(m)
             }
             #[cfg(not(feature = "sqlite"))]
