@@ -2,14 +2,14 @@
 //! hands out: the core's driver behind an async lock (JavaScript may call
 //! `put` again before the last one settled), the waker, the locks it holds.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use async_lock::Mutex;
 use js_sys::{Array, Object, Promise, Reflect};
 use persist_queue_core::Durability;
-use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Record, RecordError, Verdict};
+use persist_queue_core::records::{AsyncRecordQueue, AsyncTable, Kind, Put, Record, RecordError, Verdict};
 
 use crate::name::Named;
 use persist_queue_indexeddb::IdbTable;
@@ -42,6 +42,10 @@ pub(crate) struct Handle {
     last_sweep: Cell<f64>,
     /// Puts waiting for the queue (group commit).
     pending: batch::Pending,
+    /// The Web Lock naming the one handle that takes held claims of this
+    /// queue while its store is at its quota, and this handle's hold on it.
+    drain_lock: String,
+    drain: RefCell<Option<JsValue>>,
 }
 
 type Op<T> = Result<T, JsValue>;
@@ -97,6 +101,8 @@ impl Handle {
             locks,
             last_sweep: Cell::new(js_sys::Date::now()),
             pending: batch::Pending::default(),
+            drain_lock: format!("persist-queue-drain/{prefix}/{name}"),
+            drain: RefCell::new(None),
         })
     }
 
@@ -121,7 +127,14 @@ impl Handle {
                     table = table.with_session(sid.clone());
                     if auto_resume {
                         let live = live_sessions().await?;
-                        table.release_orphans(&live).await.map_err(from_store)?;
+                        match table.release_orphans(&live).await {
+                            // At the quota they stay in flight until there
+                            // is room; the queue still opens and drains.
+                            Err(e) if IdbTable::only_deletes(&e) => {}
+                            other => {
+                                other.map_err(from_store)?;
+                            }
+                        }
                     }
                     *session = Some(sid);
                 }
@@ -190,12 +203,11 @@ impl Handle {
     pub(crate) async fn get_many(&self, n: u32, o: &Options) -> Op<Vec<Record>> {
         let block = o.flag("block", true)?;
         let deadline = o.number("timeout")?.map(|t| js_sys::Date::now() + t.max(0.0));
-        let auto_commit = self.auto_commit;
         loop {
             let wait_ms = deadline.map_or(FALLBACK_MS, |d| (d - js_sys::Date::now()).clamp(0.0, FALLBACK_MS));
             // Listen before looking, so a put in between still wakes us.
             let wake = self.waker.wait(wait_ms);
-            let got = self.with(async |q| q.get_many(n, auto_commit).await).await?;
+            let got = self.claim(n).await?;
             if !got.is_empty() {
                 return Ok(got);
             }
@@ -215,6 +227,43 @@ impl Handle {
         }
     }
 
+    /// Takes up to `n` items. At the store's quota, where only deletions
+    /// are written, an ack queue's claims are held by this handle instead
+    /// of marked in the store ([`AsyncRecordQueue::claim_held`]), one
+    /// handle per queue at a time (the drain Web Lock; another handle
+    /// finds nothing until it is free): the queue drains.
+    async fn claim(&self, n: u32) -> Op<Vec<Record>> {
+        let mut guard = self.queue.lock().await;
+        let q = guard.as_mut().ok_or_else(closed)?;
+        let marks_in_flight = !self.auto_commit || self.kind.keep_done;
+        match q.get_many(n, self.auto_commit).await {
+            Err(RecordError::Store(e)) if marks_in_flight && Store::only_deletes(&e) => {}
+            other => return other.map_err(from_record),
+        }
+        drop(guard);
+        if self.drain.borrow().is_none() {
+            let lock = await_js(host::hold(&self.drain_lock, true)).await?;
+            if lock.is_null() {
+                return Ok(Vec::new());
+            }
+            *self.drain.borrow_mut() = Some(lock);
+        }
+        let got = self.with(async |q| q.claim_held(n).await).await;
+        self.let_go_of_drain().await;
+        got
+    }
+
+    /// Releases the drain lock once this handle holds no claims.
+    async fn let_go_of_drain(&self) {
+        let held = self.queue.lock().await.as_ref().map_or(0, |q| q.held());
+        if held == 0 {
+            let lock = self.drain.borrow_mut().take();
+            if let Some(lock) = lock {
+                host::release(&lock).await;
+            }
+        }
+    }
+
     /// Makes ready the in-flight items whose holder is gone (and, with
     /// `own`, this handle's). Without Web Locks: every in-flight item.
     pub(crate) async fn release_orphans(&self, own: bool) -> Op<u64> {
@@ -227,7 +276,12 @@ impl Handle {
                 let mut guard = self.queue.lock().await;
                 let q = guard.as_mut().ok_or_else(closed)?;
                 match q.table_mut() {
-                    Store::Idb(t) => t.release_orphans(&live).await.map_err(from_store)?,
+                    Store::Idb(t) => match t.release_orphans(&live).await {
+                        // At the quota: they wait for room (held claims
+                        // drain the rest).
+                        Err(e) if IdbTable::only_deletes(&e) => 0,
+                        other => other.map_err(from_store)?,
+                    },
                     // Sessions exist on IndexedDB only.
                     Store::Ls(_) => 0,
                 }
@@ -242,7 +296,9 @@ impl Handle {
     }
 
     pub(crate) async fn settle(&self, ids: Vec<u64>, verdict: Verdict) -> Op<()> {
-        let settled = self.with(async |q| q.settle_many(&ids, verdict).await).await?;
+        let settled = self.with(async |q| q.settle_many(&ids, verdict).await).await;
+        self.let_go_of_drain().await;
+        let settled = settled?;
         if verdict == Verdict::Nack {
             self.waker.notify();
         }
@@ -280,7 +336,8 @@ impl Handle {
         {
             t.close();
         }
-        for l in &self.locks {
+        let drain = self.drain.borrow_mut().take();
+        for l in self.locks.iter().chain(drain.as_ref()) {
             host::release(l).await;
         }
         self.waker.close();

@@ -46,6 +46,10 @@ pub(crate) enum Store {
 impl AsyncTable for Store {
     type Error = StoreError;
 
+    fn only_deletes(error: &StoreError) -> bool {
+        matches!(error, StoreError::Idb(e) if IdbTable::only_deletes(e))
+    }
+
     async fn run(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
         match self {
             Store::Idb(t) => Ok(t.run(plan).await?),

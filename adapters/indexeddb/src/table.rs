@@ -393,7 +393,26 @@ impl IdbTable {
         }
     }
 
+    /// A claim. A deleting claim over the quota is tried again without
+    /// moving the meta entry's bounds (they stay true lower bounds): a
+    /// transaction that only deletes is the one Chromium still admits
+    /// there, so a full queue drains.
     async fn claim(&self, order: Order, limit: u32, then: Claimed) -> Result<Outcome, IdbError> {
+        match self.claim_moving_bounds(order, limit, then, true).await {
+            Err(IdbError::QuotaExceeded(_)) if then == Claimed::Deleted => {
+                self.claim_moving_bounds(order, limit, then, false).await
+            }
+            other => other,
+        }
+    }
+
+    async fn claim_moving_bounds(
+        &self,
+        order: Order,
+        limit: u32,
+        then: Claimed,
+        move_bounds: bool,
+    ) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
         let meta = tx.meta()?.clone();
         let limit = limit.max(1);
@@ -414,7 +433,7 @@ impl IdbTable {
         for (row, record) in rows.into_iter().zip(records) {
             out.push(self.claim_row(&tx, row, record, then)?);
         }
-        if let Some(last) = out.last() {
+        if let Some(last) = out.last().filter(|_| move_bounds) {
             let prio = tx.prio;
             let m = tx.meta()?;
             match order {
@@ -637,6 +656,13 @@ impl IdbTable {
 
 impl AsyncTable for IdbTable {
     type Error = IdbError;
+
+    /// Over its quota, Chromium still commits transactions that only
+    /// delete (and only those: every write, however small, is refused,
+    /// and deletions do not give the space back within the session).
+    fn only_deletes(error: &IdbError) -> bool {
+        matches!(error, IdbError::QuotaExceeded(_))
+    }
 
     async fn run(&mut self, plan: &Plan) -> Result<Outcome, IdbError> {
         match plan {

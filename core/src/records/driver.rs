@@ -3,6 +3,7 @@
 //! awaits its transactions); [`RecordQueue`] is the same queue over a
 //! synchronous [`Table`], whose futures are ready at once.
 
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 use core::fmt;
 use core::future::Future;
@@ -10,7 +11,7 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use crate::records::order::OrderKey;
-use crate::records::plan::{Counts, Outcome, Plan, Table};
+use crate::records::plan::{Counts, Outcome, Plan, Table, Target};
 use crate::records::record::{Record, Status, StatusSet};
 use crate::records::rules::{
     Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
@@ -27,12 +28,24 @@ pub trait AsyncTable {
 
     /// Executes `plan` atomically; see [`Table::execute`] for the contract.
     fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>>;
+
+    /// Whether `error` says the store is at its quota, where it still runs
+    /// plans that only delete (IndexedDB in Chromium). The queue then
+    /// drains by deleting: held claims ([`AsyncRecordQueue::claim_held`])
+    /// and acks that delete. Default: never.
+    fn only_deletes(_error: &Self::Error) -> bool {
+        false
+    }
 }
 
 impl<T: Table> AsyncTable for T {
     type Error = T::Error;
     fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, T::Error>> {
         core::future::ready(self.execute(plan))
+    }
+
+    fn only_deletes(error: &T::Error) -> bool {
+        <T as Table>::only_deletes(error)
     }
 }
 
@@ -56,15 +69,25 @@ pub fn complete<F: Future>(f: F) -> F::Output {
 pub struct AsyncRecordQueue<T: AsyncTable> {
     table: T,
     kind: Kind,
+    /// Items this queue took while the store was at its quota, without
+    /// writing: ready in the store, held here (see [`Self::claim_held`]).
+    held: BTreeSet<u64>,
 }
 
 impl<T: AsyncTable> AsyncRecordQueue<T> {
     /// A queue over `table`. With `auto_resume`, items left in flight by a
     /// previous run are made ready again.
     pub async fn open(table: T, kind: Kind, auto_resume: bool) -> Result<Self, RecordError<T::Error>> {
-        let mut q = AsyncRecordQueue { table, kind };
+        let mut q = AsyncRecordQueue { table, kind, held: BTreeSet::new() };
         if auto_resume {
-            q.resume().await?;
+            match q.resume().await {
+                // At its quota the store cannot make them ready: they stay
+                // in flight until it can, and the queue still opens.
+                Err(RecordError::Store(e)) if T::only_deletes(&e) => {}
+                other => {
+                    other?;
+                }
+            }
         }
         Ok(q)
     }
@@ -168,13 +191,117 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
 
     /// Settles many in-flight items atomically; per id, whether it was in
     /// flight.
+    ///
+    /// At the store's quota ([`AsyncTable::only_deletes`]) an ack or a
+    /// fail deletes the item (nothing else can be written: it is never
+    /// delivered again, but not kept as acked or failed), and items held
+    /// by [`Self::claim_held`] are settled here: a nack lets go of one, an
+    /// ack or a fail deletes it. Then the held and the stored ids are two
+    /// transactions, each atomic.
     pub async fn settle_many(
         &mut self,
         ids: &[u64],
         verdict: Verdict,
     ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.settle_plan(ids.to_vec(), verdict)).await?;
-        read_settled(ids, o)
+        if self.held.is_empty() {
+            return self.settle_stored(ids, verdict).await;
+        }
+        let (held, stored): (Vec<u64>, Vec<u64>) = ids.iter().partition(|id| self.held.contains(id));
+        let mut held_results = self.settle_held(&held, verdict).await?.into_iter();
+        let mut stored_results = self.settle_stored(&stored, verdict).await?.into_iter();
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let next = if held.contains(id) { held_results.next() } else { stored_results.next() };
+                next.unwrap_or(Err(RecordError::Protocol("settle answered too few slots")))
+            })
+            .collect())
+    }
+
+    async fn settle_stored(
+        &mut self,
+        ids: &[u64],
+        verdict: Verdict,
+    ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        match self.run(&self.kind.settle_plan(ids.to_vec(), verdict)).await {
+            Err(RecordError::Store(e)) if T::only_deletes(&e) && verdict != Verdict::Nack => {
+                let delete = Plan::Transition {
+                    ids: ids.to_vec(),
+                    from: StatusSet::of(Status::Unacked),
+                    to: Target::Delete,
+                };
+                read_settled(ids, self.run(&delete).await?)
+            }
+            o => read_settled(ids, o?),
+        }
+    }
+
+    async fn settle_held(
+        &mut self,
+        ids: &[u64],
+        verdict: Verdict,
+    ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        if verdict == Verdict::Nack {
+            return Ok(ids
+                .iter()
+                .map(|id| if self.held.remove(id) { Ok(()) } else { Err(RecordError::UnknownId(*id)) })
+                .collect());
+        }
+        let delete =
+            Plan::Transition { ids: ids.to_vec(), from: StatusSet::of(Status::Ready), to: Target::Delete };
+        let Outcome::Before(before) = self.run(&delete).await? else {
+            return Err(RecordError::Protocol("transition must answer Before"));
+        };
+        for id in ids {
+            self.held.remove(id);
+        }
+        Ok(ids
+            .iter()
+            .zip(before)
+            .map(|(&id, b)| match b {
+                None => Err(RecordError::UnknownId(id)),
+                // Held means ready in the store.
+                Some(Status::Ready) => Ok(()),
+                Some(status) => Err(RecordError::NotInFlight { id, status }),
+            })
+            .collect())
+    }
+
+    /// Takes up to `n` ready items, in order, without writing: for a store
+    /// at its quota ([`AsyncTable::only_deletes`]), where a claim cannot
+    /// mark them in flight. This queue holds them (each shows one delivery
+    /// more than the store counts) until they are settled; they stay ready
+    /// in the store, so if this handle goes away they are delivered again,
+    /// never lost. Another handle taking held claims of the same queue at
+    /// the same time would take the same items: the caller must exclude
+    /// that (the browser host holds a Web Lock while it holds claims).
+    pub async fn claim_held(&mut self, n: u32) -> Result<Vec<Record>, RecordError<T::Error>> {
+        let skip = u32::try_from(self.held.len()).unwrap_or(u32::MAX);
+        let scan = Plan::Scan {
+            statuses: StatusSet::of(Status::Ready),
+            order: self.kind.order,
+            after: None,
+            limit: n.max(1).saturating_add(skip),
+        };
+        let taken: Vec<Record> = read_records(self.run(&scan).await?)?
+            .into_iter()
+            .filter(|r| !self.held.contains(&r.id))
+            .take(n.max(1) as usize)
+            .map(|r| Record { status: Status::Unacked, deliveries: r.deliveries.saturating_add(1), ..r })
+            .collect();
+        self.held.extend(taken.iter().map(|r| r.id));
+        Ok(taken)
+    }
+
+    /// How many items [`Self::claim_held`] holds now.
+    pub fn held(&self) -> usize {
+        self.held.len()
     }
 
     /// Replaces the payload of a live item (ready or in flight).
@@ -260,6 +387,21 @@ impl<T: Table> RecordQueue<T> {
     /// The table, for inspection.
     pub fn table(&self) -> &T {
         self.0.table()
+    }
+
+    /// The table, to change it (tests: a store filling up).
+    pub fn table_mut(&mut self) -> &mut T {
+        self.0.table_mut()
+    }
+
+    /// See [`AsyncRecordQueue::claim_held`].
+    pub fn claim_held(&mut self, n: u32) -> Answer<T, Vec<Record>> {
+        complete(self.0.claim_held(n))
+    }
+
+    /// See [`AsyncRecordQueue::held`].
+    pub fn held(&self) -> usize {
+        self.0.held()
     }
 
     /// See [`AsyncRecordQueue::put`].

@@ -3,6 +3,8 @@
 //! [`Outcome`]), and the rules of the queue kinds.
 
 pub(crate) mod driver;
+#[cfg(feature = "testing")]
+pub(crate) mod full_table;
 pub(crate) mod index;
 pub(crate) mod log_table;
 pub(crate) mod map;
@@ -16,6 +18,8 @@ pub mod sql;
 pub(crate) mod unique;
 
 pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
+#[cfg(feature = "testing")]
+pub use full_table::{FullError, FullTable, only_deletes};
 pub use log_table::{LogConfig, LogError, LogTable};
 pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;

@@ -286,4 +286,11 @@ pub trait Table {
     /// all; a store that cannot tell which (a connection lost during a
     /// commit) must say so in its error.
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error>;
+
+    /// Whether `error` says the store is at its quota, where it still runs
+    /// plans that only delete (see
+    /// [`crate::records::AsyncTable::only_deletes`]). Default: never.
+    fn only_deletes(_error: &Self::Error) -> bool {
+        false
+    }
 }

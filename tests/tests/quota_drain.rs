@@ -1,0 +1,88 @@
+//! Issue 11, defect 8, the rule under every table: a store at its quota
+//! (only deleting plans run, as IndexedDB over quota in Chromium) still
+//! drains — deleting claims, held claims, deleting acks — and loses
+//! nothing; a held item that is never settled is delivered again.
+
+use persist_queue_core::records::{
+    FullTable, Kind, LogConfig, LogTable, MemoryTable, Put, RecordQueue, Status, Table, Verdict,
+};
+use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
+
+fn put_all<T: Table>(q: &mut RecordQueue<FullTable<T>>, n: u8) {
+    for i in 0..n {
+        q.put(Put { payload: &[i], priority: 0, canonical: None }, 1).expect("put");
+    }
+}
+
+fn payloads(rs: &[persist_queue_core::records::Record]) -> Vec<u8> {
+    rs.iter().map(|r| r.payload[0]).collect()
+}
+
+fn drains<T: Table>(fresh: impl Fn() -> T) {
+    // A plain queue: deleting claims are deletions.
+    let mut q = RecordQueue::open(FullTable::new(fresh()), Kind::FIFO, true).expect("open");
+    put_all(&mut q, 4);
+    q.table_mut().full = true;
+    assert!(q.put(Put { payload: b"x", priority: 0, canonical: None }, 1).is_err(), "full: puts refused");
+    assert_eq!(payloads(&q.get_many(2, true).expect("deleting claim")), [0, 1]);
+    assert_eq!(payloads(&q.get_many(9, true).expect("deleting claim")), [2, 3]);
+
+    // An ack queue: claims cannot be marked, so they are held; acks delete.
+    let mut q = RecordQueue::open(FullTable::new(fresh()), Kind::ACK, true).expect("open");
+    put_all(&mut q, 5);
+    let marked = q.get_many(1, false).expect("a claim before the quota");
+    q.table_mut().full = true;
+    assert!(q.get_many(1, false).is_err(), "a marking claim is refused");
+    let held = q.claim_held(2).expect("held claim");
+    assert_eq!((payloads(&held), held[0].deliveries, q.held()), (vec![1, 2], 1, 2));
+    assert_eq!(payloads(&q.claim_held(9).expect("held")), [3, 4], "held items are not taken twice");
+    q.settle(marked[0].id, Verdict::Ack).expect("an ack of a marked item deletes it");
+    q.settle(held[0].id, Verdict::Ack).expect("an ack of a held item deletes it");
+    q.settle(held[1].id, Verdict::Nack).expect("a nack lets go of it");
+    assert_eq!(q.held(), 2);
+    assert_eq!(payloads(&q.claim_held(9).expect("held")), [2], "let go of: taken again");
+    let c = q.counts().expect("counts");
+    assert_eq!((c.ready, c.unacked, c.acked), (3, 0, 0), "acked items were deleted, the held still ready");
+
+    // The handle goes away holding items: nothing is lost.
+    let table = q.table_mut();
+    table.full = false;
+    let inner = std::mem::replace(&mut table.inner, fresh());
+    drop(q);
+    let mut again = RecordQueue::open(FullTable::new(inner), Kind::ACK, true).expect("reopen");
+    let rest = again.get_many(9, false).expect("claim");
+    assert_eq!(payloads(&rest), [2, 3, 4], "every held item is delivered again");
+    assert!(rest.iter().all(|r| r.status == Status::Unacked && r.deliveries == 1));
+}
+
+#[test]
+fn a_full_memory_table_drains() {
+    drains(MemoryTable::default);
+}
+
+#[test]
+fn a_full_log_table_drains() {
+    drains(|| {
+        LogTable::open_with(
+            FaultyStorage::new(FaultPlan::default()),
+            Durability::Synced,
+            LogConfig::default(),
+        )
+        .expect("log")
+    });
+}
+
+#[test]
+fn a_full_sqlite_table_drains() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let n = std::sync::atomic::AtomicU32::new(0);
+    drains(|| {
+        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        persist_queue_sqlite::SqliteTable::open(
+            dir.path().join("q.db"),
+            &format!("t{i}"),
+            Durability::Buffered,
+        )
+        .expect("sqlite")
+    });
+}
