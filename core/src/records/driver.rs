@@ -394,6 +394,11 @@ impl<T: Table> RecordQueue<T> {
         self.0.table_mut()
     }
 
+    /// The table, closing the queue.
+    pub fn into_table(self) -> T {
+        self.0.table
+    }
+
     /// See [`AsyncRecordQueue::claim_held`].
     pub fn claim_held(&mut self, n: u32) -> Answer<T, Vec<Record>> {
         complete(self.0.claim_held(n))
