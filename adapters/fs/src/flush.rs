@@ -12,6 +12,7 @@ use persist_queue_core::Flush;
 pub struct FsFlush {
     pub(crate) files: Vec<(PathBuf, Arc<File>)>,
     pub(crate) dir: Option<PathBuf>,
+    pub(crate) trace: Option<crate::trace::Trace>,
 }
 
 impl Flush for FsFlush {
@@ -20,9 +21,16 @@ impl Flush for FsFlush {
     fn run(&mut self) -> io::Result<()> {
         for (path, file) in &self.files {
             file.sync_data().map_err(|e| crate::storage::context(e, "fdatasync", path))?;
+            if let Some(t) = &self.trace {
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                t.push(crate::trace::Call::SyncData(name));
+            }
         }
         if let Some(dir) = &self.dir {
             sync_dir(dir)?;
+            if let Some(t) = &self.trace {
+                t.push(crate::trace::Call::SyncDir);
+            }
         }
         Ok(())
     }

@@ -11,12 +11,13 @@
 //!   chunk being filled is memory-mapped (blocks reserved with `fallocate`,
 //!   so a full disk is an error, not a `SIGBUS`) and an append is a
 //!   `memcpy`; elsewhere it is one `write()`. `meta` is replaced by writing
-//!   `meta.tmp` in the queue's own directory and renaming it over (never
-//!   across devices, persist-queue #46/#59).
+//!   `meta.tmp` in the queue's own directory, `fdatasync`ing it, and
+//!   renaming it over (never across devices, persist-queue #46/#59): a
+//!   rename may reach the disk before the data it names, and an empty
+//!   `meta` would make the whole queue unreadable after a power cut.
 //! * **Synced**: additionally, a flush runs `fdatasync` on every file
 //!   written since the previous flush and `fsync` on the directory when a
-//!   file was created, replaced or removed; the temp file of a replace is
-//!   `fsync`ed before the rename. Directory `fsync` is done where the OS has
+//!   file was created, replaced or removed. Directory `fsync` is done where the OS has
 //!   it (Unix); Windows/NTFS journals the rename itself.
 //!
 //! One process at a time: the directory is locked (`File::try_lock`) while
@@ -38,7 +39,9 @@ mod flush;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod storage;
+pub mod trace;
 
 pub use crate::flush::FsFlush;
 pub use crate::storage::FsStorage;
+pub use crate::trace::{Call, Trace};
 pub use persist_queue_core::{Durability, Storage};
