@@ -47,6 +47,7 @@ mod offload;
 pub mod plugin;
 mod queue;
 mod records;
+mod sync;
 
 #[cfg(feature = "async")]
 pub use crate::async_queue::AsyncQueue;

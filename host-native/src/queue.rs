@@ -1,8 +1,8 @@
 //! `Queue`: the thread-safe, blocking handle.
 
+use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use event_listener::Event;
@@ -207,7 +207,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
                     break;
                 }
                 drop(st);
-                std::thread::yield_now();
+                crate::sync::yield_now();
                 st = self.lock();
             }
             let target = st.written_seq;
