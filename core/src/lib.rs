@@ -32,9 +32,21 @@
 //! through [`records::Table`], which executes the atomic [`records::Plan`]s
 //! the rules produce.
 //!
+//! Damage is never dropped silently: one rule (`damage.rs`) tells a write
+//! a crash cut short (cut, it was never acknowledged) from durable bytes
+//! damaged later (a [`Corruption`] naming the blob and offset, or skipped
+//! and counted with `skip_corrupted`, the bytes left as they are). Format v2
+//! frames carry their index and a header checksum for it; v1 files open.
+//!
+//! Names of queues and maps follow one rule on every backend
+//! ([`records::valid_name`], [`records::store_name`]). A record store at
+//! its quota that still deletes ([`records::AsyncTable::only_deletes`])
+//! drains through held claims ([`records::AsyncRecordQueue::claim_held`]).
+//!
 //! Features: `testing` adds [`FaultyStorage`] (power cuts, torn writes,
-//! failed flushes); it is exempt from semver. The byte-level format is in
-//! `FORMAT.md` beside this crate.
+//! failed flushes) and [`records::FullTable`] (a table at its quota); it is
+//! exempt from semver. The byte-level format is in `FORMAT.md` beside this
+//! crate.
 
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]

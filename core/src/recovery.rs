@@ -28,7 +28,7 @@ impl<S: Storage> ChunkQueue<S> {
     /// Recovery: a torn tail of the newest chunk or of the metadata (a write
     /// cut short by a crash: never acknowledged) is cut back to the last
     /// whole record; chunks left behind by an interrupted cleanup are
-    /// deleted. Any other damage (see [`crate::damage`] for how the two
+    /// deleted. Any other damage (see `damage.rs` for how the two
     /// are told apart) is reported as [`OpenError::Corrupted`] naming the
     /// blob and offset; with `skip_corrupted` the damaged records are
     /// skipped and counted, the damaged bytes are left in place, and every
