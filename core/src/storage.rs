@@ -117,6 +117,15 @@ pub trait Storage {
         false
     }
 
+    /// Frees space the storage set aside so that a full store can still
+    /// shrink (localStorage keeps a reserve key: at the quota even a
+    /// deletion is an append to the log). The core calls it only to retry
+    /// a write that deletes, refused [`Storage::untouched`]. `Ok(true)` if
+    /// space was freed. Default: nothing set aside.
+    fn release_reserve(&mut self) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
+
     /// Flushes in place: `begin_flush`, run, `end_flush`.
     fn sync(&mut self) -> Result<(), Self::Error> {
         let mut flush = self.begin_flush()?;

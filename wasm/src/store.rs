@@ -2,9 +2,10 @@
 //! core's driver runs on.
 
 use persist_queue_core::Durability;
+use persist_queue_core::records::LogError;
 use persist_queue_core::records::{AsyncTable, LogTable, Outcome, Plan, Table};
 use persist_queue_indexeddb::IdbTable;
-use persist_queue_local_storage::LocalStorage;
+use persist_queue_local_storage::{LocalStorage, LsError};
 
 use crate::error::StoreError;
 
@@ -46,8 +47,14 @@ pub(crate) enum Store {
 impl AsyncTable for Store {
     type Error = StoreError;
 
+    /// IndexedDB over its quota; localStorage over its quota (where the
+    /// log makes room for deletions: its reserve, its dead chunks).
     fn only_deletes(error: &StoreError) -> bool {
-        matches!(error, StoreError::Idb(e) if IdbTable::only_deletes(e))
+        match error {
+            StoreError::Idb(e) => IdbTable::only_deletes(e),
+            StoreError::Ls(LogError::Storage(e)) => matches!(e, LsError::QuotaExceeded(_)),
+            StoreError::Ls(_) => false,
+        }
     }
 
     async fn run(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {

@@ -8,6 +8,10 @@ use wasm_bindgen::JsCast;
 
 use crate::error::LsError;
 
+/// Characters of the reserve key (one UTF-16 unit each): 32 KiB, the log
+/// entries of about a thousand deletions.
+const RESERVE_CHARS: usize = 16 * 1024;
+
 /// The keys of queue `name` start with this.
 pub fn key_prefix(name: &str) -> String {
     format!("pq-ls/{name}/")
@@ -54,7 +58,18 @@ impl LocalStorage {
         };
         let store =
             store.ok_or_else(|| LsError::Unavailable("no window.localStorage in this context".into()))?;
-        Ok(LocalStorage { store, prefix: key_prefix(name), cache: BTreeMap::new() })
+        let prefix = key_prefix(name);
+        let s = LocalStorage { store, prefix, cache: BTreeMap::new() };
+        // Best effort: a queue opened at the quota starts without one.
+        if s.store.get_item(&s.reserve_key()).ok().flatten().is_none() {
+            let _ = s.store.set_item(&s.reserve_key(), &"\u{100}".repeat(RESERVE_CHARS));
+        }
+        Ok(s)
+    }
+
+    /// The key of the space set aside for deletions at the quota.
+    fn reserve_key(&self) -> String {
+        format!("{}reserve", self.prefix)
     }
 
     fn key(&self, blob: Blob) -> String {
@@ -84,7 +99,7 @@ impl LocalStorage {
         for b in self.list()? {
             self.remove(b)?;
         }
-        Ok(())
+        self.store.remove_item(&self.reserve_key()).map_err(LsError::from_js)
     }
 }
 
@@ -157,6 +172,15 @@ impl Storage for LocalStorage {
     fn begin_flush(&mut self) -> Result<NoFlush<LsError>, LsError> {
         // Nothing to ask for: the browser writes localStorage when it likes.
         Ok(NoFlush::new())
+    }
+
+    /// The reserve key goes: room for the log entries of deletions, until
+    /// dropped dead chunks give more (set aside again at the next open).
+    fn release_reserve(&mut self) -> Result<bool, LsError> {
+        let key = self.reserve_key();
+        let had = self.store.get_item(&key).map_err(LsError::from_js)?.is_some();
+        self.store.remove_item(&key).map_err(LsError::from_js)?;
+        Ok(had)
     }
 
     fn untouched(&self, e: &LsError) -> bool {

@@ -6,7 +6,7 @@
 
 use core::fmt;
 
-use crate::records::plan::{Claimed, Outcome, Plan, Table, Target};
+use crate::records::plan::{Outcome, Plan, Table};
 
 /// Errors of [`FullTable`].
 #[derive(Debug, PartialEq, Eq)]
@@ -43,26 +43,11 @@ impl<T> FullTable<T> {
     }
 }
 
-/// Whether `plan` writes nothing but deletions.
-pub fn only_deletes(plan: &Plan) -> bool {
-    matches!(
-        plan,
-        Plan::Claim { then: Claimed::Deleted, .. }
-            | Plan::ClaimId { then: Claimed::Deleted, .. }
-            | Plan::Transition { to: Target::Delete, .. }
-            | Plan::TransitionAll { to: Target::Delete, .. }
-            | Plan::Purge { .. }
-            | Plan::Fetch { .. }
-            | Plan::Scan { .. }
-            | Plan::Count
-    )
-}
-
 impl<T: Table> Table for FullTable<T> {
     type Error = FullError<T::Error>;
 
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
-        if self.full && !only_deletes(plan) {
+        if self.full && !plan.only_deletes() {
             return Err(FullError::Full);
         }
         self.inner.execute(plan).map_err(FullError::Table)

@@ -97,6 +97,9 @@ struct Row {
     deliveries: u32,
     key: Option<[u8; 32]>,
     payload_at: Loc,
+    /// The chunk of its last `Put` (its whole state): replay must start
+    /// at or before it.
+    since: u64,
     /// Bytes of the entry holding the payload (for compaction decisions).
     size: u64,
 }
@@ -149,6 +152,9 @@ pub struct LogTable<S: Storage> {
     layouts: BTreeMap<u64, Layout>,
     /// Damaged ranges skipped (with `skip_corrupted`).
     skipped: u64,
+    /// The plan running only deletes: at the quota it may use the
+    /// storage's reserve and drop dead chunks to make room.
+    shrinking: bool,
 }
 
 /// Where a chunk scan ended.
@@ -200,6 +206,7 @@ impl<S: Storage> LogTable<S> {
             head_index: 0,
             layouts: BTreeMap::new(),
             skipped: 0,
+            shrinking: false,
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
@@ -438,8 +445,7 @@ impl<S: Storage> LogTable<S> {
     /// Starts the chunk after the head one; appends go there from now on.
     fn next_chunk(&mut self) -> Result<u64, LogError<S::Error>> {
         let next = self.head.chunk + 1;
-        let r = self.storage.append(Blob::Chunk(next), &chunk::encode_header(next));
-        self.mutated(r)?;
+        self.append_making_room(Blob::Chunk(next), &chunk::encode_header(next))?;
         self.head = Loc { chunk: next, offset: CHUNK_HEADER_LEN as u64 };
         self.head_index = 0;
         self.layouts.insert(next, Layout::V2 { chunk: next });
@@ -475,6 +481,7 @@ impl<S: Storage> LogTable<S> {
                     deliveries: *deliveries,
                     key: *key,
                     payload_at: at,
+                    since: at.chunk,
                     size,
                 };
                 self.rows.insert(*id, row);
@@ -615,8 +622,7 @@ impl<S: Storage> LogTable<S> {
             index,
             &postcard::to_allocvec(&Entry::Commit { next_id }).unwrap_or_default(),
         );
-        let r = self.storage.append(Blob::Chunk(self.head.chunk), &bytes);
-        self.mutated(r)?;
+        self.append_making_room(Blob::Chunk(self.head.chunk), &bytes)?;
         self.head_index = index + 1;
         self.head.offset += bytes.len() as u64;
         self.logged += bytes.len() as u64;
@@ -667,6 +673,76 @@ impl<S: Storage> LogTable<S> {
                 deliveries: self.rows.get(&id).map_or(0, |r| r.deliveries),
             },
         }
+    }
+
+    /// Appends `bytes` to `blob`. A store at its quota refuses even a
+    /// deletion's entry: a plan that only deletes then makes room and tries
+    /// once more, so a full queue drains.
+    fn append_making_room(&mut self, blob: Blob, bytes: &[u8]) -> Result<(), LogError<S::Error>> {
+        let mut r = self.storage.append(blob, bytes);
+        if let Err(e) = &r
+            && self.shrinking
+            && self.storage.untouched(e)
+            && self.make_room()?
+        {
+            r = self.storage.append(blob, bytes);
+        }
+        self.mutated(r)
+    }
+
+    /// Frees storage for a plan that only deletes, refused at the quota:
+    /// drops the chunks no record needs any more; or else the storage's
+    /// reserve; or, last, the chunks only done records (acked, failed:
+    /// what `clear_acked_data` deletes) still need, and those records with
+    /// them. Whether anything was freed.
+    fn make_room(&mut self) -> Result<bool, LogError<S::Error>> {
+        if self.drop_dead_chunks(false)? {
+            return Ok(true);
+        }
+        let r = self.storage.release_reserve();
+        if self.mutated(r)? {
+            return Ok(true);
+        }
+        self.drop_dead_chunks(true)
+    }
+
+    /// Drops the oldest chunks when every record kept (every live one,
+    /// with `done_too` false) has its last `Put` in a later one, so replay
+    /// from there gives the same state: `meta` first points past them, then
+    /// they go. No snapshot is written, so it needs no room. Whether any
+    /// chunk went.
+    fn drop_dead_chunks(&mut self, done_too: bool) -> Result<bool, LogError<S::Error>> {
+        // The newest `Commit` (the next id) must stay: the head chunk holds
+        // one once anything was appended to it.
+        let newest = if self.head_index > 0 { self.head.chunk } else { self.head.chunk.saturating_sub(1) };
+        let kept = |r: &Row| !done_too || r.status.is_live();
+        let needed =
+            self.rows.values().filter(|r| kept(r)).map(|r| r.since).min().unwrap_or(newest).min(newest);
+        if needed <= self.start {
+            return Ok(false);
+        }
+        match self.write_meta(needed) {
+            Err(e) if self.storage.untouched(&e) => return Ok(false),
+            r => self.mutated(r)?,
+        }
+        self.flush()?;
+        for n in self.start..needed {
+            let size = self.storage.size(Blob::Chunk(n)).map_err(LogError::Storage)?.unwrap_or(0);
+            let r = self.storage.remove(Blob::Chunk(n));
+            self.mutated(r)?;
+            self.layouts.remove(&n);
+            self.logged = self.logged.saturating_sub(size);
+        }
+        self.start = needed;
+        // Done records whose whole state was in the dropped chunks.
+        let gone: Vec<u64> = self.rows.iter().filter(|(_, r)| r.since < needed).map(|(&id, _)| id).collect();
+        for id in gone {
+            self.unindex(id);
+            if let Some(r) = self.rows.remove(&id) {
+                self.live = self.live.saturating_sub(r.size);
+            }
+        }
+        Ok(true)
     }
 
     /// Writes the live state as a snapshot and drops the chunks before it.
@@ -735,7 +811,11 @@ impl<S: Storage> Table for LogTable<S> {
 
 impl<S: Storage> LogTable<S> {
     fn run_and_compact(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
-        let outcome = self.run(plan)?;
+        self.shrinking = plan.only_deletes();
+        let outcome = self.run(plan);
+        // A compaction writes a snapshot: never from the reserve.
+        self.shrinking = false;
+        let outcome = outcome?;
         if !matches!(plan, Plan::Compact) {
             self.maybe_compact()?;
         }

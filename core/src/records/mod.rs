@@ -19,7 +19,7 @@ pub(crate) mod unique;
 
 pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
 #[cfg(feature = "testing")]
-pub use full_table::{FullError, FullTable, only_deletes};
+pub use full_table::{FullError, FullTable};
 pub use log_table::{LogConfig, LogError, LogTable};
 pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;

@@ -151,6 +151,24 @@ pub enum Plan {
     },
 }
 
+impl Plan {
+    /// Whether the plan writes nothing but deletions (or only reads): what
+    /// a store at its quota still runs, so a full queue drains.
+    pub fn only_deletes(&self) -> bool {
+        matches!(
+            self,
+            Plan::Claim { then: Claimed::Deleted, .. }
+                | Plan::ClaimId { then: Claimed::Deleted, .. }
+                | Plan::Transition { to: Target::Delete, .. }
+                | Plan::TransitionAll { to: Target::Delete, .. }
+                | Plan::Purge { .. }
+                | Plan::Fetch { .. }
+                | Plan::Scan { .. }
+                | Plan::Count
+        )
+    }
+}
+
 /// The ids a [`Plan::Purge`] deletes, given the matching ids newest
 /// first: skip `keep_latest`, then take at most `max_delete` (0: all).
 pub fn purge_selection(

@@ -132,7 +132,7 @@ test("IndexedDB over quota is code QuotaExceeded and nothing stored before is lo
 
 // Issue 11, defect 8: a queue at its quota must still drain (claims, acks,
 // deletes), on the same handle and after a reload, for Queue and AckQueue.
-for (const [cls, backend] of [["Queue", "indexeddb"], ["AckQueue", "indexeddb"]]) {
+for (const [cls, backend] of [["Queue", "indexeddb"], ["AckQueue", "indexeddb"], ["Queue", "localStorage"], ["AckQueue", "localStorage"]]) {
   test(`a full ${backend} ${cls} drains: on the same handle and after a reload`, async () => {
     const name = fresh(`full${cls}`);
     const own = await serve();
