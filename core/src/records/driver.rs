@@ -11,11 +11,11 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use crate::records::order::OrderKey;
-use crate::records::plan::{Counts, Outcome, Plan, Table, Target};
+use crate::records::plan::{Counts, Outcome, Plan, Table};
 use crate::records::record::{Record, Status, StatusSet};
 use crate::records::rules::{
     Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
-    read_settled,
+    read_settled, read_settled_from,
 };
 use crate::records::unique::unique_key;
 
@@ -228,12 +228,8 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         }
         match self.run(&self.kind.settle_plan(ids.to_vec(), verdict)).await {
             Err(RecordError::Store(e)) if T::only_deletes(&e) && verdict != Verdict::Nack => {
-                let delete = Plan::Transition {
-                    ids: ids.to_vec(),
-                    from: StatusSet::of(Status::Unacked),
-                    to: Target::Delete,
-                };
-                read_settled(ids, self.run(&delete).await?)
+                let o = self.run(&self.kind.delete_plan(ids.to_vec(), Status::Unacked)).await?;
+                read_settled(ids, o)
             }
             o => read_settled(ids, o?),
         }
@@ -253,24 +249,12 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
                 .map(|id| if self.held.remove(id) { Ok(()) } else { Err(RecordError::UnknownId(*id)) })
                 .collect());
         }
-        let delete =
-            Plan::Transition { ids: ids.to_vec(), from: StatusSet::of(Status::Ready), to: Target::Delete };
-        let Outcome::Before(before) = self.run(&delete).await? else {
-            return Err(RecordError::Protocol("transition must answer Before"));
-        };
+        // Held means ready in the store.
+        let o = self.run(&self.kind.delete_plan(ids.to_vec(), Status::Ready)).await?;
         for id in ids {
             self.held.remove(id);
         }
-        Ok(ids
-            .iter()
-            .zip(before)
-            .map(|(&id, b)| match b {
-                None => Err(RecordError::UnknownId(id)),
-                // Held means ready in the store.
-                Some(Status::Ready) => Ok(()),
-                Some(status) => Err(RecordError::NotInFlight { id, status }),
-            })
-            .collect())
+        read_settled_from(ids, o, Status::Ready)
     }
 
     /// Takes up to `n` ready items, in order, without writing: for a store

@@ -31,6 +31,6 @@ pub use plan::{
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use rules::{
     Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
-    read_settled,
+    read_settled, read_settled_from,
 };
 pub use unique::unique_key;

@@ -151,6 +151,13 @@ impl Kind {
         Plan::Transition { ids, from: StatusSet::of(Status::Unacked), to }
     }
 
+    /// Deleting the items `ids` whose status is `from`: at a store's quota
+    /// an ack deletes (`Unacked`), and so does settling a held claim
+    /// (`Ready`: held items were never marked).
+    pub fn delete_plan(&self, ids: Vec<u64>, from: Status) -> Plan {
+        Plan::Transition { ids, from: StatusSet::of(from), to: Target::Delete }
+    }
+
     /// Recovery at open (`auto_resume`): every in-flight item is ready
     /// again.
     pub fn resume_plan(&self) -> Plan {
@@ -198,6 +205,12 @@ pub fn read_records<E>(o: Outcome) -> Result<Vec<Record>, RecordError<E>> {
 
 /// Per id, whether settling it succeeded.
 pub fn read_settled<E>(ids: &[u64], o: Outcome) -> Result<Settled<E>, RecordError<E>> {
+    read_settled_from(ids, o, Status::Unacked)
+}
+
+/// Per id, whether its status was `from` (the transition applied to it):
+/// [`read_settled`] for items the store holds as `from`.
+pub fn read_settled_from<E>(ids: &[u64], o: Outcome, from: Status) -> Result<Settled<E>, RecordError<E>> {
     let Outcome::Before(before) = o else {
         return Err(RecordError::Protocol("transition must answer Before"));
     };
@@ -209,7 +222,7 @@ pub fn read_settled<E>(ids: &[u64], o: Outcome) -> Result<Settled<E>, RecordErro
         .zip(before)
         .map(|(&id, b)| match b {
             None => Err(RecordError::UnknownId(id)),
-            Some(Status::Unacked) => Ok(()),
+            Some(s) if s == from => Ok(()),
             Some(status) => Err(RecordError::NotInFlight { id, status }),
         })
         .collect())
