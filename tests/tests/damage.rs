@@ -161,6 +161,7 @@ fn a_flipped_byte_in_the_record_log_is_reported_and_not_cut() {
     assert_eq!(fs::read(&log).expect("read"), damaged, "the open changed no byte");
 
     let q = AckQueue::files(&dir).skip_corrupted(true).open::<String>().expect("open with skip_corrupted");
+    assert_eq!(q.skipped_ranges(), 1, "the skipped damage is counted");
     let mut got = Vec::new();
     while let Ok(d) = q.try_get() {
         got.push(d.item.clone());
@@ -191,5 +192,6 @@ fn a_damaged_log_header_is_reported_and_skippable() {
     edit(&log, |b| b[..HEADER].fill(0));
     assert!(matches!(AckQueue::files(&dir).open::<String>(), Err(Error::Corrupted(_))));
     let q = AckQueue::files(&dir).skip_corrupted(true).open::<String>().expect("open with skip_corrupted");
+    assert_eq!(q.skipped_ranges(), 1, "the skipped header is counted");
     assert_eq!(q.ready_count().expect("ready"), 50);
 }

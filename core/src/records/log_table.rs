@@ -795,6 +795,10 @@ fn decode_meta(m: &[u8]) -> Option<u64> {
 impl<S: Storage> Table for LogTable<S> {
     type Error = LogError<S::Error>;
 
+    fn skipped_ranges(&self) -> u64 {
+        self.skipped
+    }
+
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
         if !self.shared {
             return self.run_and_compact(plan);

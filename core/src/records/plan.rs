@@ -311,4 +311,11 @@ pub trait Table {
     fn only_deletes(_error: &Self::Error) -> bool {
         false
     }
+
+    /// Damaged ranges this store skipped instead of failing (opened with
+    /// `skip_corrupted`), so the loss is counted, never silent. Default: 0
+    /// (the store reports damage as errors).
+    fn skipped_ranges(&self) -> u64 {
+        0
+    }
 }

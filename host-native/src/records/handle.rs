@@ -190,6 +190,14 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.shared.synced
     }
 
+    /// Damaged ranges of the store skipped instead of failing, since this
+    /// queue was opened with `skip_corrupted(true)` (plain files: each
+    /// range one plan or more; every other store reports damage as an
+    /// error, so 0). Nothing is skipped silently: check it after opening.
+    pub fn skipped_ranges(&self) -> u64 {
+        persist_queue_core::records::Table::skipped_ranges(self.lock().table())
+    }
+
     /// The kind of queue (order, uniqueness, whether done items are kept).
     pub fn kind(&self) -> Kind {
         self.shared.kind

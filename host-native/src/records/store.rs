@@ -9,6 +9,7 @@ use persist_queue_core::records::{MemoryTable, Outcome, Plan, Table};
 /// A record store, type-erased.
 pub(crate) trait DynTable: Send {
     fn run(&mut self, plan: &Plan) -> Result<Outcome, Box<dyn StdError + Send + Sync>>;
+    fn skipped(&self) -> u64;
 }
 
 impl<T> DynTable for T
@@ -18,6 +19,10 @@ where
 {
     fn run(&mut self, plan: &Plan) -> Result<Outcome, Box<dyn StdError + Send + Sync>> {
         self.execute(plan).map_err(|e| Box::new(e) as Box<dyn StdError + Send + Sync>)
+    }
+
+    fn skipped(&self) -> u64 {
+        self.skipped_ranges()
     }
 }
 
@@ -38,6 +43,10 @@ impl Table for AnyTable {
     type Error = StoreError;
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
         self.0.run(plan).map_err(StoreError)
+    }
+
+    fn skipped_ranges(&self) -> u64 {
+        self.0.skipped()
     }
 }
 
