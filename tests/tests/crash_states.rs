@@ -109,3 +109,41 @@ fn every_crash_state_of_a_buffered_queue_keeps_what_it_synced() {
     assert!(found.states > 300, "explored {found:?}");
     assert!(found.violations.is_empty(), "{:#?}", found.violations);
 }
+
+/// The two bugs the explorer found, pinned as the order of calls that
+/// fixes them (at buffered durability, where no flush would hide them):
+/// `meta.tmp` is flushed before it is renamed over `meta`, and a new
+/// chunk's directory entry is flushed before anything else is written.
+#[test]
+fn the_orderings_the_explorer_asked_for_hold_at_buffered_durability() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let trace = Trace::new();
+    let config = Config { chunk_size: 2, durability: Durability::Buffered, ..Config::default() };
+    let storage =
+        FsStorage::open(tmp.path().join("q"), Durability::Buffered).expect("open").traced(trace.clone());
+    let mut q = ChunkQueue::open(storage, config).expect("queue");
+    for i in 0..7 {
+        q.put(&item(i)).expect("put");
+    }
+    drop(q);
+    let calls = trace.calls();
+    let renames: Vec<usize> = (0..calls.len()).filter(|&i| matches!(&calls[i], Call::Rename(..))).collect();
+    assert!(!renames.is_empty(), "the queue's creation replaces meta");
+    for &i in &renames {
+        assert!(
+            matches!(&calls[i - 1], Call::SyncData(n) if n == "meta.tmp"),
+            "meta.tmp flushed before its rename: {:?}",
+            &calls[..=i]
+        );
+    }
+    let creates: Vec<usize> =
+        (0..calls.len()).filter(|&i| matches!(&calls[i], Call::Create(n) if n.starts_with('c'))).collect();
+    assert!(creates.len() >= 4, "7 items in chunks of 2: {calls:?}");
+    for &i in &creates {
+        assert_eq!(
+            calls.get(i + 1),
+            Some(&Call::SyncDir),
+            "a new chunk's name is durable at once: {calls:?}"
+        );
+    }
+}
