@@ -86,3 +86,102 @@ fn a_full_sqlite_table_drains() {
         .expect("sqlite")
     });
 }
+
+/// A byte store with a quota, refusing a write over it whole (as
+/// localStorage does), with a reserve it gives back on request.
+struct QuotaStorage {
+    inner: persist_queue_core::MemoryStorage,
+    quota: usize,
+    reserve: usize,
+}
+
+#[derive(Debug)]
+enum QuotaError {
+    Full,
+    Missing,
+}
+
+impl std::fmt::Display for QuotaError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{self:?}")
+    }
+}
+
+impl QuotaStorage {
+    fn used(&self) -> usize {
+        self.inner.blobs().values().map(Vec::len).sum::<usize>() + self.reserve
+    }
+
+    fn room(&self, grows_by: usize) -> Result<(), QuotaError> {
+        if self.used() + grows_by > self.quota { Err(QuotaError::Full) } else { Ok(()) }
+    }
+}
+
+impl persist_queue_core::Storage for QuotaStorage {
+    type Error = QuotaError;
+    type Flush = persist_queue_core::NoFlush<QuotaError>;
+
+    fn list(&mut self) -> Result<Vec<persist_queue_core::Blob>, QuotaError> {
+        self.inner.list().map_err(|_| QuotaError::Missing)
+    }
+    fn size(&mut self, blob: persist_queue_core::Blob) -> Result<Option<u64>, QuotaError> {
+        self.inner.size(blob).map_err(|_| QuotaError::Missing)
+    }
+    fn read(
+        &mut self,
+        blob: persist_queue_core::Blob,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, QuotaError> {
+        self.inner.read(blob, offset, buf).map_err(|_| QuotaError::Missing)
+    }
+    fn append(&mut self, blob: persist_queue_core::Blob, data: &[u8]) -> Result<(), QuotaError> {
+        self.room(data.len())?;
+        self.inner.append(blob, data).map_err(|_| QuotaError::Missing)
+    }
+    fn truncate(&mut self, blob: persist_queue_core::Blob, len: u64) -> Result<(), QuotaError> {
+        self.inner.truncate(blob, len).map_err(|_| QuotaError::Missing)
+    }
+    fn replace(&mut self, blob: persist_queue_core::Blob, data: &[u8]) -> Result<(), QuotaError> {
+        let old = self.inner.blob(blob).map_or(0, <[u8]>::len);
+        self.room(data.len().saturating_sub(old))?;
+        self.inner.replace(blob, data).map_err(|_| QuotaError::Missing)
+    }
+    fn remove(&mut self, blob: persist_queue_core::Blob) -> Result<(), QuotaError> {
+        self.inner.remove(blob).map_err(|_| QuotaError::Missing)
+    }
+    fn begin_flush(&mut self) -> Result<Self::Flush, QuotaError> {
+        Ok(persist_queue_core::NoFlush::new())
+    }
+    fn untouched(&self, e: &QuotaError) -> bool {
+        matches!(e, QuotaError::Full)
+    }
+    fn release_reserve(&mut self) -> Result<bool, QuotaError> {
+        Ok(std::mem::take(&mut self.reserve) > 0)
+    }
+}
+
+/// The record log at its quota (localStorage's case: every plan, a
+/// deletion too, appends): filled until a put is refused, a plain queue
+/// still drains every item, in order, by making room (its reserve, then
+/// the chunks no record needs any more).
+#[test]
+fn a_full_record_log_drains_by_making_room() {
+    let storage =
+        QuotaStorage { inner: persist_queue_core::MemoryStorage::new(), quota: 256 << 10, reserve: 4 << 10 };
+    let config = LogConfig { chunk_bytes: 16 << 10, compact_min: 64 << 10, skip_corrupted: false };
+    let table = LogTable::open_with(storage, Durability::Buffered, config).expect("log");
+    let mut q = RecordQueue::open(table, Kind::FIFO, true).expect("queue");
+    let item = |i: u32| -> Vec<u8> { i.to_le_bytes().iter().copied().cycle().take(1000).collect() };
+    let mut put = 0u32;
+    while q.put(Put { payload: &item(put), priority: 0, canonical: None }, 1).is_ok() {
+        put += 1;
+    }
+    assert!(put > 200, "stored {put} before the quota");
+    let mut got = 0u32;
+    while let Some(r) = q.get(true).expect("a deleting claim at the quota") {
+        assert_eq!(r.payload, item(got), "in order");
+        got += 1;
+    }
+    assert_eq!(got, put, "every item drained");
+}
