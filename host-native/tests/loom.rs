@@ -16,13 +16,13 @@ use persist_queue::{Durability, Error, InMemory, Postcard, Queue};
 
 /// Runs `f` under loom over every interleaving and prints how many it ran.
 fn model(name: &str, f: impl Fn() + Sync + Send + 'static) {
-    static RUNS: AtomicUsize = AtomicUsize::new(0);
-    let before = RUNS.load(Ordering::Relaxed);
+    let runs = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&runs);
     loom::model(move || {
-        RUNS.fetch_add(1, Ordering::Relaxed);
+        counted.fetch_add(1, Ordering::Relaxed);
         f();
     });
-    println!("loom: {name}: {} executions", RUNS.load(Ordering::Relaxed) - before);
+    println!("loom: {name}: {} executions", runs.load(Ordering::Relaxed));
 }
 
 fn queue(durability: Durability) -> Queue<u32, Postcard, InMemory> {

@@ -10,9 +10,21 @@ pub enum MySqlError {
     /// The connection URL could not be parsed.
     #[error("invalid MySQL connection URL: {0}")]
     Config(String),
-    /// The table name is not `[A-Za-z0-9_]{1,64}`.
-    #[error("invalid table name {0:?}: use 1 to 64 of A-Z, a-z, 0-9 and _")]
+    /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
+    /// MySQL's 64 it is cut with a digest).
+    #[error("invalid table name {0:?}: use 1 to 128 of A-Z, a-z, 0-9 and _")]
     InvalidName(String),
+    /// Two tables exist whose names differ only in case (an older version
+    /// made names case-sensitive): never merged or picked between.
+    #[error(
+        "tables {legacy} and {name} differ only in case; queue names are case-insensitive: move one aside"
+    )]
+    CaseConflict {
+        /// The table an older version created.
+        legacy: String,
+        /// The table the name means now.
+        name: String,
+    },
     /// The table was created by a newer schema version.
     #[error("table {table} has schema version {found}; this version reads {}", crate::SCHEMA_VERSION)]
     Schema {

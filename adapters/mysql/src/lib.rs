@@ -48,12 +48,14 @@
 //! # Ok::<(), persist_queue_mysql::MySqlError>(())
 //! ```
 
+mod adopt;
 mod connect;
 mod error;
 mod map;
 mod session;
 mod table;
 
+pub use crate::adopt::adopt_table;
 pub use crate::connect::Connect;
 pub use crate::error::MySqlError;
 pub use crate::map::MySqlMap;

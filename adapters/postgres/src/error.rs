@@ -10,10 +10,22 @@ pub enum PgError {
     /// The connection string could not be parsed.
     #[error("invalid PostgreSQL connection string: {0}")]
     Config(#[source] postgres::Error),
-    /// The table name is not `[A-Za-z0-9_]`, 1 to 63 bytes (PostgreSQL
-    /// truncates longer identifiers).
-    #[error("invalid table name {0:?}: use 1 to 63 of A-Z, a-z, 0-9 and _")]
+    /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
+    /// PostgreSQL's 63 it is cut with a digest, never truncated into
+    /// another table's).
+    #[error("invalid table name {0:?}: use 1 to 128 of A-Z, a-z, 0-9 and _")]
     InvalidName(String),
+    /// Two tables exist whose names differ only in case (an older version
+    /// made names case-sensitive): never merged or picked between.
+    #[error(
+        "tables {legacy} and {name} differ only in case; queue names are case-insensitive: move one aside"
+    )]
+    CaseConflict {
+        /// The table an older version created.
+        legacy: String,
+        /// The table the name means now.
+        name: String,
+    },
     /// The table was created by a newer schema version.
     #[error("table {table} has schema version {found}; this version reads {}", crate::SCHEMA_VERSION)]
     Schema {

@@ -43,6 +43,7 @@
 //! # Ok::<(), persist_queue_postgres::PgError>(())
 //! ```
 
+mod adopt;
 mod connect;
 mod error;
 mod listen;
@@ -50,6 +51,7 @@ mod map;
 mod session;
 mod table;
 
+pub use crate::adopt::adopt_table;
 pub use crate::connect::Connect;
 pub use crate::error::PgError;
 pub use crate::listen::Listener;

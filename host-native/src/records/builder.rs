@@ -321,9 +321,11 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 return Err(Error::InvalidConfig("built without the `sqlite` feature".into()));
             }
             Store::Server(url) => {
+                let legacy = format!("{}_{}", self.prefix(), self.name);
                 let (table, poll, listen) = crate::records::server::open_table(
                     url,
                     &self.table_name(),
+                    &legacy,
                     self.durability,
                     self.kind.order,
                 )?;

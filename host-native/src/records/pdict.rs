@@ -121,7 +121,8 @@ impl<C> PDictBuilder<C> {
         crate::records::builder::check_name("map", &self.name)?;
         let table = persist_queue_core::records::store_name("dict", &self.name);
         if let Some(at) = &self.server {
-            let map = crate::records::server::open_map(at, &table, self.durability)?;
+            let legacy = format!("dict_{}", self.name);
+            let map = crate::records::server::open_map(at, &table, &legacy, self.durability)?;
             return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
         }
         let map: Box<dyn DynMap> = match &self.dir {

@@ -136,7 +136,9 @@ pub(crate) type Listen = Box<dyn FnOnce(Waker) -> Result<Box<dyn Send + Sync>> +
 fn pg_error(e: persist_queue_postgres::PgError) -> Error {
     use persist_queue_postgres::PgError;
     match e {
-        PgError::Config(_) | PgError::InvalidName(_) => Error::InvalidConfig(e.to_string()),
+        PgError::Config(_) | PgError::InvalidName(_) | PgError::CaseConflict { .. } => {
+            Error::InvalidConfig(e.to_string())
+        }
         other => crate::error::storage(other),
     }
 }
@@ -147,9 +149,10 @@ fn pg_error(e: persist_queue_postgres::PgError) -> Error {
 fn mysql_error(e: persist_queue_mysql::MySqlError) -> Error {
     use persist_queue_mysql::MySqlError;
     match e {
-        MySqlError::Config(_) | MySqlError::InvalidName(_) | MySqlError::NotDurable { .. } => {
-            Error::InvalidConfig(e.to_string())
-        }
+        MySqlError::Config(_)
+        | MySqlError::InvalidName(_)
+        | MySqlError::CaseConflict { .. }
+        | MySqlError::NotDurable { .. } => Error::InvalidConfig(e.to_string()),
         other => crate::error::storage(other),
     }
 }
@@ -187,20 +190,24 @@ fn not_built(kind: ServerKind) -> Error {
     Error::InvalidConfig(format!("built without the `{feature}` feature"))
 }
 
-/// Opens the queue table `table` on the server `at`.
+/// Opens the queue table `table` on the server `at`, first renaming to it
+/// the table `legacy` an older version may have created under the name
+/// as given (with capitals).
 pub(crate) fn open_table(
     at: &ServerAddress,
     table: &str,
+    legacy: &str,
     durability: Durability,
     order: Order,
 ) -> Result<(AnyTable, Poll, Option<Listen>)> {
     let kind = at.kind()?;
-    let _ = (table, durability, order);
+    let _ = (table, legacy, durability, order);
     match kind {
         #[cfg(feature = "postgres")]
         ServerKind::Postgres => {
             use persist_queue_postgres::{Listener, PgTable};
             let connect = pg_connect(at)?;
+            persist_queue_postgres::adopt_table(&connect, legacy, table).map_err(pg_error)?;
             let t = PgTable::open(&connect, table, durability, order).map_err(pg_error)?;
             let table = table.to_string();
             let listen: Listen = Box::new(move |wake| {
@@ -218,6 +225,7 @@ pub(crate) fn open_table(
         ServerKind::MySql => {
             use persist_queue_mysql::MySqlTable;
             let connect = mysql_connect(at)?;
+            persist_queue_mysql::adopt_table(&connect, legacy, table).map_err(mysql_error)?;
             let t = MySqlTable::open(&connect, table, durability, order).map_err(mysql_error)?;
             Ok((AnyTable(Box::new(t)), (Duration::from_millis(2), Duration::from_millis(50)), None))
         }
@@ -226,24 +234,30 @@ pub(crate) fn open_table(
     }
 }
 
-/// Opens the map table `table` on the server `at`.
+/// Opens the map table `table` on the server `at` (after renaming an old
+/// capitalised `legacy` one to it, as [`open_table`]).
 pub(crate) fn open_map(
     at: &ServerAddress,
     table: &str,
+    legacy: &str,
     durability: Durability,
 ) -> Result<Box<dyn crate::records::pdict::DynMap>> {
     let kind = at.kind()?;
-    let _ = (table, durability);
+    let _ = (table, legacy, durability);
     match kind {
         #[cfg(feature = "postgres")]
         ServerKind::Postgres => {
             use persist_queue_postgres::PgMap;
-            Ok(Box::new(PgMap::open(&pg_connect(at)?, table, durability).map_err(pg_error)?))
+            let connect = pg_connect(at)?;
+            persist_queue_postgres::adopt_table(&connect, legacy, table).map_err(pg_error)?;
+            Ok(Box::new(PgMap::open(&connect, table, durability).map_err(pg_error)?))
         }
         #[cfg(feature = "mysql")]
         ServerKind::MySql => {
             use persist_queue_mysql::MySqlMap;
-            Ok(Box::new(MySqlMap::open(&mysql_connect(at)?, table).map_err(mysql_error)?))
+            let connect = mysql_connect(at)?;
+            persist_queue_mysql::adopt_table(&connect, legacy, table).map_err(mysql_error)?;
+            Ok(Box::new(MySqlMap::open(&connect, table).map_err(mysql_error)?))
         }
         #[allow(unreachable_patterns)]
         other => Err(not_built(other)),
