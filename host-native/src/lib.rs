@@ -15,9 +15,17 @@
 //!   writers (group commit).
 //! * Serializers: [`Postcard`] (default), [`Json`], [`MessagePack`],
 //!   [`Cbor`] and [`Raw`] bytes.
+//! * Record queues ([`AckQueue`], [`PriorityQueue`], [`UniqueQueue`],
+//!   [`FifoQueue`], [`FiloQueue`]) and [`PDict`]: per-item state on SQLite,
+//!   plain files, a database server or in memory, shared by processes.
+//!   Names are one rule everywhere (1 to 64 of `A-Z a-z 0-9 _`,
+//!   case-insensitive); unique queues compare items by a canonical form
+//!   with map keys sorted, whatever the codec; damage a plain-files queue
+//!   skipped with `skip_corrupted(true)` is counted
+//!   ([`Records::skipped_ranges`]).
 //!
-//! It is not (yet) a multi-process queue: one process opens a queue
-//! directory at a time (the directory is locked).
+//! A [`Queue`] directory is opened by one process at a time (the directory
+//! is locked); the record queues are the multi-process ones.
 //!
 //! ```
 //! use persist_queue::{Durability, Queue};

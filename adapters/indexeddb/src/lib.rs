@@ -16,6 +16,12 @@
 //! recorded ([`IdbTable::with_session`]); deciding that a holder is gone
 //! (Web Locks) and waking waiters (BroadcastChannel) is the host's job.
 //!
+//! At the origin's quota Chromium commits only transactions that delete:
+//! deleting claims retry without moving the meta bounds, and
+//! [`IdbTable`] says so through `AsyncTable::only_deletes`, so the core
+//! drains a full queue by deleting (acks delete; an ack queue's claims
+//! are held by the handle, `AsyncRecordQueue::claim_held`).
+//!
 //! Why web-sys and not the `idb` crate: `idb` 0.6 cannot pass the
 //! transaction `durability` option, which is this store's durability
 //! contract; the handful of promise helpers live in `js/idb.js`.

@@ -20,7 +20,10 @@
 //!   npm package holds a Web Lock per queue).
 //! * **Small.** The origin's quota is about 5 Mi UTF-16 code units (keys
 //!   included); a write over it is [`LsError::QuotaExceeded`], and nothing
-//!   stored before is lost: the log goes on after the refused plan.
+//!   stored before is lost: the log goes on after the refused plan. A full
+//!   queue still drains: a plan that only deletes may take the reserve key
+//!   set aside at open, and the log drops chunks no record needs any more
+//!   (`Storage::release_reserve`, `LogTable`).
 //!
 //! Bytes are stored one per UTF-16 code unit, as U+0100 + byte, so every
 //! value is a plain, printable string whatever the payload.

@@ -5,6 +5,9 @@
 //! producers and consumers on any number of machines share one queue.
 //!
 //! What it is:
+//! - table names from the core's name rule (lowercase store names, cut
+//!   with a digest past 63 bytes); a table an older version created under
+//!   a capitalised name is renamed at open ([`adopt_table`]);
 //! - one table per queue (`id BIGINT` identity, `payload BYTEA` up to 1 GiB,
 //!   `priority`, `status`, `timestamp`, `deliveries`, `unique_key`), indexed
 //!   for the queue's order, created on first open and versioned in
