@@ -117,7 +117,8 @@ impl Kind for Vec<u8> {
 
 /// Bytes one item takes in a chunk file (frame header + payload).
 fn frame_len<K: Kind>() -> usize {
-    8 + K::codec().encode(&K::make(1000)).map_or(0, |b| b.len())
+    persist_queue::persist_queue_core::FRAME_V2_HEADER_LEN
+        + K::codec().encode(&K::make(1000)).map_or(0, |b| b.len())
 }
 
 // ---- persist-queue's table -------------------------------------------------
