@@ -255,6 +255,9 @@ impl Handle {
 
     /// Releases the drain lock once this handle holds no claims.
     async fn let_go_of_drain(&self) {
+        if self.drain.borrow().is_none() {
+            return;
+        }
         let held = self.queue.lock().await.as_ref().map_or(0, |q| q.held());
         if held == 0 {
             let lock = self.drain.borrow_mut().take();

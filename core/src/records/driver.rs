@@ -207,12 +207,13 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
             return self.settle_stored(ids, verdict).await;
         }
         let (held, stored): (Vec<u64>, Vec<u64>) = ids.iter().partition(|id| self.held.contains(id));
+        let was_held: BTreeSet<u64> = held.iter().copied().collect();
         let mut held_results = self.settle_held(&held, verdict).await?.into_iter();
         let mut stored_results = self.settle_stored(&stored, verdict).await?.into_iter();
         Ok(ids
             .iter()
             .map(|id| {
-                let next = if held.contains(id) { held_results.next() } else { stored_results.next() };
+                let next = if was_held.contains(id) { held_results.next() } else { stored_results.next() };
                 next.unwrap_or(Err(RecordError::Protocol("settle answered too few slots")))
             })
             .collect())

@@ -38,7 +38,8 @@ fn write_sorted(value: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_leaf(&Value::String(key.clone()), out);
+                // Writing a string into a Vec cannot fail.
+                let _ = serde_json::to_writer(&mut *out, key);
                 out.push(b':');
                 write_sorted(item, out);
             }
