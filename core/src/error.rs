@@ -79,7 +79,6 @@ impl fmt::Display for ConfigError {
 
 /// Opening (and recovering) a queue failed.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum OpenError<E> {
     /// The storage failed.
     Storage(E),
@@ -98,7 +97,6 @@ pub enum OpenError<E> {
 
 /// A write (put, checkpoint, flush) failed.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum WriteError<E> {
     /// The storage failed; the queue is now poisoned.
     Storage(E),
@@ -118,7 +116,6 @@ pub enum WriteError<E> {
 
 /// A read (get, peek) failed.
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum ReadError<E> {
     /// The storage failed.
     Storage(E),

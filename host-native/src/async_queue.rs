@@ -1,11 +1,16 @@
-//! `AsyncQueue`: the same queue for async code, on any executor.
+//! `AsyncQueue`: the same queue for async code, on any executor. It has a
+//! twin of every method of [`Queue`] (`tests/async_twins.rs` fails when one
+//! is missing).
 
-use persist_queue_core::Stats;
+use std::time::Duration;
+
+use persist_queue_core::{Durability, Stats};
 
 use crate::backend::Backend;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::queue::{Queue, Wait};
+use crate::queue::Queue;
+use crate::wait::{Deadline, fail_after, first_of};
 
 /// An async face over a [`Queue`]: works on any executor (tokio, smol,
 /// async-std ...) and never blocks it. Waiting for items or space parks the
@@ -15,6 +20,20 @@ use crate::queue::{Queue, Wait};
 /// Futures are cancel-safe while they wait: dropping a pending `get` takes
 /// nothing. Once a synced operation has reached its flush, dropping the
 /// future does not undo it.
+///
+/// ```
+/// # smol::block_on(async {
+/// use persist_queue::Queue;
+///
+/// let dir = tempfile::tempdir()?;
+/// let q = Queue::<u32>::open(dir.path())?.to_async();
+/// q.put_many(&[1, 2]).await?;
+/// assert_eq!(q.get().await?, 1);
+/// q.task_done().await?;
+/// assert_eq!(q.len(), 1);
+/// # Ok::<(), persist_queue::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct AsyncQueue<T, C, S: Backend> {
     inner: Queue<T, C, S>,
 }
@@ -22,6 +41,12 @@ pub struct AsyncQueue<T, C, S: Backend> {
 impl<T, C: Clone, S: Backend> Clone for AsyncQueue<T, C, S> {
     fn clone(&self) -> Self {
         AsyncQueue { inner: self.inner.clone() }
+    }
+}
+
+impl<T, C, S: Backend> std::fmt::Debug for AsyncQueue<T, C, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AsyncQueue").field(&self.inner).finish()
     }
 }
 
@@ -52,39 +77,78 @@ where
         &self.inner
     }
 
-    /// Whether an operation may wait for a disk flush.
+    /// Whether an operation may wait for a disk flush (reads flush only
+    /// with `autosave`).
     fn flushes(&self, reads: bool) -> bool {
         self.inner.shared.durability.is_synced() && (!reads || self.inner.shared.autosave)
     }
 
-    /// Runs `f` on the blocking pool if `flushes`, inline otherwise.
-    async fn run<R: Send + 'static>(
+    /// Runs `f` on the blocking pool if it `flushes`, inline otherwise.
+    async fn offload<R: Send + 'static>(
         &self,
         flushes: bool,
         f: impl FnOnce(&Queue<T, C, S>) -> R + Send + 'static,
     ) -> R {
-        crate::offload::run(&self.inner, flushes, f).await
+        crate::offload::offload(&self.inner, flushes, f).await
     }
 
-    /// Appends `item`, waiting (asynchronously) for space.
-    pub async fn put(&self, item: &T) -> Result<()> {
-        let mut bytes = self.inner.codec.encode(item)?;
+    /// Puts `encoded` items once there is room for them all, parking the
+    /// task on the queue's event meanwhile.
+    async fn put_encoded(&self, mut encoded: Vec<Vec<u8>>) -> Result<()> {
         loop {
             let listener = self.inner.shared.events.listen();
             let (res, back) = self
-                .run(self.flushes(false), move |q| {
-                    let r = q.put_bytes(&bytes, Wait::No);
-                    (r, bytes)
+                .offload(self.flushes(false), move |q| {
+                    let r = match encoded.as_slice() {
+                        [one] => q.put_bytes(one, Deadline::Now),
+                        many => q.put_many_bytes(many, Deadline::Now),
+                    };
+                    (r, encoded)
                 })
                 .await;
             match res {
-                Err(Error::Full) => {
-                    bytes = back;
+                Err(Error::Full) if self.room_for(back.len()) => {
+                    encoded = back;
                     listener.await;
                 }
                 other => return other,
             }
         }
+    }
+
+    /// Whether `n` items can ever fit (a batch above `max_size` never can).
+    fn room_for(&self, n: usize) -> bool {
+        let max = self.inner.max_size();
+        max == 0 || n as u64 <= max
+    }
+
+    /// Appends `item`, waiting (asynchronously) for space.
+    pub async fn put(&self, item: &T) -> Result<()> {
+        self.put_encoded(vec![self.inner.codec.encode(item)?]).await
+    }
+
+    /// Like [`AsyncQueue::put`], but gives up with [`Error::Full`] after
+    /// `timeout`.
+    pub async fn put_timeout(&self, item: &T, timeout: Duration) -> Result<()> {
+        let encoded = vec![self.inner.codec.encode(item)?];
+        first_of(self.put_encoded(encoded), fail_after(timeout, Error::Full)).await
+    }
+
+    /// Appends `item` or fails with [`Error::Full`] at once.
+    pub async fn try_put(&self, item: &T) -> Result<()> {
+        let bytes = self.inner.codec.encode(item)?;
+        self.offload(self.flushes(false), move |q| q.put_bytes(&bytes, Deadline::Now)).await
+    }
+
+    /// Appends every item with one write per chunk and one flush, waiting
+    /// for room for all of them (a batch larger than `max_size` fails with
+    /// [`Error::Full`]).
+    pub async fn put_many(&self, items: &[T]) -> Result<()> {
+        let encoded = items.iter().map(|i| self.inner.codec.encode(i)).collect::<Result<Vec<_>>>()?;
+        if encoded.is_empty() {
+            return Ok(());
+        }
+        self.put_encoded(encoded).await
     }
 
     /// Takes the next item, waiting (asynchronously) for one.
@@ -98,20 +162,24 @@ where
         }
     }
 
-    /// Takes the next item or fails with [`Error::Empty`] at once.
-    pub async fn try_get(&self) -> Result<T> {
-        self.run(self.flushes(true), |q| q.get_item(Wait::No)).await
+    /// Takes the next item, or fails with [`Error::Empty`] after `timeout`.
+    pub async fn get_timeout(&self, timeout: Duration) -> Result<T> {
+        first_of(self.get(), fail_after(timeout, Error::Empty)).await
     }
 
-    /// Appends `item` or fails with [`Error::Full`] at once.
-    pub async fn try_put(&self, item: &T) -> Result<()> {
-        let bytes = self.inner.codec.encode(item)?;
-        self.run(self.flushes(false), move |q| q.put_bytes(&bytes, Wait::No)).await
+    /// Takes the next item or fails with [`Error::Empty`] at once.
+    pub async fn try_get(&self) -> Result<T> {
+        self.offload(self.flushes(true), |q| q.get_item(Deadline::Now)).await
+    }
+
+    /// The next item, without taking it (`None` when empty).
+    pub async fn peek(&self) -> Result<Option<T>> {
+        self.inner.peek()
     }
 
     /// Confirms one item; see [`Queue::task_done`].
     pub async fn task_done(&self) -> Result<()> {
-        self.run(self.flushes(false), |q| q.task_done()).await
+        self.offload(self.flushes(false), |q| q.task_done()).await
     }
 
     /// Waits until every item is confirmed or the queue is closed.
@@ -125,6 +193,16 @@ where
         }
     }
 
+    /// Flushes everything written so far to disk, whatever the durability.
+    pub async fn sync(&self) -> Result<()> {
+        self.offload(true, |q| q.sync()).await
+    }
+
+    /// Closes the queue for every handle; see [`Queue::close`].
+    pub fn close(&self) {
+        self.inner.close();
+    }
+
     /// Items not yet got.
     pub fn len(&self) -> u64 {
         self.inner.len()
@@ -135,13 +213,33 @@ where
         self.inner.is_empty()
     }
 
-    /// Recovery counters.
+    /// Whether `put` would wait (only with a `max_size`).
+    pub fn is_full(&self) -> bool {
+        self.inner.is_full()
+    }
+
+    /// Items put and not yet confirmed by `task_done`.
+    pub fn unfinished_tasks(&self) -> u64 {
+        self.inner.unfinished_tasks()
+    }
+
+    /// Whether the queue was closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.is_closed()
+    }
+
+    /// Recovery and skip counters since open.
     pub fn stats(&self) -> Stats {
         self.inner.stats()
     }
 
-    /// Closes the queue for every handle.
-    pub fn close(&self) {
-        self.inner.close();
+    /// The durability in force.
+    pub fn durability(&self) -> Durability {
+        self.inner.durability()
+    }
+
+    /// Items per chunk file.
+    pub fn chunk_size(&self) -> u32 {
+        self.inner.chunk_size()
     }
 }

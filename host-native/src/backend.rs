@@ -4,22 +4,15 @@ use persist_queue_core::{MemoryStorage, Storage};
 use persist_queue_fs::FsStorage;
 
 /// A [`Storage`] usable from several threads through a [`crate::Queue`]:
-/// `Send`, with a standard error type. Implemented for every such storage
-/// ([`FsStorage`], [`MemoryStorage`], the fault-injecting test storage).
-pub trait Backend: Storage + Send + 'static {
-    /// Converts the storage's error.
-    fn error(e: Self::Error) -> crate::Error;
-}
+/// `Send`, with an error that converts into [`crate::Error`]. Implemented
+/// for every such storage: [`FsStorage`] (its `io::Error` stays
+/// [`crate::Error::Io`]), [`MemoryStorage`], the fault-injecting test
+/// storage (feature `testing`). A storage of your own needs
+/// `impl From<YourError> for persist_queue::Error`, for example
+/// `Error::Storage(StoreError::custom(e))`.
+pub trait Backend: Storage<Error: Into<crate::Error>> + Send + 'static {}
 
-impl<S> Backend for S
-where
-    S: Storage + Send + 'static,
-    S::Error: std::error::Error + Send + Sync + 'static,
-{
-    fn error(e: Self::Error) -> crate::Error {
-        crate::error::storage(e)
-    }
-}
+impl<S> Backend for S where S: Storage<Error: Into<crate::Error>> + Send + 'static {}
 
 /// The default backend: a directory on the filesystem.
 pub type DefaultStorage = FsStorage;

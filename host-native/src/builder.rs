@@ -7,7 +7,7 @@ use persist_queue_fs::FsStorage;
 
 use crate::backend::Backend;
 use crate::codec::{Codec, Postcard};
-use crate::error::{Error, Result};
+use crate::error::{Error, Misconfiguration, Result};
 use crate::queue::Queue;
 
 /// Settings for [`Queue`]. Start from [`Queue::builder`].
@@ -91,10 +91,10 @@ impl<C> QueueBuilder<C> {
     where
         C: Codec<T>,
     {
-        self.config.validate().map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        self.config.validate().map_err(Misconfiguration::Queue)?;
         let storage = FsStorage::open(&self.path, self.config.durability).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotADirectory {
-                Error::InvalidConfig(e.to_string())
+                Misconfiguration::NotADirectory(e.to_string()).into()
             } else {
                 Error::Io(e)
             }

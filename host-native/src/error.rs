@@ -1,13 +1,23 @@
-//! The one error type of the native API.
+//! The one error type of the native API: an umbrella over typed families,
+//! each store's error kept in its own type (matchable, with `source()`).
+//!
+//! Every conversion into [`Error`] lives in this file and matches the core's
+//! error enums exhaustively: a new core variant fails to compile here
+//! instead of becoming text.
 
 use std::io;
+use std::sync::Arc;
 
-use persist_queue_core::records::LogError;
-use persist_queue_core::{Corruption, CorruptionKind, OpenError, ReadError, WriteError};
-
-use crate::backend::Backend;
+use persist_queue_core::records::{LogError, NAME_MAX, RecordError};
+use persist_queue_core::{Corruption, OpenError, ReadError, WriteError};
 
 /// Everything a queue operation can fail with.
+///
+/// Server stores split their failures by what the caller can do:
+/// [`Error::Unavailable`] (nothing changed: retry later) and
+/// [`Error::CommitUnknown`] (the connection died during `COMMIT`: the
+/// operation may or may not have taken effect) are variants of their own,
+/// so they can be matched, not parsed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -21,16 +31,28 @@ pub enum Error {
     /// The queue was closed by [`crate::Queue::close`].
     #[error("queue is closed")]
     Closed,
-    /// Stored data is damaged: repair (or open with `skip_corrupted`), don't
-    /// retry.
+    /// Stored data is damaged (one shape for every store: which blob, at
+    /// which offset, what is wrong): repair (or open with `skip_corrupted`),
+    /// don't retry.
     #[error("queue is corrupted: {0}")]
     Corrupted(Corruption),
     /// The filesystem failed; the message names the file.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),
-    /// Another storage backend failed.
-    #[error("storage error: {0}")]
-    Storage(Box<dyn std::error::Error + Send + Sync>),
+    /// The database server could not be reached, or kept rolling the
+    /// operation back, for the whole retry window. Nothing was changed:
+    /// retrying later is safe.
+    #[error(transparent)]
+    Unavailable(StoreError),
+    /// The connection was lost while `COMMIT` was in flight: the operation
+    /// may or may not have taken effect. Never retried automatically (a
+    /// retried put could be stored twice).
+    #[error(transparent)]
+    CommitUnknown(StoreError),
+    /// A store failed in another way (a refused statement, a full disk, a
+    /// damaged SQLite file, a storage of your own).
+    #[error(transparent)]
+    Storage(StoreError),
     /// An item could not be encoded, or stored bytes do not decode as the
     /// requested type (the item stays in the queue).
     #[error("{codec} serializer: {message}")]
@@ -40,9 +62,9 @@ pub enum Error {
         /// What it said.
         message: String,
     },
-    /// Settings rejected at open.
+    /// Settings rejected at open (nothing was changed).
     #[error("invalid configuration: {0}")]
-    InvalidConfig(String),
+    InvalidConfig(#[source] Misconfiguration),
     /// The queue was written with another serializer.
     #[error("queue was written with the `{stored}` serializer but opened with `{requested}`")]
     CodecMismatch {
@@ -80,65 +102,267 @@ pub enum Error {
     /// An equal item is already in a unique queue.
     #[error("an equal item is already in the queue")]
     Duplicate,
+    /// The store answered with something the contract does not allow: a
+    /// bug in the store, reported rather than trusted.
+    #[error("the store broke its contract: {0}")]
+    Protocol(&'static str),
 }
 
 /// Result alias.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Turns a storage backend's error into [`Error`], keeping `io::Error`s as
-/// [`Error::Io`].
-pub(crate) fn storage<E: std::error::Error + Send + Sync + 'static>(e: E) -> Error {
-    from_boxed(Box::new(e))
+/// A store's own error, in its own type. Shared (`Arc`) so that every
+/// caller of a batch that failed gets the same typed error.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The SQLite store (feature `sqlite`).
+    #[cfg(feature = "sqlite")]
+    #[error(transparent)]
+    Sqlite(Arc<persist_queue_sqlite::SqliteError>),
+    /// The PostgreSQL store (feature `postgres`).
+    #[cfg(feature = "postgres")]
+    #[error(transparent)]
+    Postgres(Arc<persist_queue_postgres::PgError>),
+    /// The MySQL / MariaDB store (feature `mysql`).
+    #[cfg(feature = "mysql")]
+    #[error(transparent)]
+    MySql(Arc<persist_queue_mysql::MySqlError>),
+    /// A byte storage of your own ([`crate::Backend`]) or of the test kit.
+    #[error(transparent)]
+    Custom(Arc<dyn std::error::Error + Send + Sync>),
 }
 
-/// The one place a store's error becomes an [`Error`]: I/O stays
-/// [`Error::Io`]; the file-based record store's damage and poisoning become
-/// [`Error::Corrupted`] and [`Error::Poisoned`]; anything else is
-/// [`Error::Storage`].
-pub(crate) fn from_boxed(e: Box<dyn std::error::Error + Send + Sync>) -> Error {
-    let e = match e.downcast::<io::Error>() {
-        Ok(io) => return Error::Io(*io),
-        Err(other) => other,
-    };
-    match e.downcast::<LogError<io::Error>>() {
-        Ok(log) => match *log {
-            LogError::Storage(io) => Error::Io(io),
-            LogError::Corrupted(blob, offset) => {
-                Error::Corrupted(Corruption { blob, offset, kind: CorruptionKind::Record })
+impl StoreError {
+    /// Wraps the error of a storage of your own: implement
+    /// `From<YourError> for persist_queue::Error` with
+    /// `Error::Storage(StoreError::custom(e))` to use it with a
+    /// [`crate::Queue`].
+    pub fn custom(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+        StoreError::Custom(Arc::new(e))
+    }
+}
+
+/// Why settings were rejected at open.
+#[derive(Clone, Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Misconfiguration {
+    /// A chunk-queue setting (`chunk_size`, `max_item_size`).
+    #[error(transparent)]
+    Queue(#[from] persist_queue_core::ConfigError),
+    /// A queue or map name outside the one rule of every store.
+    #[error("invalid {what} name {name:?}: use 1 to {NAME_MAX} of A-Z, a-z, 0-9 and _")]
+    Name {
+        /// `queue` or `map`.
+        what: &'static str,
+        /// The name as given.
+        name: String,
+    },
+    /// Two stored queues differ only in case (names are case-insensitive);
+    /// they are never merged or picked between.
+    #[error(
+        "queue names are case-insensitive, and two queues differ only in case: {first} and {second}; move one aside"
+    )]
+    CaseConflict {
+        /// One of them.
+        first: String,
+        /// The other.
+        second: String,
+    },
+    /// The path is not a directory (the message names it).
+    #[error("{0}")]
+    NotADirectory(String),
+    /// The server URL's scheme names no store.
+    #[error("unsupported server URL scheme {0:?}: use postgresql://… or mysql://…")]
+    UrlScheme(String),
+    /// The store this needs was left out of the build.
+    #[error("built without the `{0}` feature")]
+    NotBuilt(&'static str),
+    /// The store refused the settings (a bad URL, a server that does not
+    /// flush every commit for a synced queue, tables that differ in case).
+    #[error(transparent)]
+    Store(StoreError),
+    /// A plugin could not be compiled or instantiated.
+    #[error("plugin: {0}")]
+    Plugin(String),
+}
+
+impl Error {
+    /// The same error for another caller of a failed group commit: every
+    /// caller gets the variant the leader got (store errors are shared;
+    /// an I/O error keeps its kind and OS code).
+    pub(crate) fn for_another_caller(&self) -> Error {
+        match self {
+            Error::Empty => Error::Empty,
+            Error::Full => Error::Full,
+            Error::Closed => Error::Closed,
+            Error::Corrupted(c) => Error::Corrupted(*c),
+            Error::Io(e) => Error::Io(match e.raw_os_error() {
+                Some(code) => io::Error::from_raw_os_error(code),
+                None => io::Error::new(e.kind(), e.to_string()),
+            }),
+            Error::Unavailable(s) => Error::Unavailable(s.clone()),
+            Error::CommitUnknown(s) => Error::CommitUnknown(s.clone()),
+            Error::Storage(s) => Error::Storage(s.clone()),
+            Error::Serialization { codec, message } => {
+                Error::Serialization { codec, message: message.clone() }
             }
+            Error::InvalidConfig(m) => Error::InvalidConfig(m.clone()),
+            Error::CodecMismatch { stored, requested } => {
+                Error::CodecMismatch { stored: stored.clone(), requested: requested.clone() }
+            }
+            Error::TooLarge { len, max } => Error::TooLarge { len: *len, max: *max },
+            Error::Poisoned => Error::Poisoned,
+            Error::TaskDoneTooMany => Error::TaskDoneTooMany,
+            Error::UnknownId(id) => Error::UnknownId(*id),
+            Error::NotInFlight { id, status } => Error::NotInFlight { id: *id, status: *status },
+            Error::Duplicate => Error::Duplicate,
+            Error::Protocol(p) => Error::Protocol(p),
+        }
+    }
+}
+
+impl From<Misconfiguration> for Error {
+    fn from(m: Misconfiguration) -> Error {
+        Error::InvalidConfig(m)
+    }
+}
+
+impl From<persist_queue_core::MissingBlob> for Error {
+    fn from(e: persist_queue_core::MissingBlob) -> Error {
+        Error::Storage(StoreError::custom(e))
+    }
+}
+
+#[cfg(feature = "testing")]
+impl From<persist_queue_core::Fault> for Error {
+    fn from(e: persist_queue_core::Fault) -> Error {
+        Error::Storage(StoreError::custom(e))
+    }
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(e: std::convert::Infallible) -> Error {
+        match e {}
+    }
+}
+
+/// The plain-files record store: I/O stays I/O, damage is [`Error::Corrupted`].
+impl From<LogError<io::Error>> for Error {
+    fn from(e: LogError<io::Error>) -> Error {
+        match e {
+            LogError::Storage(io) => Error::Io(io),
+            LogError::Corrupted(c) => Error::Corrupted(c),
             LogError::Poisoned => Error::Poisoned,
-            other => Error::Storage(Box::new(other)),
-        },
-        Err(other) => Error::Storage(other),
+        }
     }
 }
 
-pub(crate) fn from_write<S: Backend>(e: WriteError<S::Error>) -> Error {
-    match e {
-        WriteError::Storage(e) => S::error(e),
-        WriteError::Poisoned => Error::Poisoned,
-        WriteError::TooLarge { len, max } => Error::TooLarge { len, max },
-        WriteError::TaskDoneTooMany => Error::TaskDoneTooMany,
-        _ => Error::Storage("unknown core error".into()),
+/// The SQLite store: a bad name is a configuration error.
+#[cfg(feature = "sqlite")]
+impl From<persist_queue_sqlite::SqliteError> for Error {
+    fn from(e: persist_queue_sqlite::SqliteError) -> Error {
+        match e {
+            persist_queue_sqlite::SqliteError::Name(_) => {
+                Error::InvalidConfig(Misconfiguration::Store(StoreError::Sqlite(Arc::new(e))))
+            }
+            other => Error::Storage(StoreError::Sqlite(Arc::new(other))),
+        }
     }
 }
 
-pub(crate) fn from_read<S: Backend>(e: ReadError<S::Error>) -> Error {
-    match e {
-        ReadError::Storage(e) => S::error(e),
-        ReadError::Corrupted(c) => Error::Corrupted(c),
-        ReadError::Poisoned => Error::Poisoned,
-        ReadError::Write(w) => from_write::<S>(w),
-        _ => Error::Storage("unknown core error".into()),
+/// PostgreSQL: bad names and URLs are configuration errors; unavailability
+/// and an unknown commit outcome have variants of their own.
+#[cfg(feature = "postgres")]
+impl From<persist_queue_postgres::PgError> for Error {
+    fn from(e: persist_queue_postgres::PgError) -> Error {
+        use persist_queue_postgres::PgError;
+        let config = matches!(e, PgError::Config(_) | PgError::InvalidName(_) | PgError::CaseConflict { .. });
+        let unavailable = matches!(e, PgError::Unavailable { .. });
+        let unknown = matches!(e, PgError::CommitUnknown(_));
+        let s = StoreError::Postgres(Arc::new(e));
+        if config {
+            Error::InvalidConfig(Misconfiguration::Store(s))
+        } else if unavailable {
+            Error::Unavailable(s)
+        } else if unknown {
+            Error::CommitUnknown(s)
+        } else {
+            Error::Storage(s)
+        }
     }
 }
 
-pub(crate) fn from_open<S: Backend>(e: OpenError<S::Error>) -> Error {
-    match e {
-        OpenError::Storage(e) => S::error(e),
-        OpenError::Corrupted(c) => Error::Corrupted(c),
-        OpenError::InvalidConfig(c) => Error::InvalidConfig(c.to_string()),
-        OpenError::CodecMismatch { stored, requested } => Error::CodecMismatch { stored, requested },
-        _ => Error::Storage("unknown core error".into()),
+/// MySQL: bad names and URLs, and a synced queue on a server that does not
+/// flush every commit, are configuration errors; unavailability and an
+/// unknown commit outcome have variants of their own.
+#[cfg(feature = "mysql")]
+impl From<persist_queue_mysql::MySqlError> for Error {
+    fn from(e: persist_queue_mysql::MySqlError) -> Error {
+        use persist_queue_mysql::MySqlError;
+        let config = matches!(
+            e,
+            MySqlError::Config(_)
+                | MySqlError::InvalidName(_)
+                | MySqlError::CaseConflict { .. }
+                | MySqlError::NotDurable { .. }
+        );
+        let unavailable = matches!(e, MySqlError::Unavailable { .. });
+        let unknown = matches!(e, MySqlError::CommitUnknown(_));
+        let s = StoreError::MySql(Arc::new(e));
+        if config {
+            Error::InvalidConfig(Misconfiguration::Store(s))
+        } else if unavailable {
+            Error::Unavailable(s)
+        } else if unknown {
+            Error::CommitUnknown(s)
+        } else {
+            Error::Storage(s)
+        }
+    }
+}
+
+impl<E: Into<Error>> From<WriteError<E>> for Error {
+    fn from(e: WriteError<E>) -> Error {
+        match e {
+            WriteError::Storage(e) => e.into(),
+            WriteError::Poisoned => Error::Poisoned,
+            WriteError::TooLarge { len, max } => Error::TooLarge { len, max },
+            WriteError::TaskDoneTooMany => Error::TaskDoneTooMany,
+        }
+    }
+}
+
+impl<E: Into<Error>> From<ReadError<E>> for Error {
+    fn from(e: ReadError<E>) -> Error {
+        match e {
+            ReadError::Storage(e) => e.into(),
+            ReadError::Corrupted(c) => Error::Corrupted(c),
+            ReadError::Poisoned => Error::Poisoned,
+            ReadError::Write(w) => w.into(),
+        }
+    }
+}
+
+impl<E: Into<Error>> From<OpenError<E>> for Error {
+    fn from(e: OpenError<E>) -> Error {
+        match e {
+            OpenError::Storage(e) => e.into(),
+            OpenError::Corrupted(c) => Error::Corrupted(c),
+            OpenError::InvalidConfig(c) => Error::InvalidConfig(Misconfiguration::Queue(c)),
+            OpenError::CodecMismatch { stored, requested } => Error::CodecMismatch { stored, requested },
+        }
+    }
+}
+
+impl<E: Into<Error>> From<RecordError<E>> for Error {
+    fn from(e: RecordError<E>) -> Error {
+        match e {
+            RecordError::Store(e) => e.into(),
+            RecordError::UnknownId(id) => Error::UnknownId(id),
+            RecordError::NotInFlight { id, status } => Error::NotInFlight { id, status },
+            RecordError::Duplicate => Error::Duplicate,
+            RecordError::Protocol(what) => Error::Protocol(what),
+        }
     }
 }

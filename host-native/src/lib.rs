@@ -9,7 +9,12 @@
 //!   checksummed records, torn writes cut back on open, corruption reported
 //!   as [`Error::Corrupted`] (or skipped and counted).
 //! * Thread-safe `Clone` handles; blocking calls wait on condition
-//!   variables; [`AsyncQueue`] for any async executor.
+//!   variables; [`AsyncQueue`], [`AsyncRecords`] and [`AsyncPDict`] give
+//!   an async twin of every blocking method, on any executor.
+//! * One typed [`Error`]: [`Error::Unavailable`] and
+//!   [`Error::CommitUnknown`] for database servers, [`Error::Corrupted`]
+//!   (one shape on every store), [`Error::InvalidConfig`] with a
+//!   [`Misconfiguration`]; each store's own error kept in [`StoreError`].
 //! * Named [`Durability`]: `Buffered` survives a process crash, `Synced`
 //!   survives power loss and shares each disk flush between concurrent
 //!   writers (group commit).
@@ -48,6 +53,7 @@ mod async_queue;
 mod backend;
 mod builder;
 mod codec;
+mod commit;
 mod error;
 #[cfg(feature = "async")]
 mod offload;
@@ -56,6 +62,7 @@ pub mod plugin;
 mod queue;
 mod records;
 mod sync;
+mod wait;
 
 #[cfg(feature = "async")]
 pub use crate::async_queue::AsyncQueue;
@@ -68,18 +75,18 @@ pub use crate::codec::Json;
 #[cfg(feature = "msgpack")]
 pub use crate::codec::MessagePack;
 pub use crate::codec::{Codec, Postcard, Raw};
-pub use crate::error::{Error, Result};
+pub use crate::error::{Error, Misconfiguration, Result, StoreError};
 pub use crate::queue::Queue;
-#[cfg(feature = "async")]
-pub use crate::records::AsyncRecords;
 #[doc(hidden)]
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
     AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
     QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
 };
+#[cfg(feature = "async")]
+pub use crate::records::{AsyncPDict, AsyncRecords};
 pub use persist_queue_core::records::Status;
-pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};
+pub use persist_queue_core::{ConfigError, Corruption, CorruptionKind, Durability, Stats};
 pub use persist_queue_fs::FsStorage;
 
 pub use persist_queue_core;

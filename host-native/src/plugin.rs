@@ -32,7 +32,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, I32Exit, WasiCtxBuilder};
 
 use crate::codec::Raw;
-use crate::error::Error;
+use crate::error::{Error, Misconfiguration};
 use crate::records::AckQueue;
 
 /// The negative codes the ABI's functions return.
@@ -113,7 +113,8 @@ impl PluginHost {
     pub fn new(queue: HostQueue) -> Result<PluginHost, Error> {
         let mut config = Config::new();
         config.consume_fuel(true);
-        let engine = Engine::new(&config).map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        let engine =
+            Engine::new(&config).map_err(|e| Error::from(Misconfiguration::Plugin(e.to_string())))?;
         Ok(PluginHost { engine, queue, fuel: None, max_item: 16 << 20, preopen: None })
     }
 
@@ -139,7 +140,7 @@ impl PluginHost {
     pub fn load(&self, wasm: &[u8]) -> Result<Plugin, Error> {
         Module::new(&self.engine, wasm)
             .map(Plugin)
-            .map_err(|e| Error::InvalidConfig(format!("plugin: {e:#}")))
+            .map_err(|e| Error::from(Misconfiguration::Plugin(format!("{e:#}"))))
     }
 
     /// Runs the plugin's `_start` with `args` (its `argv[1..]`). Whatever
@@ -156,7 +157,7 @@ impl PluginHost {
         wasi.args(&argv).stdout(stdout.clone()).inherit_stderr().allow_blocking_current_thread(true);
         if let Some((dir, guest)) = &self.preopen {
             wasi.preopened_dir(dir, guest, FsPerms::ReadWrite)
-                .map_err(|e| Error::InvalidConfig(e.to_string()))?;
+                .map_err(|e| Error::from(Misconfiguration::Plugin(e.to_string())))?;
         }
         let guest = Guest {
             wasi: wasi.build_p1(),
@@ -167,7 +168,9 @@ impl PluginHost {
             settled: 0,
         };
         let mut store = Store::new(&self.engine, guest);
-        store.set_fuel(self.fuel.unwrap_or(u64::MAX)).map_err(|e| Error::InvalidConfig(e.to_string()))?;
+        store
+            .set_fuel(self.fuel.unwrap_or(u64::MAX))
+            .map_err(|e| Error::from(Misconfiguration::Plugin(e.to_string())))?;
         let outcome = self.start(&mut store, plugin);
         // However it ended: what it held is ready again.
         let guest = store.into_data();

@@ -3,7 +3,7 @@
 use crate::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::marker::PhantomData;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use event_listener::Event;
 use persist_queue_core::{ChunkQueue, Config, Durability, Stats};
@@ -12,33 +12,18 @@ use persist_queue_fs::FsStorage;
 use crate::backend::Backend;
 use crate::builder::QueueBuilder;
 use crate::codec::{Codec, Postcard};
-use crate::error::{self, Error, Result};
-
-/// How long an operation may wait.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Wait {
-    No,
-    Until(Instant),
-    Forever,
-}
-
-impl Wait {
-    fn after(timeout: Duration) -> Wait {
-        Instant::now().checked_add(timeout).map_or(Wait::Forever, Wait::Until)
-    }
-}
+use crate::commit::GroupCommit;
+use crate::error::{Error, Result};
+use crate::wait::{Deadline, wait_once};
 
 pub(crate) struct State<S: Backend> {
     pub(crate) core: ChunkQueue<S>,
     max_size: u64,
     closed: bool,
-    /// Group commit: writes that need a flush are numbered; a flush taken
-    /// after write `n` makes `synced_seq >= n`.
+    /// Writes that need a flush are numbered; a flush begun after write
+    /// `n` makes `synced_seq >= n`.
     written_seq: u64,
     synced_seq: u64,
-    syncing: bool,
-    /// Writes the last flush covered (a hint that producers are concurrent).
-    last_batch: u64,
     /// Threads blocked in `get` / `put`: notify only when someone waits
     /// (a `Condvar` notify is a syscall even with no waiter).
     getters: usize,
@@ -50,7 +35,8 @@ pub(crate) struct Shared<S: Backend> {
     not_empty: Condvar,
     not_full: Condvar,
     all_done: Condvar,
-    synced: Condvar,
+    /// Flushes shared by concurrent writers: the work is a write's number.
+    commit: GroupCommit<u64, ()>,
     /// Wakes async waiters on every change.
     pub(crate) events: Event,
     pub(crate) durability: Durability,
@@ -126,24 +112,15 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     pub(crate) fn from_parts(storage: S, config: Config, max_size: u64, codec: C) -> Result<Self> {
         let durability = config.durability;
         let autosave = config.autosave;
-        let core = ChunkQueue::open(storage, config).map_err(error::from_open::<S>)?;
-        let state = State {
-            core,
-            max_size,
-            closed: false,
-            written_seq: 0,
-            synced_seq: 0,
-            syncing: false,
-            last_batch: 0,
-            getters: 0,
-            putters: 0,
-        };
+        let core = ChunkQueue::open(storage, config)?;
+        let state =
+            State { core, max_size, closed: false, written_seq: 0, synced_seq: 0, getters: 0, putters: 0 };
         let shared = Shared {
             state: Mutex::new(state),
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
-            synced: Condvar::new(),
+            commit: GroupCommit::new(),
             events: Event::new(),
             durability,
             autosave,
@@ -151,86 +128,38 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
         Ok(Queue { shared: Arc::new(shared), codec, _item: PhantomData })
     }
 
-    // ---- waiting ------------------------------------------------------------
+    // ---- waiting and flushing ------------------------------------------------
 
-    /// Waits on `cv`, counted as a getter or putter meanwhile; `None` when
-    /// the wait is over (deadline passed, or `Wait::No`).
-    fn wait_counted<'a>(
-        &self,
-        cv: &Condvar,
-        mut guard: MutexGuard<'a, State<S>>,
-        wait: Wait,
-        getter: bool,
-    ) -> Option<MutexGuard<'a, State<S>>> {
-        let left = match wait {
-            Wait::No => return None,
-            Wait::Forever => None,
-            Wait::Until(deadline) => Some(deadline.checked_duration_since(Instant::now())?),
-        };
-        if getter {
-            guard.getters += 1;
-        } else {
-            guard.putters += 1;
-        }
-        let mut guard = match left {
-            None => cv.wait(guard).unwrap_or_else(|e| e.into_inner()),
-            Some(left) => cv.wait_timeout(guard, left).unwrap_or_else(|e| e.into_inner()).0,
-        };
-        if getter {
-            guard.getters -= 1;
-        } else {
-            guard.putters -= 1;
-        }
-        Some(guard)
+    fn getters(st: &mut State<S>) -> &mut usize {
+        &mut st.getters
     }
 
-    /// Group commit: returns once a flush taken after write `seq` has
-    /// completed. One waiter flushes (without the lock) for all.
-    fn commit<'a>(&'a self, mut st: MutexGuard<'a, State<S>>, seq: u64) -> Result<MutexGuard<'a, State<S>>> {
-        loop {
-            if st.synced_seq >= seq {
-                return Ok(st);
+    fn putters(st: &mut State<S>) -> &mut usize {
+        &mut st.putters
+    }
+
+    /// Returns once a flush begun after write `seq` has completed: one
+    /// caller flushes (without the queue lock) for every concurrent one
+    /// ([`GroupCommit`]).
+    fn commit(&self, seq: u64) -> Result<()> {
+        self.shared.commit.submit(seq, |batch| {
+            let answers = vec![(); batch.len()];
+            let mut st = self.lock();
+            if batch.iter().all(|&s| s <= st.synced_seq) {
+                return Ok(answers);
             }
             if st.core.is_poisoned() {
                 return Err(Error::Poisoned);
             }
-            if st.syncing {
-                st = self.shared.synced.wait(st).unwrap_or_else(|e| e.into_inner());
-                continue;
-            }
-            st.syncing = true;
-            // Producers are concurrent: the ones the last flush released
-            // are about to append again. Let them join this batch (a few
-            // yields at most, so a lone writer never waits).
-            for _ in 0..8 {
-                if st.last_batch <= 1 || st.written_seq - st.synced_seq >= st.last_batch {
-                    break;
-                }
-                drop(st);
-                crate::sync::yield_now();
-                st = self.lock();
-            }
             let target = st.written_seq;
-            let mut ticket = match st.core.begin_sync() {
-                Ok(t) => t,
-                Err(e) => {
-                    st.syncing = false;
-                    self.shared.synced.notify_all();
-                    return Err(error::from_write::<S>(e));
-                }
-            };
+            let mut ticket = st.core.begin_sync()?;
             drop(st);
             let ran = ticket.run();
-            st = self.lock();
-            st.syncing = false;
-            let done = st.core.end_sync(ticket, ran);
-            if done.is_ok() {
-                st.last_batch = target - st.synced_seq;
-                st.synced_seq = target;
-            }
-            self.shared.synced.notify_all();
-            done.map_err(error::from_write::<S>)?;
-        }
+            let mut st = self.lock();
+            st.core.end_sync(ticket, ran)?;
+            st.synced_seq = st.synced_seq.max(target);
+            Ok(answers)
+        })
     }
 
     /// After a mutation: flush (shared) if the durability asks for it.
@@ -238,7 +167,8 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
         if st.core.needs_flush() {
             st.written_seq += 1;
             let seq = st.written_seq;
-            drop(self.commit(st, seq)?);
+            drop(st);
+            self.commit(seq)?;
         }
         Ok(())
     }
@@ -249,7 +179,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
 
     // ---- put ----------------------------------------------------------------
 
-    pub(crate) fn put_bytes(&self, bytes: &[u8], wait: Wait) -> Result<()> {
+    pub(crate) fn put_bytes(&self, bytes: &[u8], wait: Deadline) -> Result<()> {
         let mut st = self.lock();
         loop {
             if st.closed {
@@ -258,9 +188,9 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             if st.max_size == 0 || st.core.len() < st.max_size {
                 break;
             }
-            st = self.wait_counted(&self.shared.not_full, st, wait, false).ok_or(Error::Full)?;
+            st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
         }
-        st.core.push(bytes).map_err(error::from_write::<S>)?;
+        st.core.push(bytes)?;
         if st.getters > 0 {
             self.shared.not_empty.notify_one();
         }
@@ -271,20 +201,20 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     /// Appends `item`, waiting for space while the queue holds `max_size`
     /// items. Returns once the item is stored per the durability.
     pub fn put(&self, item: &T) -> Result<()> {
-        self.put_bytes(&self.codec.encode(item)?, Wait::Forever)
+        self.put_bytes(&self.codec.encode(item)?, Deadline::Never)
     }
 
     /// Like [`Queue::put`], but gives up with [`Error::Full`] after
     /// `timeout`.
     pub fn put_timeout(&self, item: &T, timeout: Duration) -> Result<()> {
-        self.put_bytes(&self.codec.encode(item)?, Wait::after(timeout))
+        self.put_bytes(&self.codec.encode(item)?, Deadline::after(timeout))
     }
 
     /// Like [`Queue::put`], but fails with [`Error::Full`] at once
     /// (persist-queue's `put_nowait`).
     #[doc(alias = "put_nowait")]
     pub fn try_put(&self, item: &T) -> Result<()> {
-        self.put_bytes(&self.codec.encode(item)?, Wait::No)
+        self.put_bytes(&self.codec.encode(item)?, Deadline::Now)
     }
 
     /// Appends every item with one write per chunk and one flush: the fast
@@ -292,6 +222,10 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     /// larger than `max_size` fails with [`Error::Full`].
     pub fn put_many(&self, items: &[T]) -> Result<()> {
         let encoded = items.iter().map(|i| self.codec.encode(i)).collect::<Result<Vec<_>>>()?;
+        self.put_many_bytes(&encoded, Deadline::Never)
+    }
+
+    pub(crate) fn put_many_bytes(&self, encoded: &[Vec<u8>], wait: Deadline) -> Result<()> {
         let n = encoded.len() as u64;
         let mut st = self.lock();
         loop {
@@ -304,9 +238,9 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             if n > st.max_size {
                 return Err(Error::Full);
             }
-            st = self.wait_counted(&self.shared.not_full, st, Wait::Forever, false).ok_or(Error::Full)?;
+            st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
         }
-        st.core.push_many(&encoded).map_err(error::from_write::<S>)?;
+        st.core.push_many(encoded)?;
         if st.getters > 0 {
             self.shared.not_empty.notify_all();
         }
@@ -316,7 +250,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
 
     // ---- get ----------------------------------------------------------------
 
-    pub(crate) fn get_item(&self, wait: Wait) -> Result<T> {
+    pub(crate) fn get_item(&self, wait: Deadline) -> Result<T> {
         let mut st = self.lock();
         loop {
             if st.closed {
@@ -324,7 +258,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             }
             if !st.core.is_empty() {
                 let codec = &self.codec;
-                match st.core.pop_map(|b| codec.decode(&b)).map_err(error::from_read::<S>)? {
+                match st.core.pop_map(|b| codec.decode(&b))? {
                     Some(Ok(item)) => {
                         if st.putters > 0 {
                             self.shared.not_full.notify_one();
@@ -337,25 +271,26 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
                     None => continue,
                 }
             }
-            st = self.wait_counted(&self.shared.not_empty, st, wait, true).ok_or(Error::Empty)?;
+            st =
+                wait_once(&self.shared.not_empty, st, wait, None, Some(Self::getters)).ok_or(Error::Empty)?;
         }
     }
 
     /// Takes the next item, waiting for one.
     pub fn get(&self) -> Result<T> {
-        self.get_item(Wait::Forever)
+        self.get_item(Deadline::Never)
     }
 
     /// Takes the next item, or fails with [`Error::Empty`] after `timeout`.
     pub fn get_timeout(&self, timeout: Duration) -> Result<T> {
-        self.get_item(Wait::after(timeout))
+        self.get_item(Deadline::after(timeout))
     }
 
     /// Takes the next item, or fails with [`Error::Empty`] at once
     /// (persist-queue's `get_nowait`).
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<T> {
-        self.get_item(Wait::No)
+        self.get_item(Deadline::Now)
     }
 
     /// The next item, without taking it (`None` when empty).
@@ -364,7 +299,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
         if st.closed {
             return Err(Error::Closed);
         }
-        match st.core.peek().map_err(error::from_read::<S>)? {
+        match st.core.peek()? {
             Some(bytes) => self.codec.decode(&bytes).map(Some),
             None => Ok(None),
         }
@@ -384,7 +319,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
         if st.closed {
             return Err(Error::Closed);
         }
-        st.core.done().map_err(error::from_write::<S>)?;
+        st.core.done()?;
         if st.core.unfinished() == 0 {
             self.shared.all_done.notify_all();
         }
@@ -406,7 +341,8 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
         let mut st = self.lock();
         st.written_seq += 1;
         let seq = st.written_seq;
-        self.commit(st, seq).map(drop)
+        drop(st);
+        self.commit(seq)
     }
 
     /// Closes the queue for every handle: waiting calls return
@@ -423,6 +359,12 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
     }
 
     // ---- state -------------------------------------------------------------
+
+    /// The `max_size` in force (0: unbounded).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn max_size(&self) -> u64 {
+        self.lock().max_size
+    }
 
     /// Items not yet got (persist-queue's `qsize()`).
     #[doc(alias = "qsize")]

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::thread;
 
-use persist_queue::{Durability, Error, Json, Postcard};
+use persist_queue::{ConfigError, Durability, Error, Json, Misconfiguration, Postcard};
 
 use crate::harness::Harness;
 
@@ -48,9 +48,13 @@ pub fn codec_mismatch<H: Harness>() {
 pub fn invalid_config<H: Harness>() {
     let h = H::new();
     let r = h.open::<String, _>(h.builder().chunk_size(0));
-    assert!(matches!(r, Err(Error::InvalidConfig(m)) if m.contains("chunk_size")));
+    assert!(matches!(r, Err(Error::InvalidConfig(ref m)) if m.to_string().contains("chunk_size")), "{r:?}");
+    assert!(matches!(r, Err(Error::InvalidConfig(Misconfiguration::Queue(ConfigError::ZeroChunkSize)))));
     let r = h.open::<String, _>(h.builder().max_item_size(0));
-    assert!(matches!(r, Err(Error::InvalidConfig(_))));
+    assert!(
+        matches!(r, Err(Error::InvalidConfig(Misconfiguration::Queue(ConfigError::MaxItemSize)))),
+        "{r:?}"
+    );
 }
 
 /// 8 producer threads at synced durability (sharing flushes): every put

@@ -45,6 +45,7 @@ fn one_past_the_limit_is_invalid_config_naming_the_users_name() {
     let name = "n".repeat(NAME_MAX + 1);
     let check = |r: Result<(), Error>, what: &str| match r {
         Err(Error::InvalidConfig(m)) => {
+            let m = m.to_string();
             assert!(m.contains(&format!("{name:?}")), "{what}: {m}");
             assert!(!m.contains("queue_n"), "{what}: quotes a table name: {m}");
             assert!(m.contains(&NAME_MAX.to_string()), "{what}: states the limit: {m}");
@@ -99,7 +100,7 @@ fn a_files_queue_from_before_keeps_its_items() {
     drop(q);
     std::fs::create_dir(tmp.path().join("ack_queue_JOBS")).expect("a second case variant");
     match AckQueue::files(tmp.path()).name("JOBS").open::<u32>() {
-        Err(Error::InvalidConfig(m)) => assert!(m.contains("differ only in case"), "{m}"),
+        Err(Error::InvalidConfig(m)) => assert!(m.to_string().contains("differ only in case"), "{m}"),
         other => panic!("expected InvalidConfig, got {:?}", other.map(drop)),
     }
 }
@@ -144,7 +145,9 @@ fn a_server_table_from_before_keeps_its_items() {
         // A second table that differs only in case.
         put_old(&format!("ack_queue_{}", name.to_uppercase()));
         match AckQueue::server(url.as_str()).name(name.to_uppercase().as_str()).open::<u32>() {
-            Err(Error::InvalidConfig(m)) => assert!(m.contains("differ only in case"), "{url}: {m}"),
+            Err(Error::InvalidConfig(m)) => {
+                assert!(m.to_string().contains("differ only in case"), "{url}: {m}")
+            }
             other => panic!("{url}: expected InvalidConfig, got {:?}", other.map(drop)),
         }
     }

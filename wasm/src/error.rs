@@ -23,7 +23,6 @@ impl StoreError {
             StoreError::Ls(LogError::Storage(e)) => e.code(),
             StoreError::Ls(LogError::Corrupted(..)) => "Corrupted",
             StoreError::Ls(LogError::Poisoned) => "Poisoned",
-            StoreError::Ls(_) => "Storage",
         }
     }
 }

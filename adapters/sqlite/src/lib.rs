@@ -27,10 +27,12 @@
 //! ```
 
 mod connection;
+mod error;
 mod map;
 mod name;
 mod table;
 
+pub use crate::error::SqliteError;
 pub use crate::map::SqliteMap;
 pub use crate::name::{Ident, InvalidName};
-pub use crate::table::{OpenError, SCHEMA_VERSION, SqliteTable};
+pub use crate::table::{SCHEMA_VERSION, SqliteTable};

@@ -7,8 +7,8 @@ use persist_queue_core::records::{MapOutcome, MapPlan, MapTable};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::connection::{configure, immediate};
+use crate::error::SqliteError;
 use crate::name::Ident;
-use crate::table::OpenError;
 
 /// A persistent map in one SQLite table `(key BLOB PRIMARY KEY, value
 /// BLOB)`, `WITHOUT ROWID`.
@@ -20,8 +20,12 @@ pub struct SqliteMap {
 
 impl SqliteMap {
     /// Opens (creating if needed) the map table `name` in `path`.
-    pub fn open(path: impl AsRef<Path>, name: &str, durability: Durability) -> Result<SqliteMap, OpenError> {
-        let ident = Ident::new(name).map_err(OpenError::Name)?;
+    pub fn open(
+        path: impl AsRef<Path>,
+        name: &str,
+        durability: Durability,
+    ) -> Result<SqliteMap, SqliteError> {
+        let ident = Ident::new(name).map_err(SqliteError::Name)?;
         let conn = Connection::open(path)?;
         configure(&conn, durability)?;
         let t = ident.quoted();
@@ -39,9 +43,9 @@ impl SqliteMap {
 }
 
 impl MapTable for SqliteMap {
-    type Error = rusqlite::Error;
+    type Error = SqliteError;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> rusqlite::Result<MapOutcome> {
+    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, SqliteError> {
         let t = self.t.as_str();
         Ok(match plan {
             MapPlan::Insert { key, value } => MapOutcome::Value(immediate(&self.conn, |tx| {

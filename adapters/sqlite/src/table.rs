@@ -10,7 +10,8 @@ use persist_queue_core::records::{
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use crate::connection::{configure, immediate};
-use crate::name::{Ident, InvalidName};
+use crate::error::SqliteError;
+use crate::name::Ident;
 
 /// The schema version this crate creates (it also reads version 1).
 pub const SCHEMA_VERSION: i64 = 2;
@@ -18,41 +19,6 @@ pub const SCHEMA_VERSION: i64 = 2;
 /// The status code of the marker row that keeps the last id taken after
 /// the newest record is deleted (schema 2; never a record).
 const MARKER: i64 = -1;
-
-/// Opening a table failed.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum OpenError {
-    /// The queue name is not a valid identifier.
-    Name(InvalidName),
-    /// SQLite failed.
-    Sqlite(rusqlite::Error),
-    /// The table was created by a newer schema version.
-    Schema {
-        /// The version found.
-        found: i64,
-    },
-}
-
-impl std::fmt::Display for OpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            OpenError::Name(e) => e.fmt(f),
-            OpenError::Sqlite(e) => write!(f, "sqlite: {e}"),
-            OpenError::Schema { found } => {
-                write!(f, "table has schema version {found}; this version reads {SCHEMA_VERSION}")
-            }
-        }
-    }
-}
-
-impl std::error::Error for OpenError {}
-
-impl From<rusqlite::Error> for OpenError {
-    fn from(e: rusqlite::Error) -> Self {
-        OpenError::Sqlite(e)
-    }
-}
 
 /// One queue's records in one SQLite table (several queues may share a
 /// database file). WAL journal; `synchronous` is `FULL` for
@@ -142,7 +108,7 @@ impl SqliteTable {
         path: impl AsRef<Path>,
         name: &str,
         durability: Durability,
-    ) -> Result<SqliteTable, OpenError> {
+    ) -> Result<SqliteTable, SqliteError> {
         Self::with_connection(Connection::open(path)?, name, durability, None)
     }
 
@@ -154,7 +120,7 @@ impl SqliteTable {
         name: &str,
         durability: Durability,
         order: Order,
-    ) -> Result<SqliteTable, OpenError> {
+    ) -> Result<SqliteTable, SqliteError> {
         Self::with_connection(Connection::open(path)?, name, durability, Some(order))
     }
 
@@ -165,8 +131,8 @@ impl SqliteTable {
         name: &str,
         durability: Durability,
         order: Option<Order>,
-    ) -> Result<SqliteTable, OpenError> {
-        let ident = Ident::new(name).map_err(OpenError::Name)?;
+    ) -> Result<SqliteTable, SqliteError> {
+        let ident = Ident::new(name).map_err(SqliteError::Name)?;
         configure(&conn, durability)?;
         let t = ident.quoted();
         let sql = Sql::new(&t);
@@ -175,7 +141,7 @@ impl SqliteTable {
         Ok(table)
     }
 
-    fn create(&mut self, ident: &Ident, order: Option<Order>) -> Result<(), OpenError> {
+    fn create(&mut self, ident: &Ident, order: Option<Order>) -> Result<(), SqliteError> {
         let t = &self.t;
         let n = ident.as_str();
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -189,7 +155,7 @@ impl SqliteTable {
                 .optional()?;
         match found {
             Some(1 | SCHEMA_VERSION) => {}
-            Some(found) => return Err(OpenError::Schema { found }),
+            Some(found) => return Err(SqliteError::Schema { found }),
             None => {
                 let by_id = if order != Some(Order::Priority) {
                     format!("CREATE INDEX IF NOT EXISTS \"{n}_by_status_id\" ON {t} (status, id);")
@@ -547,9 +513,9 @@ impl SqliteTable {
 }
 
 impl Table for SqliteTable {
-    type Error = rusqlite::Error;
+    type Error = SqliteError;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, rusqlite::Error> {
-        self.run(plan)
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, SqliteError> {
+        Ok(self.run(plan)?)
     }
 }

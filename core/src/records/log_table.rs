@@ -22,7 +22,9 @@ use serde::{Deserialize, Serialize};
 use crate::chunk::{self, CHUNK_HEADER_LEN, HeaderProblem};
 use crate::damage::{self, ChunkBytes, Tail};
 use crate::durability::Durability;
+use crate::error::{Corruption, CorruptionKind};
 use crate::frame::{self, Layout};
+use crate::meta::MetaProblem;
 use crate::reader::{Found, Reader};
 use crate::records::index::Index;
 use crate::records::order::OrderKey;
@@ -106,12 +108,12 @@ struct Row {
 
 /// Errors of a [`LogTable`].
 #[derive(Debug)]
-#[non_exhaustive]
 pub enum LogError<E> {
     /// The storage failed; the table refuses writes until reopened.
     Storage(E),
-    /// Stored data is damaged (blob, offset).
-    Corrupted(Blob, u64),
+    /// Stored data is damaged: where, and how (the one damage shape of
+    /// every store, [`Corruption`]).
+    Corrupted(Corruption),
     /// An earlier write failed.
     Poisoned,
 }
@@ -120,13 +122,18 @@ impl<E: fmt::Display> fmt::Display for LogError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LogError::Storage(e) => write!(f, "storage error: {e}"),
-            LogError::Corrupted(b, o) => write!(f, "record log corrupted at {b} offset {o}"),
+            LogError::Corrupted(c) => write!(f, "record log corrupted: {c}"),
             LogError::Poisoned => f.write_str("an earlier write failed; reopen the queue to recover"),
         }
     }
 }
 
 impl<E: fmt::Debug + fmt::Display> core::error::Error for LogError<E> {}
+
+/// The log's damage error at `blob`/`offset`.
+fn corrupted<E>(blob: Blob, offset: u64, kind: CorruptionKind) -> LogError<E> {
+    LogError::Corrupted(Corruption { blob, offset, kind })
+}
 
 /// The record contract over a byte storage.
 pub struct LogTable<S: Storage> {
@@ -218,7 +225,11 @@ impl<S: Storage> LogTable<S> {
                 let mut m = alloc::vec![0; usize::try_from(n).unwrap_or(0)];
                 let got = t.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
                 m.truncate(got);
-                t.start = decode_meta(&m).ok_or(LogError::Corrupted(Blob::Meta, 0))?;
+                t.start = decode_meta(&m).ok_or(corrupted(
+                    Blob::Meta,
+                    0,
+                    CorruptionKind::Meta(MetaProblem::Damaged),
+                ))?;
                 t.replay()?;
             }
         }
@@ -253,7 +264,8 @@ impl<S: Storage> LogTable<S> {
         let mut m = alloc::vec![0; 64];
         let n = self.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
         m.truncate(n);
-        let start = decode_meta(&m).ok_or(LogError::Corrupted(Blob::Meta, 0))?;
+        let start =
+            decode_meta(&m).ok_or(corrupted(Blob::Meta, 0, CorruptionKind::Meta(MetaProblem::Damaged)))?;
         if start != self.start {
             // Another process compacted: reload from its snapshot.
             self.rows.clear();
@@ -322,7 +334,7 @@ impl<S: Storage> LogTable<S> {
             return Ok(Layout::V2 { chunk: n });
         }
         if matches!(p, HeaderProblem::Version(_)) || !self.limits.skip_corrupted {
-            return Err(LogError::Corrupted(Blob::Chunk(n), 0));
+            return Err(corrupted(Blob::Chunk(n), 0, CorruptionKind::ChunkHeader(p)));
         }
         self.skipped += 1;
         let v2 = Layout::V2 { chunk: n };
@@ -372,7 +384,7 @@ impl<S: Storage> LogTable<S> {
                 Tail::Damaged { resume } => resume,
             };
             if !self.limits.skip_corrupted {
-                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
+                return Err(corrupted(Blob::Chunk(n), at.offset, CorruptionKind::Record));
             }
             self.skipped += 1;
             self.drop_pending(&mut pending);
@@ -391,7 +403,7 @@ impl<S: Storage> LogTable<S> {
         if !pending.is_empty() && !newest {
             // A plan cut off at the end of an older chunk.
             if !self.limits.skip_corrupted {
-                return Err(LogError::Corrupted(Blob::Chunk(n), at.offset));
+                return Err(corrupted(Blob::Chunk(n), at.offset, CorruptionKind::Record));
             }
             self.skipped += 1;
             self.drop_pending(&mut pending);
@@ -577,7 +589,7 @@ impl<S: Storage> LogTable<S> {
         let last = chunks.len() - 1;
         for (i, &n) in chunks.iter().enumerate() {
             if i > 0 && n != chunks[i - 1] + 1 {
-                return Err(LogError::Corrupted(Blob::Chunk(chunks[i - 1] + 1), 0));
+                return Err(corrupted(Blob::Chunk(chunks[i - 1] + 1), 0, CorruptionKind::Missing));
             }
             let layout = self.checked_layout(n, i == last)?;
             self.layouts.insert(n, layout);
@@ -652,7 +664,13 @@ impl<S: Storage> LogTable<S> {
         let Some(row) = self.rows.get(&id).cloned() else { return Ok(None) };
         let payload = match self.read_entry(row.payload_at)? {
             Some((Entry::Put { payload, .. }, _)) | Some((Entry::Update { payload, .. }, _)) => payload,
-            _ => return Err(LogError::Corrupted(Blob::Chunk(row.payload_at.chunk), row.payload_at.offset)),
+            _ => {
+                return Err(corrupted(
+                    Blob::Chunk(row.payload_at.chunk),
+                    row.payload_at.offset,
+                    CorruptionKind::Record,
+                ));
+            }
         };
         Ok(Some(Record {
             id,

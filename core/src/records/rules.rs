@@ -54,7 +54,6 @@ pub enum Verdict {
 
 /// A queue operation failed.
 #[derive(Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum RecordError<E> {
     /// The store failed.
     Store(E),

@@ -1,20 +1,37 @@
-//! `AsyncRecords`: the record queues for async code, on any executor.
+//! `AsyncRecords`: the record queues for async code, on any executor. It
+//! has a twin of every method of [`Records`] (`tests/async_twins.rs` fails
+//! when one is missing).
 
 use std::time::Duration;
 
+use persist_queue_core::records::Kind;
 use serde::Serialize;
 
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::records::delivery::{Delivery, ItemId};
+use crate::records::delivery::{Delivery, Entry, ItemId};
 use crate::records::handle::Records;
+use crate::wait::{fail_after, first_of, wait_async};
 
 /// An async face over a record queue (`q.to_async()` on any of them).
 /// Works on any executor: waiting parks the task on an event (puts in this
-/// process) or a timer (puts from other processes, checked every 20 ms);
-/// operations that wait for a disk flush run on the [`blocking`] pool.
+/// process) or a timer (puts from other processes); operations that wait
+/// for a disk flush or a database server run on the [`blocking`] pool.
 ///
 /// Cancel-safe while waiting: dropping a pending `get` takes nothing.
+///
+/// ```
+/// # smol::block_on(async {
+/// use persist_queue::AckQueue;
+///
+/// let q = AckQueue::in_memory().open::<String>()?.to_async();
+/// q.put("job".to_string(), 0).await?;
+/// let job = q.get().await?;
+/// q.ack(&job).await?;
+/// assert_eq!(q.acked_count().await?, 1);
+/// # Ok::<(), persist_queue::Error>(())
+/// # }).unwrap();
+/// ```
 pub struct AsyncRecords<T, C> {
     inner: Records<T, C>,
 }
@@ -22,6 +39,12 @@ pub struct AsyncRecords<T, C> {
 impl<T, C: Clone> Clone for AsyncRecords<T, C> {
     fn clone(&self) -> Self {
         AsyncRecords { inner: self.inner.clone() }
+    }
+}
+
+impl<T, C> std::fmt::Debug for AsyncRecords<T, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("AsyncRecords").field(&self.inner).finish()
     }
 }
 
@@ -42,86 +65,185 @@ where
         &self.inner
     }
 
-    /// Runs `f` on the blocking pool if `flushes`, inline otherwise.
-    async fn run<R: Send + 'static>(
+    /// Runs `f` on the blocking pool if it may wait, inline otherwise.
+    async fn offload<R: Send + 'static>(
         &self,
-        flushes: bool,
+        waits: bool,
         f: impl FnOnce(&Records<T, C>) -> R + Send + 'static,
     ) -> R {
-        crate::offload::run(&self.inner, flushes, f).await
+        crate::offload::offload(&self.inner, waits, f).await
     }
 
-    /// Puts an item with a priority (0 outside priority queues); its id.
+    /// A write (put, settle, update, clean-up).
+    async fn write<R: Send + 'static>(&self, f: impl FnOnce(&Records<T, C>) -> R + Send + 'static) -> R {
+        self.offload(self.inner.writes_flush(), f).await
+    }
+
+    /// A claim (get).
+    async fn claim<R: Send + 'static>(&self, f: impl FnOnce(&Records<T, C>) -> R + Send + 'static) -> R {
+        self.offload(self.inner.get_flushes(), f).await
+    }
+
+    /// A read (counts, listing).
+    async fn read<R: Send + 'static>(&self, f: impl FnOnce(&Records<T, C>) -> R + Send + 'static) -> R {
+        self.offload(self.inner.reads_block(), f).await
+    }
+
+    /// Damaged ranges skipped at open; see [`Records::skipped_ranges`].
+    pub fn skipped_ranges(&self) -> u64 {
+        self.inner.skipped_ranges()
+    }
+
+    /// The kind of queue.
+    pub fn kind(&self) -> Kind {
+        self.inner.kind()
+    }
+
+    /// Puts an item with a priority (0 outside priority queues); its id
+    /// (a unique queue's duplicate is [`Error::Duplicate`]).
     pub async fn put(&self, item: T, priority: i64) -> Result<u64> {
-        self.run(self.inner.writes_flush(), move |q| q.put_one(&item, priority)).await
+        self.write(move |q| q.put_one(&item, priority)).await
+    }
+
+    /// Puts many items in one transaction; see [`Records::put_many`].
+    pub async fn put_many(&self, items: Vec<T>) -> Result<Vec<Option<u64>>> {
+        self.write(move |q| q.put_many(&items)).await
     }
 
     /// Takes the next item, waiting (asynchronously) for one.
     pub async fn get(&self) -> Result<Delivery<T>> {
-        let (mut poll, max_poll) = self.inner.shared.poll;
+        let mut polls = self.inner.shared.poll.intervals();
         loop {
             let listener = self.inner.shared.events.listen();
             match self.try_get().await {
                 Err(Error::Empty) if self.inner.start_listening() => continue,
-                Err(Error::Empty) => {
-                    let wait = poll;
-                    poll = (poll * 2).min(max_poll);
-                    let timer = async {
-                        async_io::Timer::after(wait).await;
-                    };
-                    first_of(listener, timer).await;
-                }
+                Err(Error::Empty) => wait_async(listener, polls.next()).await,
                 other => return other,
             }
         }
     }
 
-    /// Takes the next item or fails with [`Error::Empty`] at once.
-    pub async fn try_get(&self) -> Result<Delivery<T>> {
-        self.run(self.inner.get_flushes(), |q| q.try_get()).await
-    }
-
     /// Takes the next item, or [`Error::Empty`] after `timeout`.
     pub async fn get_timeout(&self, timeout: Duration) -> Result<Delivery<T>> {
-        let deadline = async {
-            async_io::Timer::after(timeout).await;
-            Err(Error::Empty)
-        };
-        first_of(self.get(), deadline).await
+        first_of(self.get(), fail_after(timeout, Error::Empty)).await
+    }
+
+    /// Takes the next item or fails with [`Error::Empty`] at once.
+    pub async fn try_get(&self) -> Result<Delivery<T>> {
+        self.claim(|q| q.try_get()).await
+    }
+
+    /// Takes up to `n` items at once (one transaction), without waiting.
+    pub async fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
+        self.claim(move |q| q.get_many(n)).await
+    }
+
+    /// Takes the item `id` if it is ready; see [`Records::get_id`].
+    pub async fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
+        self.claim(move |q| q.get_id(id)).await
+    }
+
+    /// Takes the next ready item after `after`; see
+    /// [`Records::next_in_order`].
+    pub async fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
+        let after = after.item_id();
+        self.claim(move |q| q.next_in_order(after)).await
     }
 
     /// Acks an in-flight item.
     pub async fn ack(&self, item: impl ItemId) -> Result<()> {
         let id = item.item_id();
-        self.run(self.inner.writes_flush(), move |q| q.ack(id)).await
+        self.write(move |q| q.ack(id)).await
     }
 
     /// Gives an in-flight item back.
     pub async fn nack(&self, item: impl ItemId) -> Result<()> {
         let id = item.item_id();
-        self.run(self.inner.writes_flush(), move |q| q.nack(id)).await
+        self.write(move |q| q.nack(id)).await
     }
 
     /// Marks an in-flight item failed for good.
     pub async fn ack_failed(&self, item: impl ItemId) -> Result<()> {
         let id = item.item_id();
-        self.run(self.inner.writes_flush(), move |q| q.ack_failed(id)).await
+        self.write(move |q| q.ack_failed(id)).await
     }
-}
 
-/// The first of two futures to finish (the other is dropped).
-async fn first_of<A, F1, F2>(a: F1, b: F2) -> A
-where
-    F1: Future<Output = A>,
-    F2: Future<Output = A>,
-{
-    let mut a = std::pin::pin!(a);
-    let mut b = std::pin::pin!(b);
-    std::future::poll_fn(|cx| {
-        if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
-            return std::task::Poll::Ready(v);
-        }
-        b.as_mut().poll(cx)
-    })
-    .await
+    /// Acks many in-flight items in one transaction; see
+    /// [`Records::ack_many`].
+    pub async fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>> {
+        let ids = ids.to_vec();
+        self.write(move |q| q.ack_many(&ids)).await
+    }
+
+    /// Confirms every item handed out since the last call; see
+    /// [`Records::task_done`].
+    pub async fn task_done(&self) -> Result<()> {
+        self.write(|q| q.task_done()).await
+    }
+
+    /// Replaces a live item (ready or in flight).
+    pub async fn update(&self, item: impl ItemId, value: T) -> Result<()> {
+        let id = item.item_id();
+        self.write(move |q| q.update(id, &value)).await
+    }
+
+    /// Every stored item in the queue's order; see [`Records::queue`].
+    pub async fn queue(&self) -> Result<Vec<Entry<T>>> {
+        self.read(|q| q.queue()).await
+    }
+
+    /// Items ready to be taken.
+    pub async fn len(&self) -> Result<u64> {
+        self.read(|q| q.len()).await
+    }
+
+    /// Whether no item is ready.
+    pub async fn is_empty(&self) -> Result<bool> {
+        self.read(|q| q.is_empty()).await
+    }
+
+    /// Items ready (never-delivered included).
+    pub async fn ready_count(&self) -> Result<u64> {
+        self.read(|q| q.ready_count()).await
+    }
+
+    /// Items in flight.
+    pub async fn unack_count(&self) -> Result<u64> {
+        self.read(|q| q.unack_count()).await
+    }
+
+    /// Acked items kept.
+    pub async fn acked_count(&self) -> Result<u64> {
+        self.read(|q| q.acked_count()).await
+    }
+
+    /// Failed items kept.
+    pub async fn ack_failed_count(&self) -> Result<u64> {
+        self.read(|q| q.ack_failed_count()).await
+    }
+
+    /// Items ready or in flight.
+    pub async fn active_size(&self) -> Result<u64> {
+        self.read(|q| q.active_size()).await
+    }
+
+    /// Makes every in-flight item ready again; returns how many.
+    pub async fn resume_unack_tasks(&self) -> Result<u64> {
+        self.write(|q| q.resume_unack_tasks()).await
+    }
+
+    /// Deletes acked items; see [`Records::clear_acked_data`].
+    pub async fn clear_acked_data(
+        &self,
+        max_delete: u64,
+        keep_latest: u64,
+        clear_ack_failed: bool,
+    ) -> Result<u64> {
+        self.write(move |q| q.clear_acked_data(max_delete, keep_latest, clear_ack_failed)).await
+    }
+
+    /// Gives unused disk space back (VACUUM).
+    pub async fn shrink_disk_usage(&self) -> Result<()> {
+        self.write(|q| q.shrink_disk_usage()).await
+    }
 }

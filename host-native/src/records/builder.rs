@@ -5,22 +5,20 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, NAME_MAX, Order, RecordQueue, store_name, valid_name};
+use persist_queue_core::records::{Kind, Order, RecordQueue, store_name, valid_name};
 
 use crate::codec::{Codec, Postcard};
-use crate::error::{Error, Result};
-use crate::records::handle::{Records, lift};
-use crate::records::store::{AnyTable, SharedMemory};
+use crate::error::{Error, Misconfiguration, Result};
+use crate::records::handle::Records;
+use crate::records::store::{RecordStore, SharedTable};
 
 /// Refuses a name the core does not accept ([`valid_name`]): names become
 /// table and directory names.
-pub(crate) fn check_name(what: &str, name: &str) -> Result<()> {
+pub(crate) fn check_name(what: &'static str, name: &str) -> Result<()> {
     if valid_name(name) {
         Ok(())
     } else {
-        Err(Error::InvalidConfig(format!(
-            "invalid {what} name {name:?}: use 1 to {NAME_MAX} of A-Z, a-z, 0-9 and _"
-        )))
+        Err(Misconfiguration::Name { what, name: name.to_string() }.into())
     }
 }
 
@@ -33,12 +31,11 @@ fn store_dir(dir: &Path, store: &str, legacy: &str) -> Result<PathBuf> {
     if legacy == store || path.exists() {
         let old = dir.join(legacy);
         if legacy != store && old.exists() && !same_dir(&old, &path) {
-            return Err(Error::InvalidConfig(format!(
-                "queue names are case-insensitive, and two queues differ only in case: {} and {}; \
-                 move one aside",
-                old.display(),
-                path.display()
-            )));
+            return Err(Misconfiguration::CaseConflict {
+                first: old.display().to_string(),
+                second: path.display().to_string(),
+            }
+            .into());
         }
         return Ok(path);
     }
@@ -69,7 +66,7 @@ pub trait QueueType {
 
 #[derive(Clone, Debug)]
 #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-pub(crate) enum Store {
+pub(crate) enum Location {
     Sqlite {
         dir: PathBuf,
         file: String,
@@ -77,21 +74,17 @@ pub(crate) enum Store {
     Files {
         dir: PathBuf,
     },
-    Memory(SharedMemory),
+    Memory(SharedTable),
     /// A database server.
     Server(crate::records::server::ServerAddress),
 }
-
-/// How a waiting `get` looks for items put by other processes: first
-/// after `.0`, then doubling up to `.1`.
-pub(crate) type Poll = (std::time::Duration, std::time::Duration);
 
 /// Settings of a record queue; start from `AckQueue::builder(dir)` (or
 /// `PriorityQueue`, `UniqueQueue`, `FifoQueue`, `FiloQueue`).
 #[derive(Debug)]
 #[must_use]
 pub struct RecordBuilder<K, C = Postcard> {
-    store: Store,
+    location: Location,
     name: String,
     durability: Durability,
     auto_resume: bool,
@@ -105,7 +98,7 @@ pub struct RecordBuilder<K, C = Postcard> {
 impl<K, C: Clone> Clone for RecordBuilder<K, C> {
     fn clone(&self) -> Self {
         RecordBuilder {
-            store: self.store.clone(),
+            location: self.location.clone(),
             name: self.name.clone(),
             durability: self.durability,
             auto_resume: self.auto_resume,
@@ -122,7 +115,7 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// A queue in the SQLite database `dir/data.db` (the directory is
     /// created), named `default`.
     pub fn sqlite(dir: impl AsRef<Path>) -> Self {
-        Self::with_store(Store::Sqlite { dir: dir.as_ref().to_path_buf(), file: "data.db".into() })
+        Self::with_store(Location::Sqlite { dir: dir.as_ref().to_path_buf(), file: "data.db".into() })
     }
 
     /// A queue in the directory `dir` as plain files (the core's record
@@ -130,7 +123,7 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// locks the directory and first reads what the others appended.
     /// About 150 bytes of memory per stored item; payloads stay on disk.
     pub fn files(dir: impl AsRef<Path>) -> Self {
-        Self::with_store(Store::Files { dir: dir.as_ref().to_path_buf() })
+        Self::with_store(Location::Files { dir: dir.as_ref().to_path_buf() })
     }
 
     /// A queue on a database server, shared by processes on any number of
@@ -148,18 +141,18 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// passwd, db_name, port)`.
     #[doc(alias = "MySQLQueue")]
     pub fn server(at: impl Into<crate::records::server::ServerAddress>) -> Self {
-        Self::with_store(Store::Server(at.into()))
+        Self::with_store(Location::Server(at.into()))
     }
 
     /// A queue in memory: shared by the handles of this queue, gone with
     /// the process.
     pub fn in_memory() -> Self {
-        Self::with_store(Store::Memory(SharedMemory::default()))
+        Self::with_store(Location::Memory(SharedTable::default()))
     }
 
-    fn with_store(store: Store) -> Self {
+    fn with_store(location: Location) -> Self {
         RecordBuilder {
-            store,
+            location,
             name: "default".into(),
             durability: Durability::Synced,
             auto_resume: true,
@@ -182,7 +175,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
 
     /// The database file's name inside the directory (default `data.db`).
     pub fn db_file_name(mut self, file: impl Into<String>) -> Self {
-        if let Store::Sqlite { file: f, .. } = &mut self.store {
+        if let Location::Sqlite { file: f, .. } = &mut self.location {
             *f = file.into();
         }
         self
@@ -235,7 +228,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
     /// The serializer (default [`Postcard`]).
     pub fn codec<C2>(self, codec: C2) -> RecordBuilder<K, C2> {
         RecordBuilder {
-            store: self.store,
+            location: self.location,
             name: self.name,
             durability: self.durability,
             auto_resume: self.auto_resume,
@@ -278,15 +271,15 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         C: Codec<T>,
     {
         check_name("queue", &self.name)?;
-        let table = match &self.store {
-            Store::Memory(m) => AnyTable(Box::new(SharedMemory(Arc::clone(&m.0)))),
-            Store::Files { dir } => {
+        let table = match &self.location {
+            Location::Memory(m) => RecordStore::Memory(SharedTable(Arc::clone(&m.0))),
+            Location::Files { dir } => {
                 let legacy = format!("{}_{}", self.prefix(), self.name);
                 let path = store_dir(dir, &self.table_name(), &legacy)?;
                 let storage =
                     persist_queue_fs::FsStorage::open_shared(path, self.durability).map_err(|e| {
                         if e.kind() == std::io::ErrorKind::NotADirectory {
-                            Error::InvalidConfig(e.to_string())
+                            Misconfiguration::NotADirectory(e.to_string()).into()
                         } else {
                             Error::Io(e)
                         }
@@ -296,12 +289,11 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     ..Default::default()
                 };
                 let table =
-                    persist_queue_core::records::LogTable::open_shared(storage, self.durability, config)
-                        .map_err(crate::error::storage)?;
-                AnyTable(Box::new(table))
+                    persist_queue_core::records::LogTable::open_shared(storage, self.durability, config)?;
+                RecordStore::Files(Box::new(table))
             }
             #[cfg(feature = "sqlite")]
-            Store::Sqlite { dir, file } => {
+            Location::Sqlite { dir, file } => {
                 std::fs::create_dir_all(dir)?;
                 // Indexed for the kind's order only: one index less per write.
                 let t = persist_queue_sqlite::SqliteTable::open_for(
@@ -309,18 +301,14 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     &self.table_name(),
                     self.durability,
                     self.kind.order,
-                )
-                .map_err(|e| match e {
-                    persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),
-                    other => crate::error::storage(other),
-                })?;
-                AnyTable(Box::new(t))
+                )?;
+                RecordStore::Sqlite(Box::new(t))
             }
             #[cfg(not(feature = "sqlite"))]
-            Store::Sqlite { .. } => {
-                return Err(Error::InvalidConfig("built without the `sqlite` feature".into()));
+            Location::Sqlite { .. } => {
+                return Err(Misconfiguration::NotBuilt("sqlite").into());
             }
-            Store::Server(url) => {
+            Location::Server(url) => {
                 let legacy = format!("{}_{}", self.prefix(), self.name);
                 let (table, poll, listen) = crate::records::server::open_table(
                     url,
@@ -329,18 +317,30 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     self.durability,
                     self.kind.order,
                 )?;
-                let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
-                let records =
-                    Records::new(queue, self.auto_commit, self.durability.is_synced(), self.codec, poll);
+                let queue = RecordQueue::open(table, self.kind, self.auto_resume)?;
+                let records = Records::new(
+                    queue,
+                    self.auto_commit,
+                    self.durability.is_synced(),
+                    true,
+                    self.codec,
+                    poll,
+                );
                 if let Some(listen) = listen {
                     records.listen_later(listen);
                 }
                 return Ok(K::wrap(records));
             }
         };
-        let queue = RecordQueue::open(table, self.kind, self.auto_resume).map_err(lift)?;
+        let queue = RecordQueue::open(table, self.kind, self.auto_resume)?;
         let synced = self.durability.is_synced();
-        let poll = (crate::records::handle::POLL, crate::records::handle::POLL);
-        Ok(K::wrap(Records::new(queue, self.auto_commit, synced, self.codec, poll)))
+        Ok(K::wrap(Records::new(
+            queue,
+            self.auto_commit,
+            synced,
+            false,
+            self.codec,
+            crate::records::handle::POLL,
+        )))
     }
 }

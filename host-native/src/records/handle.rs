@@ -1,53 +1,47 @@
 //! `Records`: the thread-safe handle every record queue type wraps.
 
 use std::marker::PhantomData;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use persist_queue_core::records::{Kind, Put, Record, RecordError, RecordQueue, StatusSet, Verdict};
+use persist_queue_core::records::{Kind, Put, Record, RecordQueue, StatusSet, Verdict};
 
 use crate::codec::Codec;
+use crate::commit::GroupCommit;
 use crate::error::{Error, Result};
 use crate::records::delivery::{Delivery, Entry, ItemId};
-use crate::records::store::{AnyTable, StoreError};
+use crate::records::store::RecordStore;
+use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::wait::{Deadline, PollPolicy, wait_once};
+use std::sync::Arc;
 
 /// How often a waiting `get` looks at the store for items put by other
 /// processes (puts from this process wake it at once).
-pub(crate) const POLL: Duration = Duration::from_millis(20);
+pub(crate) const POLL: PollPolicy = PollPolicy::fixed(Duration::from_millis(20));
 
-/// Puts waiting to be committed (group commit): whoever holds the store
-/// next commits all of them in one transaction.
-#[derive(Default)]
-pub(crate) struct PendingPuts {
-    next_ticket: u64,
-    waiting: Vec<(u64, Vec<OwnedPut>)>,
-    results: std::collections::HashMap<u64, Result<Vec<Option<u64>>, String>>,
-    /// A thread is committing a batch now.
-    committing: bool,
-    /// Callers in the last batch (more than one: producers are concurrent).
-    last_batch: usize,
-}
-
+/// One caller's puts: payload, canonical form (unique queues), priority.
 type OwnedPut = (Vec<u8>, Option<Vec<u8>>, i64);
 
 pub(crate) struct Shared {
     /// Fixed at open; read without the store lock.
     pub(crate) kind: Kind,
-    pub(crate) queue: Mutex<RecordQueue<AnyTable>>,
-    pub(crate) puts: Mutex<PendingPuts>,
-    pub(crate) puts_done: Condvar,
+    pub(crate) queue: Mutex<RecordQueue<RecordStore>>,
+    /// Puts of concurrent callers share one transaction.
+    puts: GroupCommit<Vec<OwnedPut>, Vec<Option<u64>>>,
     pub(crate) changed: Condvar,
     /// Wakes async waiters when items may have become ready.
     pub(crate) events: event_listener::Event,
     pub(crate) auto_commit: bool,
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) synced: bool,
+    /// The store is a database server: every operation waits on the
+    /// network.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) remote: bool,
     /// Items this queue handed out and `task_done` has not settled
     /// (plain queues with `auto_commit` off).
     pub(crate) pending: Mutex<Vec<u64>>,
-    /// How a waiting `get` polls the store: first after `.0`, doubling up
-    /// to `.1`.
-    pub(crate) poll: crate::records::builder::Poll,
+    /// How a waiting `get` polls the store.
+    pub(crate) poll: PollPolicy,
     /// The store's notifier (a listener thread), started by the first
     /// `get` that finds nothing (a handle that only puts never listens),
     /// then kept alive here.
@@ -74,7 +68,7 @@ fn wake_shared(shared: &Shared) {
 
 /// The operations shared by every record queue type (`AckQueue`,
 /// `PriorityQueue`, `UniqueQueue`, `FifoQueue`, `FiloQueue`), which
-/// dereference to it. A cheap `Clone` handle, `Send + Sync`.
+/// delegate to it explicitly. A cheap `Clone` handle, `Send + Sync`.
 pub struct Records<T, C> {
     pub(crate) shared: Arc<Shared>,
     pub(crate) codec: C,
@@ -97,39 +91,30 @@ pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
-pub(crate) fn lift(e: RecordError<StoreError>) -> Error {
-    match e {
-        RecordError::Store(s) => crate::error::from_boxed(s.0),
-        RecordError::UnknownId(id) => Error::UnknownId(id),
-        RecordError::NotInFlight { id, status } => Error::NotInFlight { id, status },
-        RecordError::Duplicate => Error::Duplicate,
-        other => Error::Storage(other.to_string().into()),
-    }
-}
-
 impl<T, C> Records<T, C> {
-    pub(crate) fn lock(&self) -> MutexGuard<'_, RecordQueue<AnyTable>> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RecordQueue<RecordStore>> {
         self.shared.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 impl<T, C: Codec<T>> Records<T, C> {
     pub(crate) fn new(
-        queue: RecordQueue<AnyTable>,
+        queue: RecordQueue<RecordStore>,
         auto_commit: bool,
         synced: bool,
+        remote: bool,
         codec: C,
-        poll: crate::records::builder::Poll,
+        poll: PollPolicy,
     ) -> Self {
         let shared = Shared {
             kind: queue.kind(),
             queue: Mutex::new(queue),
-            puts: Mutex::default(),
-            puts_done: Condvar::new(),
+            puts: GroupCommit::new(),
             changed: Condvar::new(),
             events: event_listener::Event::new(),
             auto_commit,
             synced,
+            remote,
             pending: Mutex::default(),
             poll,
             listener: Mutex::default(),
@@ -181,13 +166,19 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// durability).
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn get_flushes(&self) -> bool {
-        self.deletes_on_get() && self.shared.synced
+        (self.deletes_on_get() && self.shared.synced) || self.shared.remote
     }
 
     /// Whether puts and acks wait for a disk flush.
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn writes_flush(&self) -> bool {
-        self.shared.synced
+        self.shared.synced || self.shared.remote
+    }
+
+    /// Whether reads wait on the network (a server store).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn reads_block(&self) -> bool {
+        self.shared.remote
     }
 
     /// Damaged ranges of the store skipped instead of failing, since this
@@ -227,70 +218,18 @@ impl<T, C: Codec<T>> Records<T, C> {
         Ok(ids)
     }
 
-    /// Group commit: callers queue their puts; one of them (the first to
-    /// find no commit running) commits every queued put in one transaction
-    /// (one flush) and hands each caller its ids. The others wait on a
-    /// condition variable, not on the store, so they can queue for the next
-    /// batch while this one flushes.
+    /// Commits `items` with the puts of concurrent callers in one
+    /// transaction (one flush, [`GroupCommit`]); this caller's ids.
     fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
-        let lock_puts = || self.shared.puts.lock().unwrap_or_else(|e| e.into_inner());
-        let mut p = lock_puts();
-        let ticket = p.next_ticket;
-        p.next_ticket += 1;
-        p.waiting.push((ticket, items));
-        loop {
-            if let Some(r) = p.results.remove(&ticket) {
-                return r.map_err(|m| Error::Storage(m.into()));
-            }
-            if p.committing {
-                p = self.shared.puts_done.wait(p).unwrap_or_else(|e| e.into_inner());
-                continue;
-            }
-            p.committing = true;
-            // Producers are concurrent: let the ones just released queue
-            // their next puts into this batch (a few yields at most).
-            for _ in 0..8 {
-                if p.last_batch <= 1 || p.waiting.len() >= p.last_batch {
-                    break;
-                }
-                drop(p);
-                std::thread::yield_now();
-                p = lock_puts();
-            }
-            let batch = std::mem::take(&mut p.waiting);
-            drop(p);
+        self.shared.puts.submit(items, |batch| {
             let puts: Vec<Put<'_>> = batch
                 .iter()
-                .flat_map(|(_, items)| items.iter())
+                .flatten()
                 .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
                 .collect();
-            let outcome = self.lock().put_many(&puts, now_ms());
-            p = lock_puts();
-            p.committing = false;
-            p.last_batch = batch.len();
-            match outcome {
-                Ok(ids) => {
-                    let mut ids = ids.into_iter();
-                    for (t, items) in &batch {
-                        let part: Vec<Option<u64>> = ids.by_ref().take(items.len()).collect();
-                        p.results.insert(*t, Ok(part));
-                    }
-                }
-                Err(e) => {
-                    // This thread keeps the typed error (a store's own error
-                    // type stays downcastable); the others in the batch get
-                    // its message.
-                    let e = lift(e);
-                    let message = e.to_string();
-                    for (t, _) in batch.iter().filter(|(t, _)| *t != ticket) {
-                        p.results.insert(*t, Err(message.clone()));
-                    }
-                    self.shared.puts_done.notify_all();
-                    return Err(e);
-                }
-            }
-            self.shared.puts_done.notify_all();
-        }
+            let mut ids = self.lock().put_many(&puts, now_ms())?.into_iter();
+            Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
+        })
     }
 
     /// Puts one item with a priority; its id (a unique queue's duplicate
@@ -358,68 +297,60 @@ impl<T, C: Codec<T>> Records<T, C> {
         }
     }
 
-    fn get_until(&self, deadline: Option<Instant>) -> Result<Delivery<T>> {
+    fn get_until(&self, deadline: Deadline) -> Result<Delivery<T>> {
         let mut q = self.lock();
-        let (mut poll, max_poll) = self.shared.poll;
+        let mut polls = self.shared.poll.intervals();
         loop {
-            if let Some(r) = q.get(self.deletes_on_get()).map_err(lift)? {
+            if let Some(r) = q.get(self.deletes_on_get())? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
             }
-            if deadline.is_none_or(|d| d > Instant::now()) && self.start_listening() {
+            if deadline.left().is_some() && self.start_listening() {
                 continue;
             }
-            let wait = match deadline {
-                None => poll,
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left.min(poll),
-                    _ => return Err(Error::Empty),
-                },
-            };
-            poll = (poll * 2).min(max_poll);
-            q = self.shared.changed.wait_timeout(q, wait).unwrap_or_else(|e| e.into_inner()).0;
+            q = wait_once(&self.shared.changed, q, deadline, polls.next(), None).ok_or(Error::Empty)?;
         }
     }
 
     /// Takes the next item in the queue's order, waiting for one (a put in
     /// this process wakes it at once, one in another process within 20 ms).
     pub fn get(&self) -> Result<Delivery<T>> {
-        self.get_until(None)
+        self.get_until(Deadline::Never)
     }
 
     /// Like `get`, but fails with [`Error::Empty`] after `timeout`.
     pub fn get_timeout(&self, timeout: Duration) -> Result<Delivery<T>> {
-        self.get_until(Some(Instant::now() + timeout))
+        self.get_until(Deadline::after(timeout))
     }
 
     /// Takes the next item or fails with [`Error::Empty`] at once.
     #[doc(alias = "get_nowait")]
     pub fn try_get(&self) -> Result<Delivery<T>> {
-        self.get_until(Some(Instant::now()))
+        self.get_until(Deadline::Now)
     }
 
     /// Takes up to `n` items at once (one transaction), without waiting.
     pub fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
-        let records = self.lock().get_many(n, self.deletes_on_get()).map_err(lift)?;
+        let records = self.lock().get_many(n, self.deletes_on_get())?;
         self.take(records)
     }
 
     /// Takes the item `id` if it is ready; `None` otherwise (in flight,
     /// done, or unknown: never hands out an item twice, B12).
     pub fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().get_id(id, self.deletes_on_get()).map_err(lift)?;
+        let r = self.lock().get_id(id, self.deletes_on_get())?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     /// Takes the next ready item after `after` in the queue's order,
     /// wrapping to the start (persist-queue's `next_in_order`).
     pub fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().next_in_order(after.item_id(), self.deletes_on_get()).map_err(lift)?;
+        let r = self.lock().next_in_order(after.item_id(), self.deletes_on_get())?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
-        self.lock().settle(id, verdict).map_err(lift)?;
+        self.lock().settle(id, verdict)?;
         if verdict == Verdict::Nack {
             self.wake();
         }
@@ -444,8 +375,8 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Acks many in-flight items in one transaction; per id, whether it
     /// was in flight.
     pub fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>> {
-        let done = self.lock().settle_many(ids, Verdict::Ack).map_err(lift)?;
-        Ok(done.into_iter().map(|r| r.map_err(lift)).collect())
+        let done = self.lock().settle_many(ids, Verdict::Ack)?;
+        Ok(done.into_iter().map(|r| r.map_err(Error::from)).collect())
     }
 
     /// Confirms every item this queue handed out since the last call
@@ -456,7 +387,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         if ids.is_empty() {
             return Ok(());
         }
-        self.lock().settle_many(&ids, Verdict::Ack).map_err(lift)?;
+        self.lock().settle_many(&ids, Verdict::Ack)?;
         Ok(())
     }
 
@@ -468,13 +399,13 @@ impl<T, C: Codec<T>> Records<T, C> {
         let bytes = self.codec.encode(value)?;
         let canonical = if self.kind().unique { self.canonical(value, &bytes) } else { None };
         let put = Put { payload: &bytes, priority: 0, canonical: canonical.as_deref() };
-        self.lock().update(item.item_id(), put).map_err(lift)
+        Ok(self.lock().update(item.item_id(), put)?)
     }
 
     /// Every stored item (ready, in flight, acked, failed) in the queue's
     /// order (persist-queue's `queue()`).
     pub fn queue(&self) -> Result<Vec<Entry<T>>> {
-        let records = self.lock().list(StatusSet::ALL).map_err(lift)?;
+        let records = self.lock().list(StatusSet::ALL)?;
         records
             .into_iter()
             .map(|r| {
@@ -490,7 +421,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     }
 
     fn counts(&self) -> Result<persist_queue_core::records::Counts> {
-        self.lock().counts().map_err(lift)
+        Ok(self.lock().counts()?)
     }
 
     /// Items ready to be taken (including never-delivered ones, B14), read
@@ -533,7 +464,7 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Makes every in-flight item ready again; returns how many.
     pub fn resume_unack_tasks(&self) -> Result<u64> {
-        let n = self.lock().resume().map_err(lift)?;
+        let n = self.lock().resume()?;
         self.wake();
         Ok(n)
     }
@@ -541,11 +472,11 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Deletes acked items, newest first, keeping `keep_latest`, at most
     /// `max_delete` (0: no limit), failed ones too if asked.
     pub fn clear_acked_data(&self, max_delete: u64, keep_latest: u64, clear_ack_failed: bool) -> Result<u64> {
-        self.lock().clear_done(max_delete, keep_latest, clear_ack_failed).map_err(lift)
+        Ok(self.lock().clear_done(max_delete, keep_latest, clear_ack_failed)?)
     }
 
     /// Gives unused disk space back (VACUUM), without reopening.
     pub fn shrink_disk_usage(&self) -> Result<()> {
-        self.lock().compact().map_err(lift)
+        Ok(self.lock().compact()?)
     }
 }

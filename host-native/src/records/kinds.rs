@@ -1,8 +1,8 @@
 //! The record queue types, named by what they do; each persist-queue
 //! class is findable under its own name.
 
-use std::ops::Deref;
 use std::path::Path;
+use std::time::Duration;
 
 use persist_queue_core::records::Kind;
 use serde::Serialize;
@@ -10,7 +10,21 @@ use serde::Serialize;
 use crate::codec::{Codec, Postcard};
 use crate::error::Result;
 use crate::records::builder::{QueueType, RecordBuilder};
+use crate::records::delivery::{Delivery, Entry, ItemId};
 use crate::records::handle::Records;
+
+/// Methods a typed queue hands to its [`Records`], written as their
+/// signatures: explicit delegation (no `Deref`), one list.
+macro_rules! delegate {
+    ($($(#[$doc:meta])* fn $name:ident(&self $(, $arg:ident : $ty:ty)*) -> $ret:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(&self $(, $arg: $ty)*) -> $ret {
+                self.0.$name($($arg),*)
+            }
+        )*
+    };
+}
 
 macro_rules! record_queue_type {
     ($(#[$doc:meta])* $name:ident, $marker:ident, $kind:expr) => {
@@ -41,10 +55,79 @@ macro_rules! record_queue_type {
             }
         }
 
-        impl<T, C> Deref for $name<T, C> {
-            type Target = Records<T, C>;
-            fn deref(&self) -> &Records<T, C> {
+        impl<T, C: Codec<T>> $name<T, C> {
+            /// The handle every record queue type shares (for code generic
+            /// over the queue types).
+            pub fn records(&self) -> &Records<T, C> {
                 &self.0
+            }
+
+            /// An async handle on the same queue.
+            #[cfg(feature = "async")]
+            pub fn to_async(&self) -> crate::AsyncRecords<T, C> {
+                self.0.to_async()
+            }
+
+            delegate! {
+                /// Damaged ranges skipped at open; see [`Records::skipped_ranges`].
+                fn skipped_ranges(&self) -> u64;
+                /// The kind of queue (order, uniqueness, whether done items are kept).
+                fn kind(&self) -> Kind;
+                /// Takes the next item in the queue's order, waiting for one.
+                fn get(&self) -> Result<Delivery<T>>;
+                /// Takes the next item, or fails with [`Error::Empty`](crate::Error::Empty) after `timeout`.
+                fn get_timeout(&self, timeout: Duration) -> Result<Delivery<T>>;
+                /// Takes the next item or fails with [`Error::Empty`](crate::Error::Empty) at once.
+                #[doc(alias = "get_nowait")]
+                fn try_get(&self) -> Result<Delivery<T>>;
+                /// Takes up to `n` items at once (one transaction), without waiting.
+                fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>>;
+                /// Takes the item `id` if it is ready; see [`Records::get_id`].
+                fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>>;
+                /// Takes the next ready item after `after`; see [`Records::next_in_order`].
+                fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>>;
+                /// Marks an in-flight item done.
+                fn ack(&self, item: impl ItemId) -> Result<()>;
+                /// Gives an in-flight item back: ready again, at its place in the order.
+                fn nack(&self, item: impl ItemId) -> Result<()>;
+                /// Marks an in-flight item failed for good: never delivered again.
+                fn ack_failed(&self, item: impl ItemId) -> Result<()>;
+                /// Acks many in-flight items in one transaction; see [`Records::ack_many`].
+                fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>>;
+                /// Confirms every item handed out since the last call; see [`Records::task_done`].
+                fn task_done(&self) -> Result<()>;
+                /// Every stored item in the queue's order (persist-queue's `queue()`).
+                fn queue(&self) -> Result<Vec<Entry<T>>>;
+                /// Items ready to be taken (persist-queue's `qsize()`).
+                #[doc(alias = "qsize")]
+                fn len(&self) -> Result<u64>;
+                /// Whether no item is ready.
+                fn is_empty(&self) -> Result<bool>;
+                /// Items ready (persist-queue's `ready_count`).
+                fn ready_count(&self) -> Result<u64>;
+                /// Items in flight.
+                fn unack_count(&self) -> Result<u64>;
+                /// Acked items kept.
+                fn acked_count(&self) -> Result<u64>;
+                /// Failed items kept.
+                fn ack_failed_count(&self) -> Result<u64>;
+                /// Items ready or in flight.
+                fn active_size(&self) -> Result<u64>;
+                /// Makes every in-flight item ready again; returns how many.
+                fn resume_unack_tasks(&self) -> Result<u64>;
+                /// Deletes acked items; see [`Records::clear_acked_data`].
+                fn clear_acked_data(&self, max_delete: u64, keep_latest: u64, clear_ack_failed: bool) -> Result<u64>;
+                /// Gives unused disk space back (VACUUM), without reopening.
+                fn shrink_disk_usage(&self) -> Result<()>;
+            }
+        }
+
+        impl<T: Serialize, C: Codec<T>> $name<T, C> {
+            delegate! {
+                /// Puts many items in one transaction (one commit, one flush).
+                fn put_many(&self, items: &[T]) -> Result<Vec<Option<u64>>>;
+                /// Replaces a live item (ready or in flight).
+                fn update(&self, item: impl ItemId, value: &T) -> Result<()>;
             }
         }
 
@@ -140,21 +223,21 @@ record_queue_type!(
 impl<T: Serialize, C: Codec<T>> AckQueue<T, C> {
     /// Puts an item; returns its id.
     pub fn put(&self, item: &T) -> Result<u64> {
-        self.put_one(item, 0)
+        self.0.put_one(item, 0)
     }
 }
 
 impl<T: Serialize, C: Codec<T>> FifoQueue<T, C> {
     /// Puts an item; returns its id.
     pub fn put(&self, item: &T) -> Result<u64> {
-        self.put_one(item, 0)
+        self.0.put_one(item, 0)
     }
 }
 
 impl<T: Serialize, C: Codec<T>> FiloQueue<T, C> {
     /// Puts an item; returns its id.
     pub fn put(&self, item: &T) -> Result<u64> {
-        self.put_one(item, 0)
+        self.0.put_one(item, 0)
     }
 }
 
@@ -162,14 +245,14 @@ impl<T: Serialize, C: Codec<T>> PriorityQueue<T, C> {
     /// Puts an item with a priority (lower is served first); returns its
     /// id.
     pub fn put(&self, item: &T, priority: i64) -> Result<u64> {
-        self.put_one(item, priority)
+        self.0.put_one(item, priority)
     }
 
     /// Puts many `(item, priority)` pairs in one transaction (one flush);
     /// their ids, in order.
     pub fn put_many_with_priority(&self, items: &[(T, i64)]) -> Result<Vec<u64>> {
         let refs: Vec<(&T, i64)> = items.iter().map(|(item, p)| (item, *p)).collect();
-        Ok(self.put_items(&refs)?.into_iter().flatten().collect())
+        Ok(self.0.put_items(&refs)?.into_iter().flatten().collect())
     }
 }
 
@@ -177,6 +260,6 @@ impl<T: Serialize, C: Codec<T>> UniqueQueue<T, C> {
     /// Puts an item unless an equal one is waiting: its id, or `None` for
     /// a duplicate.
     pub fn put(&self, item: &T) -> Result<Option<u64>> {
-        Ok(self.put_items(&[(item, 0)])?.into_iter().next().flatten())
+        Ok(self.0.put_items(&[(item, 0)])?.into_iter().next().flatten())
     }
 }

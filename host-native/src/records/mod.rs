@@ -2,6 +2,8 @@
 //! per-item state, several processes on one database.
 
 #[cfg(feature = "async")]
+mod async_pdict;
+#[cfg(feature = "async")]
 mod async_records;
 mod builder;
 mod canonical;
@@ -12,6 +14,8 @@ mod pdict;
 mod server;
 mod store;
 
+#[cfg(feature = "async")]
+pub use async_pdict::AsyncPDict;
 #[cfg(feature = "async")]
 pub use async_records::AsyncRecords;
 pub use builder::{QueueType, RecordBuilder};

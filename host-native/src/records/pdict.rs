@@ -8,21 +8,14 @@ use std::sync::{Arc, Mutex};
 use persist_queue_core::Durability;
 use persist_queue_core::records::{MapOutcome, MapPlan, MapTable, MemoryMap};
 
+use crate::records::store::MapStore;
+
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Result};
 
-pub(crate) trait DynMap: Send {
-    fn run(&mut self, plan: &MapPlan) -> Result<MapOutcome>;
-}
-
-impl<M> DynMap for M
-where
-    M: MapTable + Send,
-    M::Error: std::error::Error + Send + Sync + 'static,
-{
-    fn run(&mut self, plan: &MapPlan) -> Result<MapOutcome> {
-        self.execute_map(plan).map_err(crate::error::storage)
-    }
+/// A map store answered a plan with another plan's outcome (a store bug).
+pub(crate) fn wrong_outcome() -> Error {
+    Error::Protocol("a map plan answered with another plan's outcome")
 }
 
 /// Marks the key and value types without owning them (keeps the handle
@@ -30,7 +23,7 @@ where
 type KeyValue<K, V> = fn(K, V) -> (K, V);
 
 /// Entries fetched per page while iterating.
-const PAGE: u32 = 256;
+pub(crate) const PAGE: u32 = 256;
 
 /// A persistent map from `K` to `V` (persist-queue's `PDict`), in SQLite
 /// or in memory. Keys are compared by their encoding, so keys of different
@@ -38,8 +31,8 @@ const PAGE: u32 = 256;
 /// persist-queue's, it iterates (`iter`, `keys`, `values`), a page at a
 /// time. A cheap `Clone` handle, `Send + Sync`.
 pub struct PDict<K, V, C = Postcard> {
-    map: Arc<Mutex<Box<dyn DynMap>>>,
-    codec: C,
+    map: Arc<Mutex<MapStore>>,
+    pub(crate) codec: C,
     _kv: PhantomData<KeyValue<K, V>>,
 }
 
@@ -125,20 +118,16 @@ impl<C> PDictBuilder<C> {
             let map = crate::records::server::open_map(at, &table, &legacy, self.durability)?;
             return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
         }
-        let map: Box<dyn DynMap> = match &self.dir {
-            None => Box::new(MemoryMap::default()),
+        let map = match &self.dir {
+            None => MapStore::Memory(MemoryMap::default()),
             #[cfg(feature = "sqlite")]
             Some(dir) => {
                 std::fs::create_dir_all(dir)?;
-                let m = persist_queue_sqlite::SqliteMap::open(dir.join(&self.file), &table, self.durability)
-                    .map_err(|e| match e {
-                        persist_queue_sqlite::OpenError::Name(n) => Error::InvalidConfig(n.to_string()),
-                        other => crate::error::storage(other),
-                    })?;
-                Box::new(m)
+                let m = persist_queue_sqlite::SqliteMap::open(dir.join(&self.file), &table, self.durability)?;
+                MapStore::Sqlite(Box::new(m))
             }
             #[cfg(not(feature = "sqlite"))]
-            Some(_) => return Err(Error::InvalidConfig("built without the `sqlite` feature".into())),
+            Some(_) => return Err(crate::error::Misconfiguration::NotBuilt("sqlite").into()),
         };
         Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData })
     }
@@ -173,47 +162,50 @@ where
 }
 
 impl<K, V, C: Codec<K> + Codec<V>> PDict<K, V, C> {
-    fn run(&self, plan: &MapPlan) -> Result<MapOutcome> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).run(plan)
+    pub(crate) fn execute(&self, plan: &MapPlan) -> Result<MapOutcome> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).execute_map(plan)
     }
 
-    fn value(&self, o: MapOutcome) -> Result<Option<V>> {
+    pub(crate) fn value(&self, o: MapOutcome) -> Result<Option<V>> {
         match o {
             MapOutcome::Value(Some(b)) => Codec::<V>::decode(&self.codec, &b).map(Some),
             MapOutcome::Value(None) => Ok(None),
-            _ => Err(Error::Storage("map store answered with the wrong outcome".into())),
+            _ => Err(wrong_outcome()),
         }
     }
 
     /// Sets `key` to `value` (`d[k] = v`); returns the previous value.
     pub fn insert(&self, key: &K, value: &V) -> Result<Option<V>> {
         let plan = MapPlan::Insert { key: self.codec.encode(key)?, value: self.codec.encode(value)? };
-        let o = self.run(&plan)?;
+        let o = self.execute(&plan)?;
         self.value(o)
     }
 
     /// The value of `key` (`d.get(k)`).
     pub fn get(&self, key: &K) -> Result<Option<V>> {
-        let o = self.run(&MapPlan::Get { key: self.codec.encode(key)? })?;
+        let o = self.execute(&MapPlan::Get { key: self.codec.encode(key)? })?;
         self.value(o)
     }
 
     /// Whether `key` is set (`k in d`).
     pub fn contains_key(&self, key: &K) -> Result<bool> {
-        Ok(matches!(self.run(&MapPlan::Get { key: self.codec.encode(key)? })?, MapOutcome::Value(Some(_))))
+        Ok(matches!(
+            self.execute(&MapPlan::Get { key: self.codec.encode(key)? })?,
+            MapOutcome::Value(Some(_))
+        ))
     }
 
     /// Deletes `key` (`del d[k]`; a missing key is fine); returns its value.
     pub fn remove(&self, key: &K) -> Result<Option<V>> {
-        let o = self.run(&MapPlan::Remove { key: self.codec.encode(key)? })?;
+        let o = self.execute(&MapPlan::Remove { key: self.codec.encode(key)? })?;
         self.value(o)
     }
 
     /// How many entries (`len(d)`).
     pub fn len(&self) -> Result<u64> {
-        match self.run(&MapPlan::Len)? {
+        match self.execute(&MapPlan::Len)? {
             MapOutcome::Len(n) => Ok(n),
-            _ => Err(Error::Storage("map store answered with the wrong outcome".into())),
+            _ => Err(wrong_outcome()),
         }
     }
 
@@ -263,14 +255,14 @@ impl<K, V, C: Codec<K> + Codec<V>> Iterator for Iter<'_, K, V, C> {
             if self.done {
                 return None;
             }
-            match self.dict.run(&MapPlan::Scan { after: self.after.clone(), limit: PAGE }) {
+            match self.dict.execute(&MapPlan::Scan { after: self.after.clone(), limit: PAGE }) {
                 Ok(MapOutcome::Entries(e)) => {
                     self.done = e.len() < PAGE as usize;
                     self.page = e.into_iter();
                 }
                 Ok(_) => {
                     self.done = true;
-                    return Some(Err(Error::Storage("map store answered with the wrong outcome".into())));
+                    return Some(Err(wrong_outcome()));
                 }
                 Err(e) => {
                     self.done = true;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use persist_queue_core::Durability;
 use persist_queue_core::records::Order;
 
-use crate::error::{Error, Result};
-use crate::records::builder::Poll;
-use crate::records::store::AnyTable;
+use crate::error::{Error, Misconfiguration, Result};
+use crate::records::store::{MapStore, RecordStore};
+use crate::wait::PollPolicy;
 
 /// Which kind of database server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,10 +75,7 @@ impl ServerAddress {
             ServerAddress::Url(url) => match url.split_once("://").map(|(scheme, _)| scheme) {
                 Some("postgres" | "postgresql") => Ok(ServerKind::Postgres),
                 Some("mysql" | "mariadb") => Ok(ServerKind::MySql),
-                _ => Err(Error::InvalidConfig(format!(
-                    "unsupported server URL scheme {:?}: use postgresql://… or mysql://…",
-                    url.split("://").next().unwrap_or("")
-                ))),
+                _ => Err(Misconfiguration::UrlScheme(url.split("://").next().unwrap_or("").into()).into()),
             },
         }
     }
@@ -131,37 +128,11 @@ pub(crate) type Waker = Box<dyn Fn() + Send + 'static>;
 /// Starts a listener that calls the waker; the guard stops it when dropped.
 pub(crate) type Listen = Box<dyn FnOnce(Waker) -> Result<Box<dyn Send + Sync>> + Send>;
 
-/// Bad names and bad URLs are configuration errors; the rest store errors.
-#[cfg(feature = "postgres")]
-fn pg_error(e: persist_queue_postgres::PgError) -> Error {
-    use persist_queue_postgres::PgError;
-    match e {
-        PgError::Config(_) | PgError::InvalidName(_) | PgError::CaseConflict { .. } => {
-            Error::InvalidConfig(e.to_string())
-        }
-        other => crate::error::storage(other),
-    }
-}
-
-/// Bad names, bad URLs and a synced queue on a server that does not flush
-/// are configuration errors; the rest store errors.
-#[cfg(feature = "mysql")]
-fn mysql_error(e: persist_queue_mysql::MySqlError) -> Error {
-    use persist_queue_mysql::MySqlError;
-    match e {
-        MySqlError::Config(_)
-        | MySqlError::InvalidName(_)
-        | MySqlError::CaseConflict { .. }
-        | MySqlError::NotDurable { .. } => Error::InvalidConfig(e.to_string()),
-        other => crate::error::storage(other),
-    }
-}
-
 #[cfg(feature = "postgres")]
 fn pg_connect(at: &ServerAddress) -> Result<persist_queue_postgres::Connect> {
     use persist_queue_postgres::Connect;
     match at {
-        ServerAddress::Url(url) => Connect::url(url).map_err(pg_error),
+        ServerAddress::Url(url) => Connect::url(url).map_err(Error::from),
         ServerAddress::Params { host, user, password, db_name, port, .. } => {
             Ok(Connect::params(host, user, password, db_name, *port))
         }
@@ -177,7 +148,7 @@ fn mysql_connect(at: &ServerAddress) -> Result<persist_queue_mysql::Connect> {
             Connect::params(host, user, password, db_name, *port)
         }
     }
-    .map_err(mysql_error)
+    .map_err(Error::from)
 }
 
 /// What a build without the server's feature says.
@@ -187,7 +158,7 @@ fn not_built(kind: ServerKind) -> Error {
         ServerKind::Postgres => "postgres",
         ServerKind::MySql => "mysql",
     };
-    Error::InvalidConfig(format!("built without the `{feature}` feature"))
+    Misconfiguration::NotBuilt(feature).into()
 }
 
 /// Opens the queue table `table` on the server `at`, first renaming to it
@@ -199,7 +170,7 @@ pub(crate) fn open_table(
     legacy: &str,
     durability: Durability,
     order: Order,
-) -> Result<(AnyTable, Poll, Option<Listen>)> {
+) -> Result<(RecordStore, PollPolicy, Option<Listen>)> {
     let kind = at.kind()?;
     let _ = (table, legacy, durability, order);
     match kind {
@@ -207,17 +178,17 @@ pub(crate) fn open_table(
         ServerKind::Postgres => {
             use persist_queue_postgres::{Listener, PgTable};
             let connect = pg_connect(at)?;
-            persist_queue_postgres::adopt_table(&connect, legacy, table).map_err(pg_error)?;
-            let t = PgTable::open(&connect, table, durability, order).map_err(pg_error)?;
+            persist_queue_postgres::adopt_table(&connect, legacy, table)?;
+            let t = PgTable::open(&connect, table, durability, order)?;
             let table = table.to_string();
             let listen: Listen = Box::new(move |wake| {
-                let l = Listener::spawn(&connect, &table, wake).map_err(crate::error::storage)?;
+                let l = Listener::spawn(&connect, &table, wake)?;
                 Ok(Box::new(l) as Box<dyn Send + Sync>)
             });
             // The listener wakes waiters; polling only covers its reconnects.
             Ok((
-                AnyTable(Box::new(t)),
-                (Duration::from_millis(250), Duration::from_millis(250)),
+                RecordStore::Postgres(Box::new(t)),
+                PollPolicy::fixed(Duration::from_millis(250)),
                 Some(listen),
             ))
         }
@@ -225,9 +196,13 @@ pub(crate) fn open_table(
         ServerKind::MySql => {
             use persist_queue_mysql::MySqlTable;
             let connect = mysql_connect(at)?;
-            persist_queue_mysql::adopt_table(&connect, legacy, table).map_err(mysql_error)?;
-            let t = MySqlTable::open(&connect, table, durability, order).map_err(mysql_error)?;
-            Ok((AnyTable(Box::new(t)), (Duration::from_millis(2), Duration::from_millis(50)), None))
+            persist_queue_mysql::adopt_table(&connect, legacy, table)?;
+            let t = MySqlTable::open(&connect, table, durability, order)?;
+            Ok((
+                RecordStore::MySql(Box::new(t)),
+                PollPolicy::doubling(Duration::from_millis(2), Duration::from_millis(50)),
+                None,
+            ))
         }
         #[allow(unreachable_patterns)]
         other => Err(not_built(other)),
@@ -241,7 +216,7 @@ pub(crate) fn open_map(
     table: &str,
     legacy: &str,
     durability: Durability,
-) -> Result<Box<dyn crate::records::pdict::DynMap>> {
+) -> Result<MapStore> {
     let kind = at.kind()?;
     let _ = (table, legacy, durability);
     match kind {
@@ -249,15 +224,15 @@ pub(crate) fn open_map(
         ServerKind::Postgres => {
             use persist_queue_postgres::PgMap;
             let connect = pg_connect(at)?;
-            persist_queue_postgres::adopt_table(&connect, legacy, table).map_err(pg_error)?;
-            Ok(Box::new(PgMap::open(&connect, table, durability).map_err(pg_error)?))
+            persist_queue_postgres::adopt_table(&connect, legacy, table)?;
+            Ok(MapStore::Postgres(Box::new(PgMap::open(&connect, table, durability)?)))
         }
         #[cfg(feature = "mysql")]
         ServerKind::MySql => {
             use persist_queue_mysql::MySqlMap;
             let connect = mysql_connect(at)?;
-            persist_queue_mysql::adopt_table(&connect, legacy, table).map_err(mysql_error)?;
-            Ok(Box::new(MySqlMap::open(&connect, table).map_err(mysql_error)?))
+            persist_queue_mysql::adopt_table(&connect, legacy, table)?;
+            Ok(MapStore::MySql(Box::new(MySqlMap::open(&connect, table)?)))
         }
         #[allow(unreachable_patterns)]
         other => Err(not_built(other)),

@@ -1,62 +1,95 @@
-//! The record stores a record queue can be opened on, behind one object
-//! type so that queue types do not carry the store in their type.
+//! The record stores a record queue can be opened on: a closed enum, so
+//! queue types do not carry the store in their type and each store's error
+//! becomes an [`Error`] in one typed step (no boxing, no downcasting).
 
-use std::error::Error as StdError;
 use std::sync::{Arc, Mutex};
 
-use persist_queue_core::records::{MemoryTable, Outcome, Plan, Table};
+use persist_queue_core::records::{
+    LogTable, MapOutcome, MapPlan, MapTable, MemoryMap, MemoryTable, Outcome, Plan, Table,
+};
+use persist_queue_fs::FsStorage;
 
-/// A record store, type-erased.
-pub(crate) trait DynTable: Send {
-    fn run(&mut self, plan: &Plan) -> Result<Outcome, Box<dyn StdError + Send + Sync>>;
-    fn skipped(&self) -> u64;
+use crate::error::Error;
+
+/// Every record store, behind its feature.
+pub(crate) enum RecordStore {
+    /// In memory, shared by the handles of one queue.
+    Memory(SharedTable),
+    /// The core's record log in plain files.
+    Files(Box<LogTable<FsStorage>>),
+    /// One table in an SQLite database file.
+    #[cfg(feature = "sqlite")]
+    Sqlite(Box<persist_queue_sqlite::SqliteTable>),
+    /// A PostgreSQL table.
+    #[cfg(feature = "postgres")]
+    Postgres(Box<persist_queue_postgres::PgTable>),
+    /// A MySQL / MariaDB table.
+    #[cfg(feature = "mysql")]
+    MySql(Box<persist_queue_mysql::MySqlTable>),
 }
 
-impl<T> DynTable for T
-where
-    T: Table + Send,
-    T::Error: StdError + Send + Sync + 'static,
-{
-    fn run(&mut self, plan: &Plan) -> Result<Outcome, Box<dyn StdError + Send + Sync>> {
-        self.execute(plan).map_err(|e| Box::new(e) as Box<dyn StdError + Send + Sync>)
-    }
+impl Table for RecordStore {
+    type Error = Error;
 
-    fn skipped(&self) -> u64 {
-        self.skipped_ranges()
-    }
-}
-
-/// The erased store, as a `Table` the core's `RecordQueue` can drive.
-pub(crate) struct AnyTable(pub(crate) Box<dyn DynTable>);
-
-/// The error of an erased store.
-#[derive(Debug)]
-pub(crate) struct StoreError(pub(crate) Box<dyn StdError + Send + Sync>);
-
-impl std::fmt::Display for StoreError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl Table for AnyTable {
-    type Error = StoreError;
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
-        self.0.run(plan).map_err(StoreError)
+    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Error> {
+        match self {
+            RecordStore::Memory(t) => Ok(t.execute(plan)?),
+            RecordStore::Files(t) => Ok(t.execute(plan)?),
+            #[cfg(feature = "sqlite")]
+            RecordStore::Sqlite(t) => Ok(t.execute(plan)?),
+            #[cfg(feature = "postgres")]
+            RecordStore::Postgres(t) => Ok(t.execute(plan)?),
+            #[cfg(feature = "mysql")]
+            RecordStore::MySql(t) => Ok(t.execute(plan)?),
+        }
     }
 
     fn skipped_ranges(&self) -> u64 {
-        self.0.skipped()
+        match self {
+            RecordStore::Files(t) => t.skipped_ranges(),
+            _ => 0,
+        }
     }
 }
 
 /// An in-memory table shared by every handle of one queue (tests, caches).
 #[derive(Clone, Debug, Default)]
-pub(crate) struct SharedMemory(pub(crate) Arc<Mutex<MemoryTable>>);
+pub(crate) struct SharedTable(pub(crate) Arc<Mutex<MemoryTable>>);
 
-impl Table for SharedMemory {
+impl Table for SharedTable {
     type Error = std::convert::Infallible;
     fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).execute(plan)
+    }
+}
+
+/// Every map store ([`crate::PDict`]), behind its feature.
+pub(crate) enum MapStore {
+    /// In memory.
+    Memory(MemoryMap),
+    /// One table in an SQLite database file.
+    #[cfg(feature = "sqlite")]
+    Sqlite(Box<persist_queue_sqlite::SqliteMap>),
+    /// A PostgreSQL table.
+    #[cfg(feature = "postgres")]
+    Postgres(Box<persist_queue_postgres::PgMap>),
+    /// A MySQL / MariaDB table.
+    #[cfg(feature = "mysql")]
+    MySql(Box<persist_queue_mysql::MySqlMap>),
+}
+
+impl MapTable for MapStore {
+    type Error = Error;
+
+    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Error> {
+        match self {
+            MapStore::Memory(m) => Ok(m.execute_map(plan)?),
+            #[cfg(feature = "sqlite")]
+            MapStore::Sqlite(m) => Ok(m.execute_map(plan)?),
+            #[cfg(feature = "postgres")]
+            MapStore::Postgres(m) => Ok(m.execute_map(plan)?),
+            #[cfg(feature = "mysql")]
+            MapStore::MySql(m) => Ok(m.execute_map(plan)?),
+        }
     }
 }
