@@ -280,16 +280,7 @@ impl From<persist_queue_postgres::PgError> for Error {
         let config = matches!(e, PgError::Config(_) | PgError::InvalidName(_) | PgError::CaseConflict { .. });
         let unavailable = matches!(e, PgError::Unavailable { .. });
         let unknown = matches!(e, PgError::CommitUnknown(_));
-        let s = StoreError::Postgres(Arc::new(e));
-        if config {
-            Error::InvalidConfig(Misconfiguration::Store(s))
-        } else if unavailable {
-            Error::Unavailable(s)
-        } else if unknown {
-            Error::CommitUnknown(s)
-        } else {
-            Error::Storage(s)
-        }
+        classify(StoreError::Postgres(Arc::new(e)), config, unavailable, unknown)
     }
 }
 
@@ -309,16 +300,21 @@ impl From<persist_queue_mysql::MySqlError> for Error {
         );
         let unavailable = matches!(e, MySqlError::Unavailable { .. });
         let unknown = matches!(e, MySqlError::CommitUnknown(_));
-        let s = StoreError::MySql(Arc::new(e));
-        if config {
-            Error::InvalidConfig(Misconfiguration::Store(s))
-        } else if unavailable {
-            Error::Unavailable(s)
-        } else if unknown {
-            Error::CommitUnknown(s)
-        } else {
-            Error::Storage(s)
-        }
+        classify(StoreError::MySql(Arc::new(e)), config, unavailable, unknown)
+    }
+}
+
+/// A server store's error as the variant that says what the caller can do.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn classify(s: StoreError, config: bool, unavailable: bool, unknown: bool) -> Error {
+    if config {
+        Error::InvalidConfig(Misconfiguration::Store(s))
+    } else if unavailable {
+        Error::Unavailable(s)
+    } else if unknown {
+        Error::CommitUnknown(s)
+    } else {
+        Error::Storage(s)
     }
 }
 
