@@ -69,7 +69,11 @@ pub(crate) struct ChunkBytes<'a, S> {
 impl<S: Storage> Bytes for ChunkBytes<'_, S> {
     type Error = S::Error;
     fn at(&mut self, offset: u64, len: usize) -> Result<&[u8], S::Error> {
-        self.reader.window(self.storage, self.chunk, offset, len)
+        // The window may run past `len`: the frame parsers must see only
+        // what was asked for (a header alone says whether its frame is
+        // cut short).
+        let w = self.reader.window(self.storage, self.chunk, offset, len)?;
+        Ok(&w[..w.len().min(len)])
     }
 }
 

@@ -99,6 +99,30 @@ fn a_flipped_byte_in_the_last_record_is_reported() {
     assert_eq!(drain(&q), (0..ITEMS - 1).map(item).collect::<Vec<_>>());
 }
 
+/// A write cut short after the last frame's header (the payload's bytes
+/// still zeros, as a process killed inside a copy into a mapped chunk
+/// leaves them, followed by the mapping's zero-filled reserve) is a torn
+/// tail: that put never returned, so the frame is cut and nothing is
+/// reported. (Found by `crash_kill` under disk load: the scan saw the
+/// whole buffered window instead of the header alone and called it
+/// damage.)
+#[test]
+fn a_last_frame_cut_after_its_header_is_torn() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("q");
+    synced_queue(&dir, 10_000);
+    let at = HEADER + (ITEMS - 1) * FRAME;
+    edit(&chunk(&dir, 0), |b| {
+        b[at + 16..].fill(0);
+        b.resize(256 * 1024, 0);
+    });
+    let q = open(&dir, false).expect("a torn tail opens");
+    assert_eq!(q.stats().truncated_bytes, 256 * 1024 - at as u64);
+    assert_eq!(drain(&q), (0..ITEMS - 1).map(item).collect::<Vec<_>>());
+    drop(q);
+    assert_eq!(fs::metadata(chunk(&dir, 0)).expect("stat").len(), at as u64, "only the torn frame was cut");
+}
+
 /// Defect 3: a zeroed header of the newest chunk was taken for a torn
 /// creation and the chunk rewritten over 300 intact records.
 #[test]
