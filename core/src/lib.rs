@@ -40,8 +40,8 @@
 //!
 //! Names of queues and maps follow one rule on every backend
 //! ([`records::valid_name`], [`records::store_name`]). A record store at
-//! its quota that still deletes ([`records::AsyncTable::only_deletes`])
-//! drains through held claims ([`records::AsyncRecordQueue::claim_held`]).
+//! its quota that still deletes ([`records::Table::only_deletes`])
+//! drains through held claims ([`records::RecordQueue::claim_held`]).
 //!
 //! Features: `testing` adds [`FaultyStorage`] (power cuts, torn writes,
 //! failed flushes) and [`records::FullTable`] (a table at its quota); it is

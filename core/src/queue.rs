@@ -31,7 +31,7 @@ pub struct Stats {
 
 /// A flush taken under the queue's lock, to run outside it (group commit).
 ///
-/// Call [`SyncTicket::run`] without holding the queue, then hand the result
+/// Call [`SyncTicket::sync`] without holding the queue, then hand the result
 /// to [`ChunkQueue::end_sync`].
 pub struct SyncTicket<F> {
     flush: F,
@@ -40,8 +40,8 @@ pub struct SyncTicket<F> {
 
 impl<F: Flush> SyncTicket<F> {
     /// Makes everything written before the ticket was taken durable.
-    pub fn run(&mut self) -> Result<(), F::Error> {
-        self.flush.run()
+    pub fn sync(&mut self) -> Result<(), F::Error> {
+        self.flush.sync()
     }
 }
 
@@ -343,7 +343,7 @@ impl<S: Storage> ChunkQueue<S> {
     /// Flushes everything written so far, in place.
     pub fn sync(&mut self) -> Result<(), WriteError<S::Error>> {
         let mut ticket = self.begin_sync()?;
-        let r = ticket.run();
+        let r = ticket.sync();
         self.end_sync(ticket, r)
     }
 

@@ -129,7 +129,7 @@ pub trait Storage {
     /// Flushes in place: `begin_flush`, run, `end_flush`.
     fn sync(&mut self) -> Result<(), Self::Error> {
         let mut flush = self.begin_flush()?;
-        flush.run()?;
+        flush.sync()?;
         self.end_flush(flush);
         Ok(())
     }
@@ -143,7 +143,7 @@ pub trait Flush: Send {
     /// The storage's error type.
     type Error;
     /// Makes the captured writes durable. May block for a disk flush.
-    fn run(&mut self) -> Result<(), Self::Error>;
+    fn sync(&mut self) -> Result<(), Self::Error>;
 }
 
 /// A flush with nothing to do (in-memory storage, or nothing written).
@@ -159,7 +159,7 @@ impl<E> NoFlush<E> {
 
 impl<E> Flush for NoFlush<E> {
     type Error = E;
-    fn run(&mut self) -> Result<(), E> {
+    fn sync(&mut self) -> Result<(), E> {
         Ok(())
     }
 }

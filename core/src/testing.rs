@@ -58,7 +58,7 @@ pub struct FaultyFlush {
 
 impl Flush for FaultyFlush {
     type Error = Fault;
-    fn run(&mut self) -> Result<(), Fault> {
+    fn sync(&mut self) -> Result<(), Fault> {
         if self.fail { Err(Fault::Injected) } else { Ok(()) }
     }
 }

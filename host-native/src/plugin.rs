@@ -80,7 +80,7 @@ pub struct Report {
     pub stdout: String,
 }
 
-/// Runs plugins against one queue. Cheap to clone; each [`PluginHost::run`]
+/// Runs plugins against one queue. Cheap to clone; each [`PluginHost::start`]
 /// is one instance, so threads can run instances concurrently.
 #[derive(Clone)]
 pub struct PluginHost {
@@ -147,7 +147,7 @@ impl PluginHost {
     /// happens inside, the host does not panic and the queue stays intact:
     /// a trap or running out of fuel is reported in [`Report::trap`], and
     /// every item the instance still held is ready again.
-    pub fn run(&self, plugin: &Plugin, args: &[&str]) -> Result<Report, Error> {
+    pub fn start(&self, plugin: &Plugin, args: &[&str]) -> Result<Report, Error> {
         let stdout = MemoryOutputPipe::new(1 << 20);
         let mut wasi = WasiCtxBuilder::new();
         let mut argv = vec!["plugin"];
@@ -171,7 +171,7 @@ impl PluginHost {
         store
             .set_fuel(self.fuel.unwrap_or(u64::MAX))
             .map_err(|e| Error::from(Misconfiguration::Plugin(e.to_string())))?;
-        let outcome = self.start(&mut store, plugin);
+        let outcome = self.call_start(&mut store, plugin);
         // However it ended: what it held is ready again.
         let guest = store.into_data();
         let returned = guest.held.len() as u64;
@@ -197,7 +197,7 @@ impl PluginHost {
         })
     }
 
-    fn start(&self, store: &mut Store<Guest>, plugin: &Plugin) -> wasmtime::Result<()> {
+    fn call_start(&self, store: &mut Store<Guest>, plugin: &Plugin) -> wasmtime::Result<()> {
         let mut linker: Linker<Guest> = Linker::new(&self.engine);
         wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |g: &mut Guest| &mut g.wasi)?;
         add_queue(&mut linker)?;

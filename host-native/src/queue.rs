@@ -154,7 +154,7 @@ impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
             let target = st.written_seq;
             let mut ticket = st.core.begin_sync()?;
             drop(st);
-            let ran = ticket.run();
+            let ran = ticket.sync();
             let mut st = self.lock();
             st.core.end_sync(ticket, ran)?;
             st.synced_seq = st.synced_seq.max(target);

@@ -7,12 +7,12 @@
 
 use core::future::Future;
 
-use persist_queue_core::records::AsyncTable;
+use persist_queue_core::records::Table;
 
 /// One record store under test.
 pub trait TableHarness: Sized {
     /// The table type.
-    type T: AsyncTable;
+    type T: Table;
     /// A fresh, empty location.
     fn new() -> Self;
     /// The table at this location (again after a drop: a restart).

@@ -2,14 +2,12 @@
 //! test_priorityqueue.py) and regressions for its bugs B4–B15, as generic
 //! functions over a record store ([`TableHarness`]).
 
-use persist_queue_core::records::{
-    AsyncRecordQueue, AsyncTable, Kind, Put, RecordError, Status, StatusSet, Verdict,
-};
+use persist_queue_core::records::{Kind, Put, RecordError, RecordQueue, Status, StatusSet, Table, Verdict};
 
 use crate::record_store::TableHarness;
 
-async fn open<H: TableHarness>(h: &H, kind: Kind, auto_resume: bool) -> AsyncRecordQueue<H::T> {
-    AsyncRecordQueue::open(h.open().await, kind, auto_resume).await.expect("open")
+async fn open<H: TableHarness>(h: &H, kind: Kind, auto_resume: bool) -> RecordQueue<H::T> {
+    RecordQueue::open(h.open().await, kind, auto_resume).await.expect("open")
 }
 
 fn put(p: &str) -> Put<'_> {
@@ -20,7 +18,7 @@ fn payloads(rs: &[persist_queue_core::records::Record]) -> Vec<String> {
     rs.iter().map(|r| String::from_utf8_lossy(&r.payload).into_owned()).collect()
 }
 
-async fn put_all<T: AsyncTable>(q: &mut AsyncRecordQueue<T>, items: &[&str]) -> Vec<u64> {
+async fn put_all<T: Table>(q: &mut RecordQueue<T>, items: &[&str]) -> Vec<u64> {
     let mut ids = Vec::new();
     for p in items {
         ids.push(q.put(put(p), 1).await.expect("put").expect("id"));
@@ -28,7 +26,7 @@ async fn put_all<T: AsyncTable>(q: &mut AsyncRecordQueue<T>, items: &[&str]) -> 
     ids
 }
 
-async fn drain<T: AsyncTable>(q: &mut AsyncRecordQueue<T>, auto_commit: bool) -> Vec<String> {
+async fn drain<T: Table>(q: &mut RecordQueue<T>, auto_commit: bool) -> Vec<String> {
     let mut out = Vec::new();
     while let Some(r) = q.get(auto_commit).await.expect("get") {
         out.push(String::from_utf8_lossy(&r.payload).into_owned());

@@ -45,7 +45,7 @@ pub struct Load {
 
 /// Runs `load` on the queue `name` at `url` with `child`, the
 /// `server_child` binary; `during` runs while the processes work.
-pub fn run(child: &str, url: &str, name: &str, load: Load, during: impl FnOnce()) -> Reports {
+pub fn drive_children(child: &str, url: &str, name: &str, load: Load, during: impl FnOnce()) -> Reports {
     let Load { producers, per_producer, batch, consumers } = load;
     let tmp = tempfile::tempdir().expect("tmp");
     let done = tmp.path().join("done");

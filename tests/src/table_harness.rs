@@ -54,8 +54,11 @@ impl<T> Clone for SharedTable<T> {
 
 impl<T: Table> Table for SharedTable<T> {
     type Error = T::Error;
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, T::Error> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).execute(plan)
+    fn execute(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, T::Error>> {
+        // Native tables answer at once: the lock is not held across an
+        // await.
+        let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        std::future::ready(persist_queue_core::records::complete(table.execute(plan)))
     }
 }
 

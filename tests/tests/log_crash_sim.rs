@@ -10,7 +10,7 @@
 
 use persist_queue_core::records::{
     Claimed, Kind, LogTable, MemoryTable, NewRecord, Order, Outcome, Plan, Status, StatusSet, Table, Target,
-    unique_key,
+    complete, unique_key,
 };
 use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
 
@@ -63,7 +63,12 @@ fn random_plan(rng: &mut fastrand::Rng, kind: Kind) -> Plan {
 }
 
 fn all(t: &mut impl Table) -> Result<Vec<persist_queue_core::records::Record>, String> {
-    match t.execute(&Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 }) {
+    match complete(t.execute(&Plan::Scan {
+        statuses: StatusSet::ALL,
+        order: Order::Fifo,
+        after: None,
+        limit: 0,
+    })) {
         Ok(Outcome::Records(r)) => Ok(r),
         Ok(other) => Err(format!("scan answered {other:?}")),
         Err(e) => Err(format!("scan failed: {e}")),
@@ -86,8 +91,8 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
             for _ in 0..rng.usize(1..80) {
                 let p = random_plan(&mut rng, kind);
                 let before = model.clone();
-                let Ok(expected) = model.execute(&p);
-                match t.execute(&p) {
+                let Ok(expected) = complete(model.execute(&p));
+                match complete(t.execute(&p)) {
                     Ok(got) if got == expected => {}
                     Ok(got) => return Err(format!("{p:?}: log table answered {got:?}, model {expected:?}")),
                     Err(_) => {
@@ -110,9 +115,9 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
         return Err(format!("state after the crash matches neither side of the interrupted plan: {state:?}"));
     }
     // The reopened table keeps working and assigns fresh ids.
-    let ids = match reopened.execute(&Plan::Insert {
+    let ids = match complete(reopened.execute(&Plan::Insert {
         records: vec![NewRecord { payload: vec![1], priority: 0, timestamp: 0, unique_key: None }],
-    }) {
+    })) {
         Ok(Outcome::Inserted(ids)) => ids,
         other => return Err(format!("insert after reopen: {other:?}")),
     };

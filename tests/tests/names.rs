@@ -112,7 +112,7 @@ fn a_files_queue_from_before_keeps_its_items() {
 #[test]
 fn a_server_table_from_before_keeps_its_items() {
     use persist_queue_core::Durability;
-    use persist_queue_core::records::{Kind, Order, Put, RecordQueue};
+    use persist_queue_core::records::{Kind, Order, Put, RecordQueue, complete};
     for url in persist_queue_tests::servers::configured() {
         let name = format!("Old{}", persist_queue_tests::fresh_table_name("case"));
         let legacy = format!("ack_queue_{name}");
@@ -123,14 +123,14 @@ fn a_server_table_from_before_keeps_its_items() {
                 let c = persist_queue_postgres::Connect::url(&url).expect("connect");
                 let t = persist_queue_postgres::PgTable::open(&c, table, Durability::Synced, Order::Fifo)
                     .expect("old");
-                let mut q = RecordQueue::open(t, Kind::ACK, false).expect("queue");
-                q.put(Put { payload: &item, priority: 0, canonical: None }, 1).expect("put");
+                let mut q = complete(RecordQueue::open(t, Kind::ACK, false)).expect("queue");
+                complete(q.put(Put { payload: &item, priority: 0, canonical: None }, 1)).expect("put");
             } else {
                 let c = persist_queue_mysql::Connect::url(&url).expect("connect");
                 let t = persist_queue_mysql::MySqlTable::open(&c, table, Durability::Synced, Order::Fifo)
                     .expect("old");
-                let mut q = RecordQueue::open(t, Kind::ACK, false).expect("queue");
-                q.put(Put { payload: &item, priority: 0, canonical: None }, 1).expect("put");
+                let mut q = complete(RecordQueue::open(t, Kind::ACK, false)).expect("queue");
+                complete(q.put(Put { payload: &item, priority: 0, canonical: None }, 1)).expect("put");
             }
         };
         put_old(&legacy);

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, LogConfig, LogTable, RecordQueue, Table};
+use persist_queue_core::records::{Kind, LogConfig, LogTable, RecordQueue, Table, complete};
 use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
@@ -53,8 +53,8 @@ fn run_processes(store: &[&str], path: &Path) -> Vec<usize> {
 }
 
 fn check_all_acked<T: Table>(table: T, per_consumer: &[usize]) {
-    let mut q = RecordQueue::open(table, Kind::ACK, false).expect("queue");
-    let c = q.counts().expect("counts");
+    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("queue");
+    let c = complete(q.counts()).expect("counts");
     assert_eq!((c.ready, c.unacked, c.acked), (0, 0, N), "per consumer: {per_consumer:?}");
     eprintln!("4 consumer processes took {per_consumer:?} items");
 }

@@ -19,7 +19,7 @@ fn six_processes(url: &str) {
     let q =
         AckQueue::server(url).name(name.as_str()).durability(Durability::Synced).open::<u64>().expect("open");
     let load = Load { producers: PRODUCERS, per_producer: PER_PRODUCER, batch: 50, consumers: 4 };
-    let r = server_run::run(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {});
+    let r = server_run::drive_children(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {});
     let total = PRODUCERS * PER_PRODUCER;
     assert_eq!(r.put.len() as u64, total, "every put returned: {}", r.stderr);
     let mut seen = HashSet::new();

@@ -38,7 +38,7 @@ fn survive_a_restart(url: &str, which: &str) {
     drop(open());
     // One put per call, so that the restart finds the producers at work.
     let load = Load { producers: PRODUCERS, per_producer: PER_PRODUCER, batch: 1, consumers: 2 };
-    let r = server_run::run(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {
+    let r = server_run::drive_children(env!("CARGO_BIN_EXE_server_child"), url, &name, load, || {
         std::thread::sleep(Duration::from_millis(700));
         restart(which);
     });

@@ -47,7 +47,7 @@ fn the_record_suite_runs_in_a_guest() {
     let Some(wasm) = guest("pq-wasi-suite.wasm") else { return };
     let tmp = tempfile::tempdir().expect("tmp");
     let host = PluginHost::new(memory_queue()).expect("host").preopen(tmp.path(), "/data");
-    let report = host.run(&host.load(&wasm).expect("load"), &["suite", "/data"]).expect("run");
+    let report = host.start(&host.load(&wasm).expect("load"), &["suite", "/data"]).expect("run");
     ok(&report);
     let passed = report.stdout.lines().filter(|l| l.starts_with("ok ")).count();
     assert_eq!(passed, 23, "every suite test passed in the guest:\n{}", report.stdout);
@@ -59,7 +59,7 @@ fn a_queue_written_by_a_guest_opens_natively_and_back() {
     let tmp = tempfile::tempdir().expect("tmp");
     let host = PluginHost::new(memory_queue()).expect("host").preopen(tmp.path(), "/data");
     let suite = host.load(&wasm).expect("load");
-    ok(&host.run(&suite, &["fill", "/data", "500"]).expect("fill"));
+    ok(&host.start(&suite, &["fill", "/data", "500"]).expect("fill"));
     // Natively: the FIFO queue and the ack queue the guest wrote.
     let fifo = QueueBuilder::new(tmp.path().join("fifo")).open::<String>().expect("open natively");
     let acks = AckQueue::files(tmp.path().join("acks")).open::<String>().expect("open natively");
@@ -75,7 +75,7 @@ fn a_queue_written_by_a_guest_opens_natively_and_back() {
     fifo.put_many(&items).expect("put_many");
     acks.put_many(&items).expect("put_many");
     drop((fifo, acks));
-    let report = host.run(&suite, &["drain", "/data", "500"]).expect("drain");
+    let report = host.start(&suite, &["drain", "/data", "500"]).expect("drain");
     ok(&report);
     assert!(report.stdout.contains("drained 500"), "{report:?}");
     let fifo = QueueBuilder::new(tmp.path().join("fifo")).open::<String>().expect("reopen");
@@ -104,7 +104,7 @@ fn two_plugins_and_two_native_producers_share_a_queue() {
         let runs: Vec<_> = (0..2)
             .map(|_| {
                 let (host, plugin) = (host.clone(), plugin.clone());
-                std::thread::spawn(move || host.run(&plugin, &["consume"]).expect("run"))
+                std::thread::spawn(move || host.start(&plugin, &["consume"]).expect("run"))
             })
             .collect();
         for r in runs {
@@ -133,11 +133,11 @@ fn a_plugin_that_traps_or_spins_loses_nothing() {
     }
     let host = PluginHost::new(q.clone()).expect("host").fuel(50_000_000);
     let plugin = host.load(&wasm).expect("load");
-    let trapped = host.run(&plugin, &["trap-after", "3"]).expect("run");
+    let trapped = host.start(&plugin, &["trap-after", "3"]).expect("run");
     assert!(trapped.trap.is_some(), "{trapped:?}");
     assert_eq!(trapped.returned, 3, "the 3 jobs it held are ready again");
     assert_eq!((q.ready_count().expect("ready"), q.unack_count().expect("unacked")), (10, 0));
-    let spun = host.run(&plugin, &["spin"]).expect("run");
+    let spun = host.start(&plugin, &["spin"]).expect("run");
     assert!(spun.trap.as_deref().is_some_and(|t| t.contains("fuel")), "{spun:?}");
     assert_eq!(spun.returned, 1);
     assert_eq!(q.ready_count().expect("ready"), 10, "stopped by its fuel, it lost nothing");
@@ -188,7 +188,7 @@ fn hostile_plugins_get_errors_and_the_queue_stays_intact() {
     let native = q.get().expect("native holds id 1");
     assert_eq!(native.id, 1);
     let host = PluginHost::new(q.clone()).expect("host").max_item_size(1 << 20);
-    let report = host.run(&host.load(HOSTILE.as_bytes()).expect("load"), &[]).expect("run");
+    let report = host.start(&host.load(HOSTILE.as_bytes()).expect("load"), &[]).expect("run");
     assert!(report.trap.is_none(), "every answer was the expected error: {report:?}");
     assert_eq!((report.put, report.settled, report.returned), (0, 0, 1));
     q.ack(&native).expect("the native consumer's item was never touched");
@@ -200,6 +200,6 @@ fn hostile_plugins_get_errors_and_the_queue_stays_intact() {
     let no_memory = r#"(module
         (import "persist_queue" "pq_put" (func $put (param i32 i32) (result i64)))
         (func (export "_start") (if (i64.ne (call $put (i32.const 0) (i32.const 1)) (i64.const -2)) (then unreachable))))"#;
-    ok(&host.run(&host.load(no_memory.as_bytes()).expect("load"), &[]).expect("run"));
+    ok(&host.start(&host.load(no_memory.as_bytes()).expect("load"), &[]).expect("run"));
     assert!(host.load(b"\0asm garbage").is_err(), "not a module: an error, no panic");
 }

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use async_lock::Mutex;
 use js_sys::{Array, Promise};
-use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan, MapTable};
+use persist_queue_core::records::{MapOutcome, MapPlan, MapTable};
 use persist_queue_indexeddb::IdbMap;
 use persist_queue_local_storage::LsMap;
 use wasm_bindgen::prelude::*;
@@ -30,13 +30,14 @@ pub struct PDict {
     map: Rc<Mutex<Option<MapStore>>>,
 }
 
-async fn run(map: &Mutex<Option<MapStore>>, plan: MapPlan) -> Result<MapOutcome, JsValue> {
+async fn execute(map: &Mutex<Option<MapStore>>, plan: MapPlan) -> Result<MapOutcome, JsValue> {
     let mut guard = map.lock().await;
     match guard.as_mut().ok_or_else(|| js_error("Closed", "the dictionary is closed"))? {
-        MapStore::Idb(m) => m.run_map(&plan).await.map_err(from_store),
-        MapStore::Ls(m) => {
-            m.execute_map(&plan).map_err(|e| from_store(persist_queue_core::records::LogError::Storage(e)))
-        }
+        MapStore::Idb(m) => m.execute_map(&plan).await.map_err(from_store),
+        MapStore::Ls(m) => m
+            .execute_map(&plan)
+            .await
+            .map_err(|e| from_store(persist_queue_core::records::LogError::Storage(e))),
     }
 }
 
@@ -81,7 +82,7 @@ impl PDict {
         let map = Rc::clone(&self.map);
         promise(async move {
             let value = item::encode(&value, false)?.payload;
-            value_of(run(&map, MapPlan::Insert { key: key.into_bytes(), value }).await?)
+            value_of(execute(&map, MapPlan::Insert { key: key.into_bytes(), value }).await?)
         })
     }
 
@@ -89,14 +90,14 @@ impl PDict {
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
     pub fn get(&self, key: String) -> Promise {
         let map = Rc::clone(&self.map);
-        promise(async move { value_of(run(&map, MapPlan::Get { key: key.into_bytes() }).await?) })
+        promise(async move { value_of(execute(&map, MapPlan::Get { key: key.into_bytes() }).await?) })
     }
 
     /// Removes `key`; resolves to the removed value.
     #[wasm_bindgen(unchecked_return_type = "Promise<unknown>")]
     pub fn delete(&self, key: String) -> Promise {
         let map = Rc::clone(&self.map);
-        promise(async move { value_of(run(&map, MapPlan::Remove { key: key.into_bytes() }).await?) })
+        promise(async move { value_of(execute(&map, MapPlan::Remove { key: key.into_bytes() }).await?) })
     }
 
     /// How many entries.
@@ -104,7 +105,7 @@ impl PDict {
     pub fn size(&self) -> Promise {
         let map = Rc::clone(&self.map);
         promise(async move {
-            match run(&map, MapPlan::Len).await? {
+            match execute(&map, MapPlan::Len).await? {
                 MapOutcome::Len(n) => Ok((n as f64).into()),
                 _ => Err(js_error("Protocol", "unexpected map outcome")),
             }
@@ -120,7 +121,7 @@ impl PDict {
             let mut after = None;
             loop {
                 let MapOutcome::Entries(page) =
-                    run(&map, MapPlan::Scan { after: after.take(), limit: 500 }).await?
+                    execute(&map, MapPlan::Scan { after: after.take(), limit: 500 }).await?
                 else {
                     return Err(js_error("Protocol", "unexpected map outcome"));
                 };

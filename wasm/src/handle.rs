@@ -9,7 +9,7 @@ use std::rc::Rc;
 use async_lock::Mutex;
 use js_sys::{Array, Object, Promise, Reflect};
 use persist_queue_core::Durability;
-use persist_queue_core::records::{AsyncRecordQueue, AsyncTable, Kind, Put, Record, RecordError, Verdict};
+use persist_queue_core::records::{Kind, Put, Record, RecordError, RecordQueue, Table, Verdict};
 
 use crate::name::Named;
 use persist_queue_indexeddb::IdbTable;
@@ -32,7 +32,7 @@ const FALLBACK_MS: f64 = 1000.0;
 pub(crate) struct Handle {
     kind: Kind,
     auto_commit: bool,
-    queue: Mutex<Option<AsyncRecordQueue<Store>>>,
+    queue: Mutex<Option<RecordQueue<Store>>>,
     waker: host::Waker,
     /// This handle's session id and its Web Lock (IndexedDB with locks).
     session: Option<String>,
@@ -117,7 +117,7 @@ impl Handle {
         auto_resume: bool,
         locks: &mut Vec<JsValue>,
         session: &mut Option<String>,
-    ) -> Op<AsyncRecordQueue<Store>> {
+    ) -> Op<RecordQueue<Store>> {
         let (store, resume_all) = match backend {
             Backend::IndexedDb => {
                 let mut table = IdbTable::open(name, durability, kind.order).await.map_err(from_store)?;
@@ -154,13 +154,13 @@ impl Handle {
                 (Store::Ls(table), auto_resume)
             }
         };
-        AsyncRecordQueue::open(store, kind, resume_all).await.map_err(from_record)
+        RecordQueue::open(store, kind, resume_all).await.map_err(from_record)
     }
 
     /// Runs `f` on the open queue, one operation at a time.
     async fn with<T>(
         &self,
-        f: impl AsyncFnOnce(&mut AsyncRecordQueue<Store>) -> Result<T, RecordError<StoreError>>,
+        f: impl AsyncFnOnce(&mut RecordQueue<Store>) -> Result<T, RecordError<StoreError>>,
     ) -> Op<T> {
         let mut guard = self.queue.lock().await;
         let q = guard.as_mut().ok_or_else(closed)?;
@@ -229,7 +229,7 @@ impl Handle {
 
     /// Takes up to `n` items. At the store's quota, where only deletions
     /// are written, an ack queue's claims are held by this handle instead
-    /// of marked in the store ([`AsyncRecordQueue::claim_held`]), one
+    /// of marked in the store ([`RecordQueue::claim_held`]), one
     /// handle per queue at a time (the drain Web Lock; another handle
     /// finds nothing until it is free): the queue drains.
     async fn claim(&self, n: u32) -> Op<Vec<Record>> {

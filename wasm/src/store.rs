@@ -3,7 +3,7 @@
 
 use persist_queue_core::Durability;
 use persist_queue_core::records::LogError;
-use persist_queue_core::records::{AsyncTable, LogTable, Outcome, Plan, Table};
+use persist_queue_core::records::{LogTable, Outcome, Plan, Table};
 use persist_queue_indexeddb::IdbTable;
 use persist_queue_local_storage::{LocalStorage, LsError};
 
@@ -44,7 +44,7 @@ pub(crate) enum Store {
     Ls(LogTable<LocalStorage>),
 }
 
-impl AsyncTable for Store {
+impl Table for Store {
     type Error = StoreError;
 
     /// IndexedDB over its quota; localStorage over its quota (where the
@@ -57,10 +57,10 @@ impl AsyncTable for Store {
         }
     }
 
-    async fn run(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, StoreError> {
         match self {
-            Store::Idb(t) => Ok(t.run(plan).await?),
-            Store::Ls(t) => Ok(t.execute(plan)?),
+            Store::Idb(t) => Ok(t.execute(plan).await?),
+            Store::Ls(t) => Ok(t.execute(plan).await?),
         }
     }
 }

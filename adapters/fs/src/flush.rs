@@ -18,7 +18,7 @@ pub struct FsFlush {
 impl Flush for FsFlush {
     type Error = io::Error;
 
-    fn run(&mut self) -> io::Result<()> {
+    fn sync(&mut self) -> io::Result<()> {
         for (path, file) in &self.files {
             file.sync_data().map_err(|e| crate::storage::context(e, "fdatasync", path))?;
             if let Some(t) = &self.trace {

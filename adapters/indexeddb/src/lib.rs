@@ -2,7 +2,7 @@
 //! core (FIFO, FILO, priority, unique, ack) in a browser page, a dedicated
 //! worker or a service worker, and the persistent map (`PDict`).
 //!
-//! What it is: an [`persist_queue_core::records::AsyncTable`] ([`IdbTable`])
+//! What it is: an [`persist_queue_core::records::Table`] ([`IdbTable`])
 //! and a map store ([`IdbMap`]), each one IndexedDB database per queue or
 //! map. Each plan of the core is **one** IndexedDB transaction, so each
 //! queue operation is atomic, and isolated from every other tab and worker
@@ -18,9 +18,9 @@
 //!
 //! At the origin's quota Chromium commits only transactions that delete:
 //! deleting claims retry without moving the meta bounds, and
-//! [`IdbTable`] says so through `AsyncTable::only_deletes`, so the core
+//! [`IdbTable`] says so through `Table::only_deletes`, so the core
 //! drains a full queue by deleting (acks delete; an ack queue's claims
-//! are held by the handle, `AsyncRecordQueue::claim_held`).
+//! are held by the handle, `RecordQueue::claim_held`).
 //!
 //! Why web-sys and not the `idb` crate: `idb` 0.6 cannot pass the
 //! transaction `durability` option, which is this store's durability
@@ -32,11 +32,11 @@
 //! # #[cfg(target_arch = "wasm32")]
 //! # async fn demo() -> Result<(), persist_queue_core::records::RecordError<persist_queue_indexeddb::IdbError>> {
 //! use persist_queue_core::Durability;
-//! use persist_queue_core::records::{AsyncRecordQueue, Kind, Put, Verdict};
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
 //! use persist_queue_indexeddb::IdbTable;
 //!
 //! let table = IdbTable::open("uploads", Durability::Synced, Kind::ACK.order).await.map_err(persist_queue_core::records::RecordError::Store)?;
-//! let mut q = AsyncRecordQueue::open(table, Kind::ACK, true).await?;
+//! let mut q = RecordQueue::open(table, Kind::ACK, true).await?;
 //! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).await?;
 //! if let Some(job) = q.get(false).await? {
 //!     q.settle(job.id, Verdict::Ack).await?;

@@ -1,7 +1,7 @@
 //! [`IdbMap`]: the persistent map (persist-queue's `PDict`) in IndexedDB.
 
 use js_sys::Array;
-use persist_queue_core::records::{AsyncMapTable, MapOutcome, MapPlan};
+use persist_queue_core::records::{MapOutcome, MapPlan, MapTable};
 use wasm_bindgen::JsValue;
 use web_sys::{IdbKeyRange, IdbObjectStore};
 
@@ -49,11 +49,11 @@ impl IdbMap {
     }
 }
 
-impl AsyncMapTable for IdbMap {
+impl MapTable for IdbMap {
     type Error = IdbError;
 
     /// Executes `plan` atomically, in one transaction.
-    async fn run_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, IdbError> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, IdbError> {
         let write = matches!(plan, MapPlan::Insert { .. } | MapPlan::Remove { .. });
         let (tx, store) = self.store(write)?;
         let value = |v: JsValue| -> Result<Option<Vec<u8>>, IdbError> {

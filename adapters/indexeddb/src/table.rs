@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use js_sys::Array;
 use persist_queue_core::Durability;
 use persist_queue_core::records::{
-    AsyncTable, Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet,
-    Target, purge_selection, transition_steps,
+    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
+    purge_selection, transition_steps,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbIndex, IdbKeyRange, IdbObjectStore};
@@ -654,7 +654,7 @@ impl IdbTable {
     }
 }
 
-impl AsyncTable for IdbTable {
+impl Table for IdbTable {
     type Error = IdbError;
 
     /// Over its quota, Chromium still commits transactions that only
@@ -664,7 +664,7 @@ impl AsyncTable for IdbTable {
         matches!(error, IdbError::QuotaExceeded(_))
     }
 
-    async fn run(&mut self, plan: &Plan) -> Result<Outcome, IdbError> {
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, IdbError> {
         match plan {
             Plan::Insert { records } => self.insert(records).await,
             Plan::Claim { order, limit, then } => self.claim(*order, *limit, *then).await,

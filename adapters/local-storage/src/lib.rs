@@ -33,12 +33,13 @@
 //! ```no_run
 //! # #[cfg(target_arch = "wasm32")]
 //! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
-//! use persist_queue_core::records::{Kind, Put, RecordQueue};
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, complete};
 //! use persist_queue_local_storage::{Durability, open_table};
 //!
-//! let mut q = RecordQueue::open(open_table("drafts", Durability::Buffered)?, Kind::FIFO, true)?;
-//! q.put(Put { payload: b"draft 1", priority: 0, canonical: None }, 0)?;
-//! assert_eq!(q.get(true)?.map(|r| r.payload), Some(b"draft 1".to_vec()));
+//! // localStorage answers at once: `complete` runs each operation.
+//! let mut q = complete(RecordQueue::open(open_table("drafts", Durability::Buffered)?, Kind::FIFO, true))?;
+//! complete(q.put(Put { payload: b"draft 1", priority: 0, canonical: None }, 0))?;
+//! assert_eq!(complete(q.get(true))?.map(|r| r.payload), Some(b"draft 1".to_vec()));
 //! # Ok(()) }
 //! ```
 

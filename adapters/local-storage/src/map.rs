@@ -72,7 +72,7 @@ impl LsMap {
 impl MapTable for LsMap {
     type Error = LsError;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, LsError> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, LsError> {
         Ok(match plan {
             MapPlan::Insert { key, value } => {
                 let old = self.get(key)?;

@@ -19,7 +19,7 @@ pub fn adopt_table(connect: &Connect, legacy: &str, name: &str) -> Result<(), My
         return Ok(());
     }
     let mut session = Session::new(connect);
-    let both = session.run(|c| {
+    let both = session.with_retry(|c| {
         let found: Vec<String> = c.exec(
             "SELECT CAST(table_name AS CHAR) FROM information_schema.tables
              WHERE table_schema = DATABASE() AND BINARY table_name IN (?, ?)",

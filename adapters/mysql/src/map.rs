@@ -23,7 +23,7 @@ impl MySqlMap {
         let create = format!(
             "CREATE TABLE IF NOT EXISTS {t} (k VARBINARY(767) PRIMARY KEY, v LONGBLOB NOT NULL) ENGINE=InnoDB"
         );
-        session.run(|c| Ok(c.query_drop(&create)?))?;
+        session.with_retry(|c| Ok(c.query_drop(&create)?))?;
         Ok(MySqlMap { session, t })
     }
 }
@@ -31,14 +31,14 @@ impl MySqlMap {
 impl MapTable for MySqlMap {
     type Error = MySqlError;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, MySqlError> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, MySqlError> {
         let t = self.t.as_str();
         match plan {
             MapPlan::Insert { key, value } => {
                 let old = format!("SELECT v FROM {t} WHERE k = ? FOR UPDATE");
                 let put =
                     format!("INSERT INTO {t} (k, v) VALUES (?, ?) ON DUPLICATE KEY UPDATE v = VALUES(v)");
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     transaction(c, |c| {
                         let before: Option<Vec<u8>> = c.exec_first(&old, (key,))?;
                         c.exec_drop(&put, (key, value))?;
@@ -48,12 +48,12 @@ impl MapTable for MySqlMap {
             }
             MapPlan::Get { key } => {
                 let sql = format!("SELECT v FROM {t} WHERE k = ?");
-                self.session.run(|c| Ok(MapOutcome::Value(c.exec_first(&sql, (key,))?)))
+                self.session.with_retry(|c| Ok(MapOutcome::Value(c.exec_first(&sql, (key,))?)))
             }
             MapPlan::Remove { key } => {
                 let old = format!("SELECT v FROM {t} WHERE k = ? FOR UPDATE");
                 let delete = format!("DELETE FROM {t} WHERE k = ?");
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     transaction(c, |c| {
                         let before: Option<Vec<u8>> = c.exec_first(&old, (key,))?;
                         c.exec_drop(&delete, (key,))?;
@@ -63,11 +63,11 @@ impl MapTable for MySqlMap {
             }
             MapPlan::Len => {
                 let sql = format!("SELECT COUNT(*) FROM {t}");
-                self.session.run(|c| Ok(MapOutcome::Len(c.query_first::<u64, _>(&sql)?.unwrap_or(0))))
+                self.session.with_retry(|c| Ok(MapOutcome::Len(c.query_first::<u64, _>(&sql)?.unwrap_or(0))))
             }
             MapPlan::Scan { after, limit } => {
                 let limit = u64::from((*limit).max(1));
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     let entries: Vec<(Vec<u8>, Vec<u8>)> = match after {
                         Some(k) => c.exec(
                             format!("SELECT k, v FROM {t} WHERE k > ? ORDER BY k LIMIT ?"),

@@ -65,7 +65,7 @@ impl Session {
 
     /// Runs `attempt` until it succeeds, fails for good, or the retry
     /// window ends.
-    pub(crate) fn run<T>(
+    pub(crate) fn with_retry<T>(
         &mut self,
         mut attempt: impl FnMut(&mut PooledConn) -> Result<T, Fail>,
     ) -> Result<T, MySqlError> {

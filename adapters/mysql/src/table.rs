@@ -75,14 +75,14 @@ impl MySqlTable {
         let ident = table_ident(name)?;
         let t = format!("`{ident}`");
         let mut session = Session::new(connect);
-        let (version, flush): (String, String) = session.run(|c| {
+        let (version, flush): (String, String) = session.with_retry(|c| {
             Ok(c.query_first("SELECT VERSION(), CAST(@@innodb_flush_log_at_trx_commit AS CHAR)")?
                 .unwrap_or_default())
         })?;
         if durability.is_synced() && flush != "1" {
             return Err(MySqlError::NotDurable { setting: flush });
         }
-        let found = session.run(|c| create(c, &ident, &t, order))?;
+        let found = session.with_retry(|c| create(c, &ident, &t, order))?;
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(MySqlError::Schema { table: ident, found });
         }
@@ -94,12 +94,12 @@ impl MySqlTable {
         match plan {
             // One statement in autocommit where one suffices (a failure then
             // counts as at COMMIT: retried only if the server rolled back).
-            Plan::Insert { records } if returning || records.len() == 1 => self
-                .session
-                .run(|c| Ok(Outcome::Inserted(insert(c, t, records, returning).map_err(Fail::AtCommit)?))),
+            Plan::Insert { records } if returning || records.len() == 1 => self.session.with_retry(|c| {
+                Ok(Outcome::Inserted(insert(c, t, records, returning).map_err(Fail::AtCommit)?))
+            }),
             Plan::Insert { records } => self
                 .session
-                .run(|c| transaction(c, |c| Ok(Outcome::Inserted(insert(c, t, records, returning)?)))),
+                .with_retry(|c| transaction(c, |c| Ok(Outcome::Inserted(insert(c, t, records, returning)?)))),
             Plan::Claim { order, limit, then } => {
                 // The index, forced: InnoDB locks every row a locking read
                 // scans, and a table scan + sort (the optimizer's choice
@@ -116,13 +116,13 @@ impl MySqlTable {
                     order_by(*order),
                     (*limit).max(1)
                 );
-                self.session.run(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
+                self.session.with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
             }
             Plan::ClaimId { id, then } => {
                 let sql = format!(
                     "START TRANSACTION; SELECT {COLUMNS} FROM {t} WHERE id = {id} AND status = 1 FOR UPDATE"
                 );
-                self.session.run(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
+                self.session.with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
             }
             Plan::Transition { ids, from, to } if ids.len() == 1 && from.iter().count() == 1 => {
                 // An ack: one autocommit statement; the status is read only
@@ -134,7 +134,7 @@ impl MySqlTable {
                         format!("UPDATE {t} SET {} WHERE id = ? AND status = ?", set_status(*s))
                     }
                 };
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     c.exec_drop(&sql, (id, one.code())).map_err(Fail::AtCommit)?;
                     if c.affected_rows() == 1 {
                         return Ok(Outcome::Before(vec![Some(one)]));
@@ -148,7 +148,7 @@ impl MySqlTable {
             }
             Plan::Transition { ids, from, to } => self
                 .session
-                .run(|c| transaction(c, |c| Ok(Outcome::Before(transition(c, t, ids, *from, *to)?)))),
+                .with_retry(|c| transaction(c, |c| Ok(Outcome::Before(transition(c, t, ids, *from, *to)?)))),
             Plan::TransitionAll { from, to } => {
                 let sql = match to {
                     Target::Delete => format!("DELETE FROM {t} WHERE {}", status_in(*from)),
@@ -156,7 +156,7 @@ impl MySqlTable {
                         format!("UPDATE {t} SET {} WHERE {}", set_status(*s), status_in(*from))
                     }
                 };
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     transaction(c, |c| {
                         c.query_drop(&sql)?;
                         Ok(Outcome::Count(c.affected_rows()))
@@ -169,7 +169,7 @@ impl MySqlTable {
                     status_in(*from)
                 );
                 let key = unique_key.map(|k| k.to_vec());
-                let result = self.session.run(|c| {
+                let result = self.session.with_retry(|c| {
                     transaction(c, |c| {
                         let before = statuses(c, t, &[*id])?.remove(id).flatten();
                         c.exec_drop(&sql, (payload, &key, *id))?;
@@ -183,7 +183,7 @@ impl MySqlTable {
                     other => other,
                 }
             }
-            Plan::Fetch { ids } => self.session.run(|c| {
+            Plan::Fetch { ids } => self.session.with_retry(|c| {
                 let mut by_id = HashMap::with_capacity(ids.len());
                 for part in ids.chunks(CHUNK) {
                     let sql = format!("SELECT {COLUMNS} FROM {t} WHERE id IN ({})", marks(part.len()));
@@ -214,14 +214,14 @@ impl MySqlTable {
                     status_in(*statuses),
                     order_by(*order)
                 );
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     let rows: Vec<Row> = c.exec(&sql, Params::Positional(params.clone()))?;
                     Ok(Outcome::Records(rows.into_iter().map(record).collect::<Result<_, _>>()?))
                 })
             }
             Plan::Count => {
                 let sql = format!("SELECT status, COUNT(*) FROM {t} GROUP BY status");
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     let mut counts = Counts::default();
                     let rows: Vec<(i16, u64)> = c.query(&sql)?;
                     for (code, n) in rows {
@@ -240,7 +240,7 @@ impl MySqlTable {
                     "SELECT id FROM {t} WHERE {} ORDER BY id DESC LIMIT ? OFFSET ? FOR UPDATE",
                     status_in(*statuses)
                 );
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     transaction(c, |c| {
                         let ids: Vec<u64> = c.exec(&select, (limit, *keep_latest))?;
                         for part in ids.chunks(CHUNK) {
@@ -257,7 +257,7 @@ impl MySqlTable {
             // concurrent reads and writes) and returns space to the OS.
             Plan::Compact => {
                 let sql = format!("OPTIMIZE TABLE {t}");
-                self.session.run(|c| Ok(c.query_drop(&sql).map(|()| Outcome::Done)?))
+                self.session.with_retry(|c| Ok(c.query_drop(&sql).map(|()| Outcome::Done)?))
             }
             Plan::Restore { record: r, unique_key } => {
                 // Not an upsert: ON DUPLICATE KEY would also fire on another
@@ -273,7 +273,7 @@ impl MySqlTable {
                      VALUES (?, ?, ?, 1, ?, ?, ?)"
                 );
                 let key = unique_key.map(|k| k.to_vec());
-                self.session.run(|c| {
+                self.session.with_retry(|c| {
                     transaction(c, |c| {
                         let present: Option<u64> = c.exec_first(&find, (r.id,))?;
                         if present.is_some() {
@@ -456,7 +456,7 @@ fn create(c: &mut PooledConn, name: &str, t: &str, order: Order) -> Result<Optio
 impl Table for MySqlTable {
     type Error = MySqlError;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, MySqlError> {
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, MySqlError> {
         self.body(plan)
     }
 }

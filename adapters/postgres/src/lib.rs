@@ -34,15 +34,15 @@
 //!
 //! ```no_run
 //! use persist_queue_core::Durability;
-//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict, complete};
 //! use persist_queue_postgres::{Connect, PgTable};
 //!
 //! let connect = Connect::url("postgresql://postgres@127.0.0.1:5432/postgres")?;
 //! let table = PgTable::open(&connect, "ack_queue_jobs", Durability::Synced, Kind::ACK.order)?;
-//! let mut q = RecordQueue::open(table, Kind::ACK, true).expect("open");
-//! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).expect("put");
-//! let job = q.get(false).expect("get").expect("an item");
-//! q.settle(job.id, Verdict::Ack).expect("ack");
+//! let mut q = complete(RecordQueue::open(table, Kind::ACK, true)).expect("open");
+//! complete(q.put(Put { payload: b"job", priority: 0, canonical: None }, 0)).expect("put");
+//! let job = complete(q.get(false)).expect("get").expect("an item");
+//! complete(q.settle(job.id, Verdict::Ack)).expect("ack");
 //! # Ok::<(), persist_queue_postgres::PgError>(())
 //! ```
 

@@ -26,7 +26,7 @@ impl PgMap {
         };
         let mut session = Session::new(connect, setup.to_string(), |_| Ok(()));
         let create = format!("CREATE TABLE IF NOT EXISTS {t} (key BYTEA PRIMARY KEY, value BYTEA NOT NULL)");
-        session.run_raw(|c| {
+        session.with_retry_unprepared(|c| {
             transaction(c, "BEGIN", |c| {
                 c.execute("SELECT pg_advisory_xact_lock($1)", &[&crate::table::DDL_LOCK])?;
                 c.batch_execute(&create)
@@ -39,7 +39,7 @@ impl PgMap {
 impl MapTable for PgMap {
     type Error = PgError;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, PgError> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, PgError> {
         let t = self.t.as_str();
         match plan {
             MapPlan::Insert { key, value } => {
@@ -48,7 +48,7 @@ impl MapTable for PgMap {
                 let put = format!(
                     "INSERT INTO {t} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
                 );
-                self.session.run_raw(|c| {
+                self.session.with_retry_unprepared(|c| {
                     transaction(c, "BEGIN", |c| {
                         let before = c.query_opt(&old, &[key])?.map(|r| r.try_get(0)).transpose()?;
                         c.execute(&put, &[key, value])?;
@@ -58,13 +58,13 @@ impl MapTable for PgMap {
             }
             MapPlan::Get { key } => {
                 let sql = format!("SELECT value FROM {t} WHERE key = $1");
-                self.session.run_raw(|c| {
+                self.session.with_retry_unprepared(|c| {
                     Ok(MapOutcome::Value(c.query_opt(&sql, &[key])?.map(|r| r.try_get(0)).transpose()?))
                 })
             }
             MapPlan::Remove { key } => {
                 let sql = format!("DELETE FROM {t} WHERE key = $1 RETURNING value");
-                self.session.run_raw(|c| {
+                self.session.with_retry_unprepared(|c| {
                     transaction(c, "BEGIN", |c| {
                         Ok(MapOutcome::Value(c.query_opt(&sql, &[key])?.map(|r| r.try_get(0)).transpose()?))
                     })
@@ -72,15 +72,16 @@ impl MapTable for PgMap {
             }
             MapPlan::Len => {
                 let sql = format!("SELECT COUNT(*) FROM {t}");
-                self.session
-                    .run_raw(|c| Ok(MapOutcome::Len(c.query_one(&sql, &[])?.try_get::<_, i64>(0)? as u64)))
+                self.session.with_retry_unprepared(|c| {
+                    Ok(MapOutcome::Len(c.query_one(&sql, &[])?.try_get::<_, i64>(0)? as u64))
+                })
             }
             MapPlan::Scan { after, limit } => {
                 let sql = format!(
                     "SELECT key, value FROM {t} WHERE $1::bytea IS NULL OR key > $1 ORDER BY key LIMIT $2"
                 );
                 let limit = i64::from((*limit).max(1));
-                self.session.run_raw(|c| {
+                self.session.with_retry_unprepared(|c| {
                     let rows = c.query(&sql, &[after, &limit])?;
                     let entries =
                         rows.iter()

@@ -104,8 +104,8 @@ impl<S> Session<S> {
         Ok((client, self.stmts.as_ref()))
     }
 
-    /// Like [`Session::run`], without the prepared statements.
-    pub(crate) fn run_raw<T>(
+    /// Like [`Session::with_retry`], without the prepared statements.
+    pub(crate) fn with_retry_unprepared<T>(
         &mut self,
         mut attempt: impl FnMut(&mut Client) -> Result<T, Fail>,
     ) -> Result<T, PgError> {
@@ -115,7 +115,7 @@ impl<S> Session<S> {
     /// Runs `attempt` until it succeeds, fails for good, or the retry
     /// window ends. Only failures before `COMMIT` that [`transient`] calls
     /// temporary are retried.
-    pub(crate) fn run<T>(
+    pub(crate) fn with_retry<T>(
         &mut self,
         mut attempt: impl FnMut(&mut Client, &S) -> Result<T, Fail>,
     ) -> Result<T, PgError> {

@@ -158,7 +158,7 @@ impl PgTable {
             Session::new(connect, setup.to_string(), move |client| prepare(client, &prepared, order))
         };
         let mut session = session_with(setup);
-        let found = session.run_raw(|client| create(client, &ident, &t, order))?;
+        let found = session.with_retry_unprepared(|client| create(client, &ident, &t, order))?;
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(PgError::Schema { table: ident, found });
         }
@@ -177,13 +177,13 @@ impl PgTable {
         };
         match plan {
             Plan::Insert { records } => {
-                self.session.run(|c, st| Ok(Outcome::Inserted(single(insert(c, st, records))?)))
+                self.session.with_retry(|c, st| Ok(Outcome::Inserted(single(insert(c, st, records))?)))
             }
             Plan::Claim { order: o, limit, then } => {
                 let limit = i64::from((*limit).max(1));
                 // Another order than the table's: prepared on first use.
                 let other = (*o != order).then(|| claim_sql(t, *o, *then));
-                claims(*then).run(|c, st| {
+                claims(*then).with_retry(|c, st| {
                     let stmt = match &other {
                         None => st.claim[claim_index(*then)].clone(),
                         Some(sql) => st.cached(c, sql)?,
@@ -194,7 +194,7 @@ impl PgTable {
                     Ok(Outcome::Records(out))
                 })
             }
-            Plan::ClaimId { id, then } => claims(*then).run(|c, st| {
+            Plan::ClaimId { id, then } => claims(*then).with_retry(|c, st| {
                 let rows = single(c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64)]))?;
                 Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
             }),
@@ -222,7 +222,7 @@ impl PgTable {
                         );
                         let wanted: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
                         let code = i16::from(one.code());
-                        session.run(|c, st| {
+                        session.with_retry(|c, st| {
                             let stmt = st.cached(c, &sql)?;
                             let rows = single(c.query(&stmt, &[&wanted, &code]))?;
                             let mut before = HashMap::with_capacity(rows.len());
@@ -235,7 +235,7 @@ impl PgTable {
                             ))
                         })
                     }
-                    _ => self.session.run(|c, st| {
+                    _ => self.session.with_retry(|c, st| {
                         transaction(c, "BEGIN", |c| {
                             Ok(Outcome::Before(transition(c, st, t, ids, *from, *to)?))
                         })
@@ -248,15 +248,16 @@ impl PgTable {
                     Target::Status(s) => format!("UPDATE {t} SET {} WHERE status = ANY($1)", set_status(*s)),
                 };
                 let from = codes(*from);
-                self.session
-                    .run(|c, _| transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&from])?))))
+                self.session.with_retry(|c, _| {
+                    transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&from])?)))
+                })
             }
             Plan::Update { id, payload, unique_key, from } => {
                 let sql = format!(
                     "UPDATE {t} SET payload = $2, unique_key = $3 WHERE id = $1 AND status = ANY($4) RETURNING id"
                 );
                 let (id, key, from) = (*id as i64, unique_key.map(|k| k.to_vec()), codes(*from));
-                let result = self.session.run(|c, st| {
+                let result = self.session.with_retry(|c, st| {
                     transaction(c, "BEGIN", |c| {
                         let before = status_of(c, st, id)?;
                         c.execute(&sql, &[&id, payload, &key, &from])?;
@@ -272,7 +273,7 @@ impl PgTable {
             }
             Plan::Fetch { ids } => {
                 let wanted: Vec<i64> = ids.iter().map(|&id| id as i64).collect();
-                self.session.run(|c, st| {
+                self.session.with_retry(|c, st| {
                     let rows = c.query(&st.fetch, &[&wanted])?;
                     let mut by_id: HashMap<u64, Record> =
                         rows.iter().map(|r| record(r).map(|r| (r.id, r))).collect::<Result<_, _>>()?;
@@ -293,7 +294,7 @@ impl PgTable {
                 let k = after.unwrap_or(OrderKey { priority: 0, id: 0 });
                 let (set, prio, id) = (codes(*statuses), k.priority, k.id as i64);
                 let limit: Option<i64> = (*limit > 0).then_some(i64::from(*limit));
-                self.session.run(|c, st| {
+                self.session.with_retry(|c, st| {
                     let stmt = st.cached(c, &sql)?;
                     let rows = c.query(&stmt, &[&set, &prio, &id, &limit])?;
                     Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
@@ -301,7 +302,7 @@ impl PgTable {
             }
             Plan::Count => {
                 let sql = format!("SELECT status, COUNT(*) FROM {t} GROUP BY status");
-                self.session.run(|c, st| {
+                self.session.with_retry(|c, st| {
                     let mut counts = Counts::default();
                     let stmt = st.cached(c, &sql)?;
                     for row in c.query(&stmt, &[])? {
@@ -321,7 +322,7 @@ impl PgTable {
                 let set = codes(*statuses);
                 let limit: Option<i64> = (*max_delete > 0).then_some(*max_delete as i64);
                 let skip = *keep_latest as i64;
-                self.session.run(|c, _| {
+                self.session.with_retry(|c, _| {
                     transaction(c, "BEGIN", |c| Ok(Outcome::Count(c.execute(&sql, &[&set, &limit, &skip])?)))
                 })
             }
@@ -329,7 +330,7 @@ impl PgTable {
             // space for reuse; it cannot run inside a transaction.
             Plan::Compact => {
                 let sql = format!("VACUUM {t}");
-                self.session.run(|c, _| Ok(c.batch_execute(&sql).map(|()| Outcome::Done)?))
+                self.session.with_retry(|c, _| Ok(c.batch_execute(&sql).map(|()| Outcome::Done)?))
             }
             Plan::Restore { record: r, unique_key } => {
                 let sql = format!(
@@ -342,7 +343,7 @@ impl PgTable {
                 );
                 let key = unique_key.map(|k| k.to_vec());
                 let (id, ts, n) = (r.id as i64, r.timestamp as i64, r.deliveries as i32);
-                self.session.run(|c, _| {
+                self.session.with_retry(|c, _| {
                     transaction(c, "BEGIN", |c| {
                         c.execute(&sql, &[&id, &r.payload, &r.priority, &ts, &n, &key])?;
                         Ok(Outcome::Done)
@@ -477,7 +478,7 @@ fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i3
 impl Table for PgTable {
     type Error = PgError;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
         self.body(plan)
     }
 }

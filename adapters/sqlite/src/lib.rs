@@ -15,15 +15,17 @@
 //!
 //! ```
 //! use persist_queue_core::Durability;
-//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict};
+//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict, complete};
 //! use persist_queue_sqlite::SqliteTable;
 //!
+//! // The table answers at once: `complete` runs each of the core's
+//! // operations to its end.
 //! let dir = tempfile::tempdir().unwrap();
 //! let table = SqliteTable::open(dir.path().join("data.db"), "ack_queue_default", Durability::Synced).unwrap();
-//! let mut q = RecordQueue::open(table, Kind::ACK, true).unwrap();
-//! q.put(Put { payload: b"job", priority: 0, canonical: None }, 0).unwrap();
-//! let job = q.get(false).unwrap().unwrap();
-//! q.settle(job.id, Verdict::Ack).unwrap();
+//! let mut q = complete(RecordQueue::open(table, Kind::ACK, true)).unwrap();
+//! complete(q.put(Put { payload: b"job", priority: 0, canonical: None }, 0)).unwrap();
+//! let job = complete(q.get(false)).unwrap().unwrap();
+//! complete(q.settle(job.id, Verdict::Ack)).unwrap();
 //! ```
 
 mod connection;

@@ -45,7 +45,7 @@ impl SqliteMap {
 impl MapTable for SqliteMap {
     type Error = SqliteError;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, SqliteError> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, SqliteError> {
         let t = self.t.as_str();
         Ok(match plan {
             MapPlan::Insert { key, value } => MapOutcome::Value(immediate(&self.conn, |tx| {

@@ -348,7 +348,7 @@ impl SqliteTable {
         rows.collect()
     }
 
-    fn run(&mut self, plan: &Plan) -> rusqlite::Result<Outcome> {
+    fn execute_now(&mut self, plan: &Plan) -> rusqlite::Result<Outcome> {
         if matches!(plan, Plan::Compact) {
             // VACUUM cannot run inside a transaction; the connection stays
             // open (persist-queue #183).
@@ -515,7 +515,7 @@ impl SqliteTable {
 impl Table for SqliteTable {
     type Error = SqliteError;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, SqliteError> {
-        Ok(self.run(plan)?)
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, SqliteError> {
+        Ok(self.execute_now(plan)?)
     }
 }

@@ -7,7 +7,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use persist_queue_core::records::{
-    Kind, LogConfig, LogTable, Order, Outcome, Plan, Put, RecordQueue, StatusSet, Table, Verdict,
+    Kind, LogConfig, LogTable, Order, Outcome, Plan, Put, RecordQueue, StatusSet, Table, Verdict, complete,
 };
 use persist_queue_core::{Durability, MemoryStorage};
 use persist_queue_core_fuzz::{Input, damage, index_of, item};
@@ -16,20 +16,20 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let config = LogConfig { chunk_bytes: 256, compact_min: 512, skip_corrupted: false };
     let table = LogTable::open_with(MemoryStorage::new(), Durability::Synced, config).expect("open");
-    let mut q = RecordQueue::open(table, Kind::ACK, false).expect("queue");
+    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("queue");
     let items = u32::from(input.byte() % 40);
     for i in 0..items {
-        q.put(Put { payload: &item(i), priority: 0, canonical: None }, 1).expect("put");
+        complete(q.put(Put { payload: &item(i), priority: 0, canonical: None }, 1)).expect("put");
     }
     for _ in 0..input.byte() % 8 {
-        let got = q.get_many(u32::from(input.byte() % 4) + 1, false).expect("claim");
+        let got = complete(q.get_many(u32::from(input.byte() % 4) + 1, false)).expect("claim");
         let verdict = match input.byte() % 3 {
             0 => Verdict::Ack,
             1 => Verdict::Nack,
             _ => Verdict::Fail,
         };
         let ids: Vec<u64> = got.iter().map(|r| r.id).collect();
-        q.settle_many(&ids, verdict).expect("settle");
+        complete(q.settle_many(&ids, verdict)).expect("settle");
     }
     let mut image = q.into_table().into_storage();
     damage(&mut image, &mut input, true);
@@ -37,7 +37,7 @@ fuzz_target!(|data: &[u8]| {
         let config = LogConfig { skip_corrupted, ..config };
         let Ok(mut t) = LogTable::open_with(image.clone(), Durability::Synced, config) else { continue };
         let scan = Plan::Scan { statuses: StatusSet::ALL, order: Order::Fifo, after: None, limit: 0 };
-        if let Ok(Outcome::Records(rs)) = t.execute(&scan) {
+        if let Ok(Outcome::Records(rs)) = complete(t.execute(&scan)) {
             for r in rs {
                 index_of(&r.payload).expect("a record as written, never garbage");
             }

@@ -1,11 +1,12 @@
-//! The drivers: a record queue of one [`Kind`] over a store. The rules are
-//! written once, in [`AsyncRecordQueue`], over an [`AsyncTable`] (IndexedDB
-//! awaits its transactions); [`RecordQueue`] is the same queue over a
-//! synchronous [`Table`], whose futures are ready at once.
+//! The driver: a record queue of one [`Kind`] over a [`Table`]. The rules
+//! are written once, as async methods over the one store seam: IndexedDB
+//! awaits its transactions, a synchronous store (SQLite, a server client,
+//! the plain-files log, memory) answers with a ready future, and a
+//! synchronous host runs each method to its end with [`complete`].
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
-use core::fmt;
+
 use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
@@ -18,36 +19,6 @@ use crate::records::rules::{
     read_settled, read_settled_from,
 };
 use crate::records::unique::unique_key;
-
-/// A record store whose plans complete later (an IndexedDB transaction, a
-/// request to a server). Same contract as [`Table::execute`]. Every
-/// synchronous [`Table`] is one.
-pub trait AsyncTable {
-    /// The store's own error, kept intact.
-    type Error: fmt::Debug + fmt::Display;
-
-    /// Executes `plan` atomically; see [`Table::execute`] for the contract.
-    fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>>;
-
-    /// Whether `error` says the store is at its quota, where it still runs
-    /// plans that only delete (IndexedDB in Chromium). The queue then
-    /// drains by deleting: held claims ([`AsyncRecordQueue::claim_held`])
-    /// and acks that delete. Default: never.
-    fn only_deletes(_error: &Self::Error) -> bool {
-        false
-    }
-}
-
-impl<T: Table> AsyncTable for T {
-    type Error = T::Error;
-    fn run(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, T::Error>> {
-        core::future::ready(self.execute(plan))
-    }
-
-    fn only_deletes(error: &T::Error) -> bool {
-        <T as Table>::only_deletes(error)
-    }
-}
 
 /// Runs a future that never waits (one over a synchronous [`Table`]) to its
 /// end. A future that does wait is polled again at once, so this spins:
@@ -62,11 +33,11 @@ pub fn complete<F: Future>(f: F) -> F::Output {
     }
 }
 
-/// A record queue of one [`Kind`] on an [`AsyncTable`]: each method is one
+/// A record queue of one [`Kind`] on a [`Table`]: each method is one
 /// atomic plan (two for `next_in_order`, which is then a claim of a known
 /// id: still atomic against other consumers).
 #[derive(Debug)]
-pub struct AsyncRecordQueue<T: AsyncTable> {
+pub struct RecordQueue<T: Table> {
     table: T,
     kind: Kind,
     /// Items this queue took while the store was at its quota, without
@@ -74,11 +45,11 @@ pub struct AsyncRecordQueue<T: AsyncTable> {
     held: BTreeSet<u64>,
 }
 
-impl<T: AsyncTable> AsyncRecordQueue<T> {
+impl<T: Table> RecordQueue<T> {
     /// A queue over `table`. With `auto_resume`, items left in flight by a
     /// previous run are made ready again.
     pub async fn open(table: T, kind: Kind, auto_resume: bool) -> Result<Self, RecordError<T::Error>> {
-        let mut q = AsyncRecordQueue { table, kind, held: BTreeSet::new() };
+        let mut q = RecordQueue { table, kind, held: BTreeSet::new() };
         if auto_resume {
             match q.resume().await {
                 // At its quota the store cannot make them ready: they stay
@@ -92,8 +63,8 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         Ok(q)
     }
 
-    async fn run(&mut self, plan: &Plan) -> Result<Outcome, RecordError<T::Error>> {
-        self.table.run(plan).await.map_err(RecordError::Store)
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, RecordError<T::Error>> {
+        self.table.execute(plan).await.map_err(RecordError::Store)
     }
 
     /// The queue's kind.
@@ -111,6 +82,11 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         &mut self.table
     }
 
+    /// The table, closing the queue.
+    pub fn into_table(self) -> T {
+        self.table
+    }
+
     /// Puts one item; `None` if a unique queue already holds an equal live
     /// item.
     pub async fn put(&mut self, item: Put<'_>, now: u64) -> Result<Option<u64>, RecordError<T::Error>> {
@@ -123,7 +99,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         items: &[Put<'_>],
         now: u64,
     ) -> Result<Vec<Option<u64>>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.put_plan(items, now)).await?;
+        let o = self.execute(&self.kind.put_plan(items, now)).await?;
         read_inserted(o, items.len())
     }
 
@@ -138,7 +114,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         n: u32,
         auto_commit: bool,
     ) -> Result<Vec<Record>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.claim_plan(n, auto_commit)).await?;
+        let o = self.execute(&self.kind.claim_plan(n, auto_commit)).await?;
         read_records(o)
     }
 
@@ -149,7 +125,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         id: u64,
         auto_commit: bool,
     ) -> Result<Option<Record>, RecordError<T::Error>> {
-        let o = self.run(&self.kind.claim_id_plan(id, auto_commit)).await?;
+        let o = self.execute(&self.kind.claim_id_plan(id, auto_commit)).await?;
         Ok(read_records(o)?.into_iter().next())
     }
 
@@ -160,7 +136,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         after_id: u64,
         auto_commit: bool,
     ) -> Result<Option<Record>, RecordError<T::Error>> {
-        let fetched = read_records(self.run(&Plan::Fetch { ids: alloc::vec![after_id] }).await?)?;
+        let fetched = read_records(self.execute(&Plan::Fetch { ids: alloc::vec![after_id] }).await?)?;
         let after = match fetched.first() {
             Some(r) => OrderKey { priority: r.priority, id: r.id },
             None => OrderKey { priority: i64::MIN, id: after_id },
@@ -174,7 +150,9 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
                     after: from,
                     limit: 1,
                 };
-                let Some(candidate) = read_records(self.run(&scan).await?)?.into_iter().next() else { break };
+                let Some(candidate) = read_records(self.execute(&scan).await?)?.into_iter().next() else {
+                    break;
+                };
                 if let Some(r) = self.get_id(candidate.id, auto_commit).await? {
                     return Ok(Some(r));
                 }
@@ -192,7 +170,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
     /// Settles many in-flight items atomically; per id, whether it was in
     /// flight.
     ///
-    /// At the store's quota ([`AsyncTable::only_deletes`]) an ack or a
+    /// At the store's quota ([`Table::only_deletes`]) an ack or a
     /// fail deletes the item (nothing else can be written: it is never
     /// delivered again, but not kept as acked or failed), and items held
     /// by [`Self::claim_held`] are settled here: a nack lets go of one, an
@@ -227,9 +205,9 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        match self.run(&self.kind.settle_plan(ids.to_vec(), verdict)).await {
+        match self.execute(&self.kind.settle_plan(ids.to_vec(), verdict)).await {
             Err(RecordError::Store(e)) if T::only_deletes(&e) && verdict != Verdict::Nack => {
-                let o = self.run(&self.kind.delete_plan(ids.to_vec(), Status::Unacked)).await?;
+                let o = self.execute(&self.kind.delete_plan(ids.to_vec(), Status::Unacked)).await?;
                 read_settled(ids, o)
             }
             o => read_settled(ids, o?),
@@ -251,7 +229,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
                 .collect());
         }
         // Held means ready in the store.
-        let o = self.run(&self.kind.delete_plan(ids.to_vec(), Status::Ready)).await?;
+        let o = self.execute(&self.kind.delete_plan(ids.to_vec(), Status::Ready)).await?;
         for id in ids {
             self.held.remove(id);
         }
@@ -259,7 +237,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
     }
 
     /// Takes up to `n` ready items, in order, without writing: for a store
-    /// at its quota ([`AsyncTable::only_deletes`]), where a claim cannot
+    /// at its quota ([`Table::only_deletes`]), where a claim cannot
     /// mark them in flight. This queue holds them (each shows one delivery
     /// more than the store counts) until they are settled; they stay ready
     /// in the store, so if this handle goes away they are delivered again,
@@ -274,7 +252,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
             after: None,
             limit: n.max(1).saturating_add(skip),
         };
-        let taken: Vec<Record> = read_records(self.run(&scan).await?)?
+        let taken: Vec<Record> = read_records(self.execute(&scan).await?)?
             .into_iter()
             .filter(|r| !self.held.contains(&r.id))
             .take(n.max(1) as usize)
@@ -291,7 +269,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
 
     /// Replaces the payload of a live item (ready or in flight).
     pub async fn update(&mut self, id: u64, item: Put<'_>) -> Result<(), RecordError<T::Error>> {
-        match self.run(&self.kind.update_plan(id, &item)).await? {
+        match self.execute(&self.kind.update_plan(id, &item)).await? {
             Outcome::Duplicate => Err(RecordError::Duplicate),
             Outcome::Before(b) => match b.first().copied().flatten() {
                 None => Err(RecordError::UnknownId(id)),
@@ -304,19 +282,19 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
 
     /// Every in-flight item is ready again; returns how many.
     pub async fn resume(&mut self) -> Result<u64, RecordError<T::Error>> {
-        let o = self.run(&self.kind.resume_plan()).await?;
+        let o = self.execute(&self.kind.resume_plan()).await?;
         read_count(o)
     }
 
     /// Records per status.
     pub async fn counts(&mut self) -> Result<Counts, RecordError<T::Error>> {
-        let o = self.run(&Plan::Count).await?;
+        let o = self.execute(&Plan::Count).await?;
         read_counts(o)
     }
 
     /// Every record with a status in `statuses`, in the queue's order.
     pub async fn list(&mut self, statuses: StatusSet) -> Result<Vec<Record>, RecordError<T::Error>> {
-        let o = self.run(&Plan::Scan { statuses, order: self.kind.order, after: None, limit: 0 }).await?;
+        let o = self.execute(&Plan::Scan { statuses, order: self.kind.order, after: None, limit: 0 }).await?;
         read_records(o)
     }
 
@@ -328,7 +306,7 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         keep_latest: u64,
         include_failed: bool,
     ) -> Result<u64, RecordError<T::Error>> {
-        let o = self.run(&self.kind.purge_plan(max_delete, keep_latest, include_failed)).await?;
+        let o = self.execute(&self.kind.purge_plan(max_delete, keep_latest, include_failed)).await?;
         read_count(o)
     }
 
@@ -340,132 +318,11 @@ impl<T: AsyncTable> AsyncRecordQueue<T> {
         canonical: Option<&[u8]>,
     ) -> Result<(), RecordError<T::Error>> {
         let unique_key = self.kind.unique.then(|| unique_key(canonical.unwrap_or(&record.payload)));
-        self.run(&Plan::Restore { record, unique_key }).await.map(drop)
+        self.execute(&Plan::Restore { record, unique_key }).await.map(drop)
     }
 
     /// Gives unused space back, online.
     pub async fn compact(&mut self) -> Result<(), RecordError<T::Error>> {
-        self.run(&Plan::Compact).await.map(drop)
-    }
-}
-
-/// The same queue on a synchronous [`Table`]: each method is the
-/// [`AsyncRecordQueue`] method of the same name, run to its end at once.
-#[derive(Debug)]
-pub struct RecordQueue<T: Table>(AsyncRecordQueue<T>);
-
-/// The result of a [`RecordQueue`] method.
-type Answer<T, V> = Result<V, RecordError<<T as Table>::Error>>;
-
-impl<T: Table> RecordQueue<T> {
-    /// A queue over `table`. With `auto_resume`, items left in flight by a
-    /// previous run are made ready again.
-    pub fn open(table: T, kind: Kind, auto_resume: bool) -> Answer<T, Self> {
-        complete(AsyncRecordQueue::open(table, kind, auto_resume)).map(RecordQueue)
-    }
-
-    /// The queue's kind.
-    pub fn kind(&self) -> Kind {
-        self.0.kind()
-    }
-
-    /// The table, for inspection.
-    pub fn table(&self) -> &T {
-        self.0.table()
-    }
-
-    /// The table, to change it (tests: a store filling up).
-    pub fn table_mut(&mut self) -> &mut T {
-        self.0.table_mut()
-    }
-
-    /// The table, closing the queue.
-    pub fn into_table(self) -> T {
-        self.0.table
-    }
-
-    /// See [`AsyncRecordQueue::claim_held`].
-    pub fn claim_held(&mut self, n: u32) -> Answer<T, Vec<Record>> {
-        complete(self.0.claim_held(n))
-    }
-
-    /// See [`AsyncRecordQueue::held`].
-    pub fn held(&self) -> usize {
-        self.0.held()
-    }
-
-    /// See [`AsyncRecordQueue::put`].
-    pub fn put(&mut self, item: Put<'_>, now: u64) -> Answer<T, Option<u64>> {
-        complete(self.0.put(item, now))
-    }
-
-    /// See [`AsyncRecordQueue::put_many`].
-    pub fn put_many(&mut self, items: &[Put<'_>], now: u64) -> Answer<T, Vec<Option<u64>>> {
-        complete(self.0.put_many(items, now))
-    }
-
-    /// See [`AsyncRecordQueue::get`].
-    pub fn get(&mut self, auto_commit: bool) -> Answer<T, Option<Record>> {
-        complete(self.0.get(auto_commit))
-    }
-
-    /// See [`AsyncRecordQueue::get_many`].
-    pub fn get_many(&mut self, n: u32, auto_commit: bool) -> Answer<T, Vec<Record>> {
-        complete(self.0.get_many(n, auto_commit))
-    }
-
-    /// See [`AsyncRecordQueue::get_id`].
-    pub fn get_id(&mut self, id: u64, auto_commit: bool) -> Answer<T, Option<Record>> {
-        complete(self.0.get_id(id, auto_commit))
-    }
-
-    /// See [`AsyncRecordQueue::next_in_order`].
-    pub fn next_in_order(&mut self, after_id: u64, auto_commit: bool) -> Answer<T, Option<Record>> {
-        complete(self.0.next_in_order(after_id, auto_commit))
-    }
-
-    /// See [`AsyncRecordQueue::settle`].
-    pub fn settle(&mut self, id: u64, verdict: Verdict) -> Answer<T, ()> {
-        complete(self.0.settle(id, verdict))
-    }
-
-    /// See [`AsyncRecordQueue::settle_many`].
-    pub fn settle_many(&mut self, ids: &[u64], verdict: Verdict) -> Answer<T, Settled<T::Error>> {
-        complete(self.0.settle_many(ids, verdict))
-    }
-
-    /// See [`AsyncRecordQueue::update`].
-    pub fn update(&mut self, id: u64, item: Put<'_>) -> Answer<T, ()> {
-        complete(self.0.update(id, item))
-    }
-
-    /// See [`AsyncRecordQueue::resume`].
-    pub fn resume(&mut self) -> Answer<T, u64> {
-        complete(self.0.resume())
-    }
-
-    /// See [`AsyncRecordQueue::counts`].
-    pub fn counts(&mut self) -> Answer<T, Counts> {
-        complete(self.0.counts())
-    }
-
-    /// See [`AsyncRecordQueue::list`].
-    pub fn list(&mut self, statuses: StatusSet) -> Answer<T, Vec<Record>> {
-        complete(self.0.list(statuses))
-    }
-
-    /// See [`AsyncRecordQueue::clear_done`].
-    pub fn clear_done(&mut self, max_delete: u64, keep_latest: u64, include_failed: bool) -> Answer<T, u64> {
-        complete(self.0.clear_done(max_delete, keep_latest, include_failed))
-    }
-
-    /// See [`AsyncRecordQueue::restore`].
-    pub fn restore(&mut self, record: Record, canonical: Option<&[u8]>) -> Answer<T, ()> {
-        complete(self.0.restore(record, canonical))
-    }
-
-    /// See [`AsyncRecordQueue::compact`].
-    pub fn compact(&mut self) -> Answer<T, ()> {
-        complete(self.0.compact())
+        self.execute(&Plan::Compact).await.map(drop)
     }
 }

@@ -1,7 +1,7 @@
 //! `FullTable`: a record store at its quota, for tests. It runs the plans
 //! that only delete or only read, and refuses every other (as IndexedDB in
 //! Chromium does over its quota), so the drain rules
-//! ([`crate::records::AsyncRecordQueue::claim_held`], deleting acks) are
+//! ([`crate::records::RecordQueue::claim_held`], deleting acks) are
 //! tested on every table. Semver-exempt (feature `testing`).
 
 use core::fmt;
@@ -46,11 +46,11 @@ impl<T> FullTable<T> {
 impl<T: Table> Table for FullTable<T> {
     type Error = FullError<T::Error>;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
         if self.full && !plan.only_deletes() {
             return Err(FullError::Full);
         }
-        self.inner.execute(plan).map_err(FullError::Table)
+        self.inner.execute(plan).await.map_err(FullError::Table)
     }
 
     fn only_deletes(error: &Self::Error) -> bool {

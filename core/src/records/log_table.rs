@@ -16,6 +16,7 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use core::fmt;
+use core::future::Future;
 
 use serde::{Deserialize, Serialize};
 
@@ -817,24 +818,33 @@ impl<S: Storage> Table for LogTable<S> {
         self.skipped
     }
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
+    fn execute(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>> {
+        core::future::ready(self.execute_now(plan))
+    }
+}
+
+impl<S: Storage> LogTable<S> {
+    /// Executes `plan` at once (the [`Table`] contract): under the
+    /// directory lock when the log is shared, after replaying what other
+    /// handles appended.
+    fn execute_now(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         if !self.shared {
-            return self.run_and_compact(plan);
+            return self.apply_then_compact(plan);
         }
         if self.poisoned {
             return Err(LogError::Poisoned);
         }
         self.storage.lock().map_err(LogError::Storage)?;
-        let r = self.catch_up().and_then(|()| self.run_and_compact(plan));
+        let r = self.catch_up().and_then(|()| self.apply_then_compact(plan));
         self.storage.unlock();
         r
     }
 }
 
 impl<S: Storage> LogTable<S> {
-    fn run_and_compact(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
+    fn apply_then_compact(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         self.shrinking = plan.only_deletes();
-        let outcome = self.run(plan);
+        let outcome = self.execute_plan(plan);
         // A compaction writes a snapshot: never from the reserve.
         self.shrinking = false;
         let outcome = outcome?;
@@ -844,7 +854,7 @@ impl<S: Storage> LogTable<S> {
         Ok(outcome)
     }
 
-    fn run(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
+    fn execute_plan(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         Ok(match plan {
             Plan::Insert { records } => {
                 let mut keys = BTreeSet::new();

@@ -5,6 +5,7 @@ use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::fmt;
+use core::future::Future;
 
 /// One atomic operation on a map store. Keys are the host's encoding of
 /// the key (so `5` and `"5"` are different keys); iteration is in key-byte
@@ -53,28 +54,15 @@ pub enum MapOutcome {
     Entries(Vec<(Vec<u8>, Vec<u8>)>),
 }
 
-/// A map store for one persistent map. Executes [`MapPlan`]s atomically.
+/// A map store for one persistent map: the seam every map store
+/// implements. Executes [`MapPlan`]s atomically; like
+/// [`crate::records::Table::execute`], a synchronous store returns a ready
+/// future and IndexedDB awaits its transaction.
 pub trait MapTable {
     /// The store's own error.
     type Error: fmt::Debug + fmt::Display;
     /// Executes `plan` atomically.
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Self::Error>;
-}
-
-/// A map store whose plans complete later (IndexedDB). Same contract as
-/// [`MapTable::execute_map`]; every [`MapTable`] is one.
-pub trait AsyncMapTable {
-    /// The store's own error.
-    type Error: fmt::Debug + fmt::Display;
-    /// Executes `plan` atomically.
-    fn run_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, Self::Error>>;
-}
-
-impl<T: MapTable> AsyncMapTable for T {
-    type Error = T::Error;
-    fn run_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, T::Error>> {
-        core::future::ready(self.execute_map(plan))
-    }
+    fn execute_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, Self::Error>>;
 }
 
 /// The map contract in memory (the reference).
@@ -83,8 +71,8 @@ pub struct MemoryMap(BTreeMap<Vec<u8>, Vec<u8>>);
 
 impl MapTable for MemoryMap {
     type Error = Infallible;
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Infallible> {
-        Ok(match plan {
+    fn execute_map(&mut self, plan: &MapPlan) -> impl Future<Output = Result<MapOutcome, Infallible>> {
+        core::future::ready(Ok(match plan {
             MapPlan::Insert { key, value } => MapOutcome::Value(self.0.insert(key.clone(), value.clone())),
             MapPlan::Get { key } => MapOutcome::Value(self.0.get(key).cloned()),
             MapPlan::Remove { key } => MapOutcome::Value(self.0.remove(key)),
@@ -100,6 +88,6 @@ impl MapTable for MemoryMap {
                     range.take((*limit).max(1) as usize).map(|(k, v)| (k.clone(), v.clone())).collect(),
                 )
             }
-        })
+        }))
     }
 }

@@ -5,6 +5,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::convert::Infallible;
+use core::future::Future;
 
 use crate::records::index::Index;
 use crate::records::order::{Order, OrderKey};
@@ -100,10 +101,9 @@ impl MemoryTable {
     }
 }
 
-impl Table for MemoryTable {
-    type Error = Infallible;
-
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Infallible> {
+impl MemoryTable {
+    /// Executes `plan` at once (the [`Table`] contract).
+    fn execute_now(&mut self, plan: &Plan) -> Result<Outcome, Infallible> {
         Ok(match plan {
             Plan::Insert { records } => {
                 let mut ids = Vec::with_capacity(records.len());
@@ -225,5 +225,13 @@ impl Table for MemoryTable {
                 Outcome::Done
             }
         })
+    }
+}
+
+impl Table for MemoryTable {
+    type Error = Infallible;
+
+    fn execute(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Infallible>> {
+        core::future::ready(self.execute_now(plan))
     }
 }

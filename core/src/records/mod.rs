@@ -17,11 +17,11 @@ pub(crate) mod rules;
 pub mod sql;
 pub(crate) mod unique;
 
-pub use driver::{AsyncRecordQueue, AsyncTable, RecordQueue, complete};
+pub use driver::{RecordQueue, complete};
 #[cfg(feature = "testing")]
 pub use full_table::{FullError, FullTable};
 pub use log_table::{LogConfig, LogError, LogTable};
-pub use map::{AsyncMapTable, MapOutcome, MapPlan, MapTable, MemoryMap};
+pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use name::{NAME_MAX, STORE_NAME_MAX, fit_identifier, store_name, valid_name, valid_store_name};
 pub use order::{Order, OrderKey};

@@ -7,6 +7,7 @@
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::fmt;
+use core::future::Future;
 
 use crate::records::order::{Order, OrderKey};
 use crate::records::record::{NewRecord, Record, Status, StatusSet};
@@ -294,7 +295,13 @@ pub enum Outcome {
 }
 
 /// A record store for one queue (a SQL table, an IndexedDB object store,
-/// an in-memory map). Executes [`Plan`]s atomically.
+/// the plain-files log, an in-memory map): the one seam every record store
+/// implements. Executes [`Plan`]s atomically.
+///
+/// `execute` returns a future: a store that awaits its I/O (IndexedDB)
+/// is an `async fn`; a synchronous store does its work at once and
+/// returns [`core::future::ready`]. A synchronous host runs the queue's
+/// futures with [`crate::records::complete`].
 pub trait Table {
     /// The store's own error (SQL, JS, I/O ...), kept intact.
     type Error: fmt::Debug + fmt::Display;
@@ -303,11 +310,13 @@ pub trait Table {
     /// contract names. On `Err` the plan took effect entirely or not at
     /// all; a store that cannot tell which (a connection lost during a
     /// commit) must say so in its error.
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error>;
+    fn execute(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>>;
 
     /// Whether `error` says the store is at its quota, where it still runs
-    /// plans that only delete (see
-    /// [`crate::records::AsyncTable::only_deletes`]). Default: never.
+    /// plans that only delete (IndexedDB in Chromium). The queue then
+    /// drains by deleting: held claims
+    /// ([`crate::records::RecordQueue::claim_held`]) and acks that delete.
+    /// Default: never.
     fn only_deletes(_error: &Self::Error) -> bool {
         false
     }

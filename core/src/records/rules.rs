@@ -1,8 +1,7 @@
 //! The rules of the record queues, written once for every store: which
 //! plan each operation is, which transitions are allowed, and what an
-//! outcome means. [`crate::records::AsyncRecordQueue`] runs them on any
-//! [`crate::records::AsyncTable`]; [`crate::records::RecordQueue`] is its
-//! synchronous face for a [`crate::records::Table`].
+//! outcome means. [`crate::records::RecordQueue`] runs them on any
+//! [`crate::records::Table`].
 
 use alloc::vec::Vec;
 use core::fmt;

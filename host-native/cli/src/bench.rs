@@ -328,7 +328,7 @@ fn large(n: u64, scratch: &mut Scratch) -> R<()> {
 }
 
 /// Runs the benchmark and prints Markdown tables.
-pub(crate) fn run(args: &BenchArgs) -> R<()> {
+pub(crate) fn measure(args: &BenchArgs) -> R<()> {
     let root = match &args.dir {
         Some(d) => tempfile::tempdir_in(d),
         None => tempfile::tempdir(),
@@ -345,7 +345,7 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     let wasi = |scratch: &mut Scratch| match crate::bench_wasi::guests() {
         Some(guests) => {
             let n = (args.ops as usize / 10).max(1000);
-            crate::bench_wasi::run(&guests, &mut || scratch.fresh(), n, args.rounds)
+            crate::bench_wasi::measure(&guests, &mut || scratch.fresh(), n, args.rounds)
         }
         None => {
             println!("(WebAssembly rows skipped: build the guests first, see README)\n");
@@ -358,7 +358,7 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     if args.servers_only {
         for (server, url) in &servers {
             if let Some(url) = url {
-                crate::bench_server::run(args, server, url)?;
+                crate::bench_server::measure(args, server, url)?;
             }
         }
         return Ok(());
@@ -369,12 +369,12 @@ pub(crate) fn run(args: &BenchArgs) -> R<()> {
     wasi(&mut scratch)?;
     for (server, url) in &servers {
         if let Some(url) = url {
-            crate::bench_server::run(args, server, url)?;
+            crate::bench_server::measure(args, server, url)?;
         }
     }
     if !args.no_sqlite {
-        crate::bench_sqlite::run(args, &mut || scratch.fresh())?;
-        crate::bench_sqlite::run_files(args, &mut || scratch.fresh())?;
+        crate::bench_sqlite::measure(args, &mut || scratch.fresh())?;
+        crate::bench_sqlite::measure_files(args, &mut || scratch.fresh())?;
     }
     if let Some(n) = args.large {
         large(n, &mut scratch)?;

@@ -188,7 +188,7 @@ pub(crate) fn consume(url: &str, name: &str) -> R<()> {
 }
 
 /// Runs the section for one server.
-pub(crate) fn run(args: &BenchArgs, server: &str, url: &str) -> R<()> {
+pub(crate) fn measure(args: &BenchArgs, server: &str, url: &str) -> R<()> {
     let window = Duration::from_secs_f64(args.seconds);
     let mut raw: Box<dyn Raw> = match server {
         "PostgreSQL" => Box::new(RawPg::connect(url)?),

@@ -224,7 +224,7 @@ fn shape(dir: &Path, count: usize, column: usize) -> R<f64> {
 }
 
 /// Runs the SQLite section.
-pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBuf) -> R<()> {
+pub(crate) fn measure(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBuf) -> R<()> {
     let window = Duration::from_secs_f64(args.seconds);
     println!("## SQLite record queues (synced = WAL + synchronous=FULL), 'bench%d' strings");
     println!();
@@ -276,7 +276,7 @@ pub(crate) fn run(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBu
 
 /// The plain-files record queues (the file-based ack queue), beside the
 /// raw append + fdatasync loop (F).
-pub(crate) fn run_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBuf) -> R<()> {
+pub(crate) fn measure_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::PathBuf) -> R<()> {
     let window = Duration::from_secs_f64(args.seconds);
     println!("## Plain-files record queues (AckQueue::files, synced), 'bench%d' strings");
     println!();

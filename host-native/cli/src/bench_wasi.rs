@@ -25,7 +25,7 @@ fn seconds(f: impl FnOnce() -> R<()>) -> R<f64> {
 }
 
 /// Runs the section with `n` items per row.
-pub(crate) fn run(guests: &Path, scratch: &mut dyn FnMut() -> PathBuf, n: usize, rounds: usize) -> R<()> {
+pub(crate) fn measure(guests: &Path, scratch: &mut dyn FnMut() -> PathBuf, n: usize, rounds: usize) -> R<()> {
     println!("## WebAssembly plugins (wasmtime, wasm32-wasip1), buffered");
     println!();
     crate::bench::table_header();
@@ -44,7 +44,7 @@ pub(crate) fn run(guests: &Path, scratch: &mut dyn FnMut() -> PathBuf, n: usize,
         let plugin = host.load(&plugin_wasm).map_err(err)?;
         let count = n.to_string();
         let t_plugin = seconds(|| {
-            let r = host.run(&plugin, &["put", &count]).map_err(err)?;
+            let r = host.start(&plugin, &["put", &count]).map_err(err)?;
             if r.put as usize == n { Ok(()) } else { Err(format!("plugin put {} of {n}: {r:?}", r.put)) }
         })?;
         native.push(n as f64 / t_native);
@@ -82,11 +82,11 @@ pub(crate) fn run(guests: &Path, scratch: &mut dyn FnMut() -> PathBuf, n: usize,
         let suite = host.load(&suite_wasm).map_err(err)?;
         let count = n.to_string();
         let t_guest = seconds(|| {
-            let r = host.run(&suite, &["put-rate", "/data", &count]).map_err(err)?;
+            let r = host.start(&suite, &["put-rate", "/data", &count]).map_err(err)?;
             if r.exit_code == 0 && r.trap.is_none() { Ok(()) } else { Err(format!("{r:?}")) }
         })?;
         let t_batched = seconds(|| {
-            let r = host.run(&suite, &["put-many-rate", "/data", &count]).map_err(err)?;
+            let r = host.start(&suite, &["put-many-rate", "/data", &count]).map_err(err)?;
             if r.exit_code == 0 && r.trap.is_none() { Ok(()) } else { Err(format!("{r:?}")) }
         })?;
         native.push(n as f64 / t_native);

@@ -100,9 +100,9 @@ fn parse_item(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn dispatch(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Bench(args) => bench::run(&args),
+        Command::Bench(args) => bench::measure(&args),
         Command::ServerConsume { url, name } => bench_server::consume(&url, &name),
         Command::Put { dir, items, durability } => {
             let q = open(&dir, durability.into())?;
@@ -147,7 +147,7 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    match dispatch(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("pq: {e}");

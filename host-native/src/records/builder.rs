@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Order, RecordQueue, store_name, valid_name};
+use persist_queue_core::records::{Kind, Order, RecordQueue, complete, store_name, valid_name};
 
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Misconfiguration, Result};
@@ -317,7 +317,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     self.durability,
                     self.kind.order,
                 )?;
-                let queue = RecordQueue::open(table, self.kind, self.auto_resume)?;
+                let queue = complete(RecordQueue::open(table, self.kind, self.auto_resume))?;
                 let records = Records::new(
                     queue,
                     self.auto_commit,
@@ -332,7 +332,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 return Ok(K::wrap(records));
             }
         };
-        let queue = RecordQueue::open(table, self.kind, self.auto_resume)?;
+        let queue = complete(RecordQueue::open(table, self.kind, self.auto_resume))?;
         let synced = self.durability.is_synced();
         Ok(K::wrap(Records::new(
             queue,

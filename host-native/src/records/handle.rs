@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use persist_queue_core::records::{Kind, Put, Record, RecordQueue, StatusSet, Verdict};
+use persist_queue_core::records::{Kind, Put, Record, RecordQueue, StatusSet, Verdict, complete};
 
 use crate::codec::Codec;
 use crate::commit::GroupCommit;
@@ -227,7 +227,7 @@ impl<T, C: Codec<T>> Records<T, C> {
                 .flatten()
                 .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
                 .collect();
-            let mut ids = self.lock().put_many(&puts, now_ms())?.into_iter();
+            let mut ids = complete(self.lock().put_many(&puts, now_ms()))?.into_iter();
             Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
         })
     }
@@ -293,7 +293,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         let mut q = self.lock();
         for r in records {
             let deliveries = if deleted { r.deliveries } else { r.deliveries.saturating_sub(1) };
-            let _ = q.restore(Record { deliveries, ..r }, None);
+            let _ = complete(q.restore(Record { deliveries, ..r }, None));
         }
     }
 
@@ -301,7 +301,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         let mut q = self.lock();
         let mut polls = self.shared.poll.intervals();
         loop {
-            if let Some(r) = q.get(self.deletes_on_get())? {
+            if let Some(r) = complete(q.get(self.deletes_on_get()))? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
             }
@@ -331,26 +331,26 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Takes up to `n` items at once (one transaction), without waiting.
     pub fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
-        let records = self.lock().get_many(n, self.deletes_on_get())?;
+        let records = complete(self.lock().get_many(n, self.deletes_on_get()))?;
         self.take(records)
     }
 
     /// Takes the item `id` if it is ready; `None` otherwise (in flight,
     /// done, or unknown: never hands out an item twice, B12).
     pub fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().get_id(id, self.deletes_on_get())?;
+        let r = complete(self.lock().get_id(id, self.deletes_on_get()))?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     /// Takes the next ready item after `after` in the queue's order,
     /// wrapping to the start (persist-queue's `next_in_order`).
     pub fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
-        let r = self.lock().next_in_order(after.item_id(), self.deletes_on_get())?;
+        let r = complete(self.lock().next_in_order(after.item_id(), self.deletes_on_get()))?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
-        self.lock().settle(id, verdict)?;
+        complete(self.lock().settle(id, verdict))?;
         if verdict == Verdict::Nack {
             self.wake();
         }
@@ -375,7 +375,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Acks many in-flight items in one transaction; per id, whether it
     /// was in flight.
     pub fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>> {
-        let done = self.lock().settle_many(ids, Verdict::Ack)?;
+        let done = complete(self.lock().settle_many(ids, Verdict::Ack))?;
         Ok(done.into_iter().map(|r| r.map_err(Error::from)).collect())
     }
 
@@ -387,7 +387,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         if ids.is_empty() {
             return Ok(());
         }
-        self.lock().settle_many(&ids, Verdict::Ack)?;
+        complete(self.lock().settle_many(&ids, Verdict::Ack))?;
         Ok(())
     }
 
@@ -399,13 +399,13 @@ impl<T, C: Codec<T>> Records<T, C> {
         let bytes = self.codec.encode(value)?;
         let canonical = if self.kind().unique { self.canonical(value, &bytes) } else { None };
         let put = Put { payload: &bytes, priority: 0, canonical: canonical.as_deref() };
-        Ok(self.lock().update(item.item_id(), put)?)
+        Ok(complete(self.lock().update(item.item_id(), put))?)
     }
 
     /// Every stored item (ready, in flight, acked, failed) in the queue's
     /// order (persist-queue's `queue()`).
     pub fn queue(&self) -> Result<Vec<Entry<T>>> {
-        let records = self.lock().list(StatusSet::ALL)?;
+        let records = complete(self.lock().list(StatusSet::ALL))?;
         records
             .into_iter()
             .map(|r| {
@@ -421,7 +421,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     }
 
     fn counts(&self) -> Result<persist_queue_core::records::Counts> {
-        Ok(self.lock().counts()?)
+        Ok(complete(self.lock().counts())?)
     }
 
     /// Items ready to be taken (including never-delivered ones, B14), read
@@ -464,7 +464,7 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Makes every in-flight item ready again; returns how many.
     pub fn resume_unack_tasks(&self) -> Result<u64> {
-        let n = self.lock().resume()?;
+        let n = complete(self.lock().resume())?;
         self.wake();
         Ok(n)
     }
@@ -472,11 +472,11 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Deletes acked items, newest first, keeping `keep_latest`, at most
     /// `max_delete` (0: no limit), failed ones too if asked.
     pub fn clear_acked_data(&self, max_delete: u64, keep_latest: u64, clear_ack_failed: bool) -> Result<u64> {
-        Ok(self.lock().clear_done(max_delete, keep_latest, clear_ack_failed)?)
+        Ok(complete(self.lock().clear_done(max_delete, keep_latest, clear_ack_failed))?)
     }
 
     /// Gives unused disk space back (VACUUM), without reopening.
     pub fn shrink_disk_usage(&self) -> Result<()> {
-        Ok(self.lock().compact()?)
+        Ok(complete(self.lock().compact())?)
     }
 }

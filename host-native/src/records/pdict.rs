@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{MapOutcome, MapPlan, MapTable, MemoryMap};
+use persist_queue_core::records::{MapOutcome, MapPlan, MapTable, MemoryMap, complete};
 
 use crate::records::store::MapStore;
 
@@ -163,7 +163,7 @@ where
 
 impl<K, V, C: Codec<K> + Codec<V>> PDict<K, V, C> {
     pub(crate) fn execute(&self, plan: &MapPlan) -> Result<MapOutcome> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner()).execute_map(plan)
+        complete(self.map.lock().unwrap_or_else(|e| e.into_inner()).execute_map(plan))
     }
 
     pub(crate) fn value(&self, o: MapOutcome) -> Result<Option<V>> {

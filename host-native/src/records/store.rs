@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use persist_queue_core::records::{
-    LogTable, MapOutcome, MapPlan, MapTable, MemoryMap, MemoryTable, Outcome, Plan, Table,
+    LogTable, MapOutcome, MapPlan, MapTable, MemoryMap, MemoryTable, Outcome, Plan, Table, complete,
 };
 use persist_queue_fs::FsStorage;
 
@@ -31,16 +31,18 @@ pub(crate) enum RecordStore {
 impl Table for RecordStore {
     type Error = Error;
 
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Error> {
+    /// Every store here is synchronous: the future is ready when first
+    /// polled (the handles run it with [`persist_queue_core::records::complete`]).
+    async fn execute(&mut self, plan: &Plan) -> Result<Outcome, Error> {
         match self {
-            RecordStore::Memory(t) => Ok(t.execute(plan)?),
-            RecordStore::Files(t) => Ok(t.execute(plan)?),
+            RecordStore::Memory(t) => Ok(t.execute(plan).await?),
+            RecordStore::Files(t) => Ok(t.execute(plan).await?),
             #[cfg(feature = "sqlite")]
-            RecordStore::Sqlite(t) => Ok(t.execute(plan)?),
+            RecordStore::Sqlite(t) => Ok(t.execute(plan).await?),
             #[cfg(feature = "postgres")]
-            RecordStore::Postgres(t) => Ok(t.execute(plan)?),
+            RecordStore::Postgres(t) => Ok(t.execute(plan).await?),
             #[cfg(feature = "mysql")]
-            RecordStore::MySql(t) => Ok(t.execute(plan)?),
+            RecordStore::MySql(t) => Ok(t.execute(plan).await?),
         }
     }
 
@@ -58,8 +60,11 @@ pub(crate) struct SharedTable(pub(crate) Arc<Mutex<MemoryTable>>);
 
 impl Table for SharedTable {
     type Error = std::convert::Infallible;
-    fn execute(&mut self, plan: &Plan) -> Result<Outcome, Self::Error> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).execute(plan)
+    fn execute(&mut self, plan: &Plan) -> impl Future<Output = Result<Outcome, Self::Error>> {
+        // The lock is not held across an await: the memory table answers
+        // at once.
+        let mut table = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        std::future::ready(complete(table.execute(plan)))
     }
 }
 
@@ -81,15 +86,15 @@ pub(crate) enum MapStore {
 impl MapTable for MapStore {
     type Error = Error;
 
-    fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Error> {
+    async fn execute_map(&mut self, plan: &MapPlan) -> Result<MapOutcome, Error> {
         match self {
-            MapStore::Memory(m) => Ok(m.execute_map(plan)?),
+            MapStore::Memory(m) => Ok(m.execute_map(plan).await?),
             #[cfg(feature = "sqlite")]
-            MapStore::Sqlite(m) => Ok(m.execute_map(plan)?),
+            MapStore::Sqlite(m) => Ok(m.execute_map(plan).await?),
             #[cfg(feature = "postgres")]
-            MapStore::Postgres(m) => Ok(m.execute_map(plan)?),
+            MapStore::Postgres(m) => Ok(m.execute_map(plan).await?),
             #[cfg(feature = "mysql")]
-            MapStore::MySql(m) => Ok(m.execute_map(plan)?),
+            MapStore::MySql(m) => Ok(m.execute_map(plan).await?),
         }
     }
 }

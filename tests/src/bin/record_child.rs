@@ -9,7 +9,7 @@
 use std::io::Write;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, LogConfig, LogTable, Put, RecordQueue, Table, Verdict};
+use persist_queue_core::records::{Kind, LogConfig, LogTable, Put, RecordQueue, Table, Verdict, complete};
 use persist_queue_fs::FsStorage;
 use persist_queue_sqlite::SqliteTable;
 
@@ -21,41 +21,42 @@ fn main() {
         let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open dir");
         let table = LogTable::open_shared(storage, Durability::Buffered, LogConfig::default())
             .expect("open log table");
-        run(table, &args);
+        work_on(table, &args);
     } else {
         let db = args.get(1).expect("DB path");
-        run(SqliteTable::open(db, "ack_queue_default", Durability::Buffered).expect("open table"), &args);
+        work_on(SqliteTable::open(db, "ack_queue_default", Durability::Buffered).expect("open table"), &args);
     }
 }
 
-fn run<T: Table>(table: T, args: &[String]) {
+fn work_on<T: Table>(table: T, args: &[String]) {
     let db = args.get(1).expect("path");
     // auto_resume off: a process starting late must not take back items
     // that live processes hold.
-    let mut q = RecordQueue::open(table, Kind::ACK, false).expect("open queue");
+    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("open queue");
     let done = format!("{db}.done");
     match args.get(2).map(String::as_str) {
         Some("produce") => {
             let n: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("N");
             for i in 0..n {
                 let payload = i.to_string();
-                q.put(Put { payload: payload.as_bytes(), priority: 0, canonical: None }, 0).expect("put");
+                complete(q.put(Put { payload: payload.as_bytes(), priority: 0, canonical: None }, 0))
+                    .expect("put");
             }
             std::fs::write(&done, b"").expect("done marker");
         }
         Some("produce_after") => {
             let ms: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("MS");
             std::thread::sleep(std::time::Duration::from_millis(ms));
-            q.put(Put { payload: b"late", priority: 0, canonical: None }, 0).expect("put");
+            complete(q.put(Put { payload: b"late", priority: 0, canonical: None }, 0)).expect("put");
         }
         Some("consume") => {
             let out = std::io::stdout();
             let mut out = out.lock();
             loop {
                 let finished = std::path::Path::new(&done).exists();
-                match q.get(false).expect("get") {
+                match complete(q.get(false)).expect("get") {
                     Some(r) => {
-                        q.settle(r.id, Verdict::Ack).expect("ack");
+                        complete(q.settle(r.id, Verdict::Ack)).expect("ack");
                         writeln!(out, "G {} {}", r.id, String::from_utf8_lossy(&r.payload)).expect("stdout");
                     }
                     None if finished => break,
