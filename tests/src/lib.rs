@@ -15,6 +15,7 @@
 
 pub mod behaviour;
 pub mod contract;
+pub mod cut_proxy;
 pub mod explorer;
 pub mod harness;
 pub mod item;
