@@ -43,6 +43,10 @@
 //! its quota that still deletes ([`records::Table::only_deletes`])
 //! drains through held claims ([`records::RecordQueue::claim_held`]).
 //!
+//! The ABI of a queue a native host lends to a WebAssembly plugin (import
+//! names, signatures, codes) is written once, in [`plugin_abi`], for the
+//! host and the guest.
+//!
 //! Features: `testing` adds [`FaultyStorage`] (power cuts, torn writes,
 //! failed flushes) and [`records::FullTable`] (a table at its quota); it is
 //! exempt from semver. The byte-level format is in `FORMAT.md` beside this
@@ -62,6 +66,7 @@ mod error;
 mod frame;
 mod memory;
 mod meta;
+pub mod plugin_abi;
 mod queue;
 mod reader;
 pub mod records;

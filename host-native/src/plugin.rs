@@ -10,17 +10,12 @@
 //! again. The guest side of the ABI is the `persist-queue-wasi` crate's
 //! `host` module.
 //!
-//! # The ABI (import module `persist_queue`)
+//! # The ABI
 //!
-//! | function | returns |
-//! |---|---|
-//! | `pq_put(ptr: i32, len: i32) -> i64` | the new item's id, or an error code |
-//! | `pq_get(timeout_ms: i32) -> i64` | the id of an item now held by this instance, or an error code (`-1`: empty after the timeout) |
-//! | `pq_item_len(id: i64) -> i64` | the held item's length |
-//! | `pq_item_read(id: i64, ptr: i32, cap: i32) -> i64` | bytes copied (all of them, or [`code::BAD_MEMORY`] if `cap` is too small) |
-//! | `pq_ack(id: i64) -> i32`, `pq_nack(id)`, `pq_ack_failed(id)` | `0`, or an error code |
-//!
-//! Error codes are negative: see [`code`].
+//! Import module `persist_queue`, seven functions (`pq_put`, `pq_get`,
+//! `pq_item_len`, `pq_item_read`, `pq_ack`, `pq_nack`, `pq_ack_failed`) and
+//! negative error codes ([`code`]): written once, in
+//! [`persist_queue_core::plugin_abi`], for this host and for the guest.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,20 +30,9 @@ use crate::codec::Raw;
 use crate::error::{Error, Misconfiguration};
 use crate::records::AckQueue;
 
-/// The negative codes the ABI's functions return.
-pub mod code {
-    /// No item came before the timeout.
-    pub const EMPTY: i64 = -1;
-    /// A pointer or length outside the plugin's memory (or too small a
-    /// buffer).
-    pub const BAD_MEMORY: i64 = -2;
-    /// The id is not an item this instance holds.
-    pub const NOT_HELD: i64 = -3;
-    /// The queue's store failed (the item is unchanged).
-    pub const STORE: i64 = -4;
-    /// The item is larger than the host allows.
-    pub const TOO_LARGE: i64 = -5;
-}
+/// The negative codes the ABI's functions return (the core's, re-exported).
+pub use persist_queue_core::plugin_abi::code;
+use persist_queue_core::plugin_abi::{MODULE, func};
 
 /// The queue the host lends, bytes in and out.
 pub type HostQueue = AckQueue<Vec<u8>, Raw>;
@@ -234,8 +218,8 @@ fn settle(caller: &mut Caller<'_, Guest>, id: i64, how: fn(&HostQueue, u64) -> c
 }
 
 fn add_queue(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
-    const M: &str = "persist_queue";
-    linker.func_wrap(M, "pq_put", |mut caller: Caller<'_, Guest>, ptr: i32, len: i32| -> i64 {
+    const M: &str = MODULE;
+    linker.func_wrap(M, func::PUT, |mut caller: Caller<'_, Guest>, ptr: i32, len: i32| -> i64 {
         if usize::try_from(len).is_ok_and(|l| l > caller.data().max_item) {
             return code::TOO_LARGE;
         }
@@ -252,7 +236,7 @@ fn add_queue(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             Err(_) => code::STORE,
         }
     })?;
-    linker.func_wrap(M, "pq_get", |mut caller: Caller<'_, Guest>, timeout_ms: i32| -> i64 {
+    linker.func_wrap(M, func::GET, |mut caller: Caller<'_, Guest>, timeout_ms: i32| -> i64 {
         let wait = Duration::from_millis(u64::try_from(timeout_ms).unwrap_or(0));
         let guest = caller.data_mut();
         match guest.queue.get_timeout(wait) {
@@ -264,7 +248,7 @@ fn add_queue(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             Err(_) => code::STORE,
         }
     })?;
-    linker.func_wrap(M, "pq_item_len", |caller: Caller<'_, Guest>, id: i64| -> i64 {
+    linker.func_wrap(M, func::ITEM_LEN, |caller: Caller<'_, Guest>, id: i64| -> i64 {
         u64::try_from(id)
             .ok()
             .and_then(|id| caller.data().held.get(&id))
@@ -272,7 +256,7 @@ fn add_queue(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
     })?;
     linker.func_wrap(
         M,
-        "pq_item_read",
+        func::ITEM_READ,
         |mut caller: Caller<'_, Guest>, id: i64, ptr: i32, cap: i32| -> i64 {
             let Some(item) = u64::try_from(id).ok().and_then(|id| caller.data().held.get(&id)).cloned()
             else {
@@ -289,13 +273,13 @@ fn add_queue(linker: &mut Linker<Guest>) -> wasmtime::Result<()> {
             }
         },
     )?;
-    linker.func_wrap(M, "pq_ack", |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
+    linker.func_wrap(M, func::ACK, |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
         settle(&mut caller, id, |q, id| q.ack(id))
     })?;
-    linker.func_wrap(M, "pq_nack", |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
+    linker.func_wrap(M, func::NACK, |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
         settle(&mut caller, id, |q, id| q.nack(id))
     })?;
-    linker.func_wrap(M, "pq_ack_failed", |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
+    linker.func_wrap(M, func::ACK_FAILED, |mut caller: Caller<'_, Guest>, id: i64| -> i32 {
         settle(&mut caller, id, |q, id| q.ack_failed(id))
     })?;
     Ok(())

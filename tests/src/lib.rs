@@ -39,18 +39,14 @@ pub use persist_queue;
 pub use persist_queue_core::records::complete;
 
 /// Expands the record-store contract test and the record-queue suite for
-/// one record store, given its [`TableHarness`].
+/// one record store, given its [`TableHarness`] (the test names come from
+/// [`with_record_test_names!`], the one list every runner uses).
 #[macro_export]
 macro_rules! record_conformance {
     ($name:ident, $harness:ty) => {
         mod $name {
-            $crate::__record_tests!($harness; orders, ack_lifecycle, settle_errors, get_by_id, next_in_order,
-                resume_after_restart, clear_acked_data, manual_commit_keeps_order, unique_items, update);
-            $crate::__table_tests!($harness; ids_are_increasing_and_never_reused, claims_follow_the_order,
-                deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
-                batch_transitions_report_each_id,
-                unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order, purge_keeps_latest,
-                payloads_of_any_size, restore_undoes_a_claim);
+            use $crate::__record_tests;
+            $crate::with_record_test_names!(__record_tests { $harness; });
         }
     };
 }
@@ -58,7 +54,7 @@ macro_rules! record_conformance {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __record_tests {
-    ($h:ty; $($t:ident),* $(,)?) => {
+    ($h:ty; suite: $($t:ident),* ; contract: $($c:ident),* $(,)?) => {
         $(
             #[test]
             fn $t() {
@@ -68,23 +64,16 @@ macro_rules! __record_tests {
                 $crate::complete($crate::record_suite::$t::<$h>())
             }
         )*
-    };
-}
-
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __table_tests {
-    ($h:ty; $($t:ident),* $(,)?) => {
         $(
             #[test]
-            fn $t() {
+            fn $c() {
                 if $crate::skipped::<$h>() {
                     return;
                 }
                 $crate::complete(async {
                     let harness = <$h as $crate::TableHarness>::new();
                     let table = $crate::TableHarness::open(&harness).await;
-                    $crate::table_contract::$t(table).await
+                    $crate::table_contract::$c(table).await
                 })
             }
         )*

@@ -211,3 +211,25 @@ pub async fn update<H: TableHarness>() {
         Err(RecordError::NotInFlight { status: Status::Acked, .. })
     ));
 }
+
+/// The record suite's tests and the table contract's, named once for every
+/// runner: the native one (`record_conformance!`), the browser's
+/// (`wasm/tests/conformance.rs`) and the WASI guest's
+/// (`tests/wasi-suite`). `with_record_test_names!(callback { ARGS })`
+/// expands to `callback! { ARGS suite: NAME, ...; contract: NAME, ... }`.
+/// `tests/tests/record_conformance.rs` checks that every public function of
+/// both files is listed here.
+#[macro_export]
+macro_rules! with_record_test_names {
+    ($callback:ident { $($args:tt)* }) => {
+        $callback! {
+            $($args)*
+            suite: orders, ack_lifecycle, settle_errors, get_by_id, next_in_order, resume_after_restart,
+                clear_acked_data, manual_commit_keeps_order, unique_items, update;
+            contract: ids_are_increasing_and_never_reused, claims_follow_the_order, deleting_claim_removes,
+                claim_id_takes_only_ready, transitions_are_conditional, batch_transitions_report_each_id,
+                unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order, purge_keeps_latest,
+                payloads_of_any_size, restore_undoes_a_claim
+        }
+    };
+}

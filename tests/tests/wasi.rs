@@ -3,7 +3,7 @@
 //! a host-lent queue with well-behaved, failing and hostile plugins.
 //!
 //! The guests are built first (`.ci/run` does it):
-//! `cargo build -p persist-queue-wasi --target wasm32-wasip1 --release --bins --examples`.
+//! `cargo build -p persist-queue-wasi -p persist-queue-wasi-suite --target wasm32-wasip1 --release --bins --examples`.
 //! `PQ_WASI_GUESTS` names their directory (default
 //! `target/wasm32-wasip1/release`). Without them these tests skip, saying
 //! so, unless `PQ_REQUIRE_WASI=1` (CI), which makes them fail.
@@ -26,7 +26,7 @@ fn guest(name: &str) -> Option<Vec<u8>> {
         }
         Err(_) => {
             eprintln!(
-                "skipped: no {} (build the guests: cargo build -p persist-queue-wasi --target wasm32-wasip1 --release --bins --examples)",
+                "skipped: no {} (build the guests: cargo build -p persist-queue-wasi -p persist-queue-wasi-suite --target wasm32-wasip1 --release --bins --examples)",
                 path.display()
             );
             None

@@ -72,28 +72,21 @@ macro_rules! browser_conformance {
     ($m:ident, $h:ty) => {
         mod $m {
             use super::*;
-            browser_conformance!(@suite $h; orders, ack_lifecycle, settle_errors, get_by_id, next_in_order,
-                resume_after_restart, clear_acked_data, manual_commit_keeps_order, unique_items, update);
-            browser_conformance!(@contract $h; ids_are_increasing_and_never_reused, claims_follow_the_order,
-                deleting_claim_removes, claim_id_takes_only_ready, transitions_are_conditional,
-                batch_transitions_report_each_id, unique_keys_cover_live_records, updates_are_conditional,
-                scans_list_in_order, purge_keeps_latest, payloads_of_any_size, restore_undoes_a_claim);
+            crate::with_record_test_names!(browser_conformance { @tests $h; });
         }
     };
-    (@suite $h:ty; $($t:ident),*) => {
+    (@tests $h:ty; suite: $($t:ident),* ; contract: $($c:ident),* $(,)?) => {
         $(
             #[wasm_bindgen_test]
             async fn $t() {
                 record_suite::$t::<$h>().await
             }
         )*
-    };
-    (@contract $h:ty; $($t:ident),*) => {
         $(
             #[wasm_bindgen_test]
-            async fn $t() {
+            async fn $c() {
                 let h = <$h as TableHarness>::new();
-                table_contract::$t(h.open().await).await
+                table_contract::$c(h.open().await).await
             }
         )*
     };

@@ -21,13 +21,13 @@ use persist_queue_core::records::{LogTable, complete};
 use persist_queue_fs::FsStorage;
 use persist_queue_wasi::{AckQueue, Queue, QueueBuilder};
 
-#[path = "../../../../tests/src/record_store.rs"]
+#[path = "../../src/record_store.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod record_store;
-#[path = "../../../../tests/src/record_suite.rs"]
+#[path = "../../src/record_suite.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod record_suite;
-#[path = "../../../../tests/src/table_contract.rs"]
+#[path = "../../src/table_contract.rs"]
 #[allow(dead_code, unreachable_pub)]
 mod table_contract;
 
@@ -52,8 +52,8 @@ impl TableHarness for WasiLog {
     }
 }
 
-macro_rules! run {
-    (suite: $($t:ident),*; contract: $($c:ident),*) => {{
+macro_rules! suite_in_guest {
+    (suite: $($t:ident),* ; contract: $($c:ident),* $(,)?) => {{
         $(
             complete(record_suite::$t::<WasiLog>());
             println!("ok record_suite::{}", stringify!($t));
@@ -98,15 +98,7 @@ fn main() {
     match args.get(1).map(String::as_str) {
         Some("suite") => {
             ROOT.set(dir.clone()).expect("root once");
-            run!(
-                suite: orders, ack_lifecycle, settle_errors, get_by_id, next_in_order, resume_after_restart,
-                    clear_acked_data, manual_commit_keeps_order, unique_items, update;
-                contract: ids_are_increasing_and_never_reused, claims_follow_the_order, deleting_claim_removes,
-                    claim_id_takes_only_ready, transitions_are_conditional, batch_transitions_report_each_id,
-                    unique_keys_cover_live_records, updates_are_conditional, scans_list_in_order,
-                    purge_keeps_latest,
-                    payloads_of_any_size, restore_undoes_a_claim
-            );
+            crate::with_record_test_names!(suite_in_guest {});
             fifo_restarts(&dir.join("fifo_restarts"));
         }
         Some("fill") => {

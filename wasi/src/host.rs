@@ -1,9 +1,12 @@
 //! The guest side of a queue the host lends (see `persist_queue::plugin`
-//! for the host side and the ABI): put, get, ack, nack and ack_failed on
-//! bytes. On a native target (not WebAssembly) there is no host, and every
-//! call returns [`HostError::NoHost`].
+//! for the host side): put, get, ack, nack and ack_failed on bytes, over
+//! the ABI written once in [`persist_queue_core::plugin_abi`]. On a native
+//! target (not WebAssembly) there is no host, and every call returns
+//! [`HostError::NoHost`].
 
 use std::time::Duration;
+
+use persist_queue_core::plugin_abi::{MODULE, code, func, same_name};
 
 /// An item the host handed to this plugin: it is this plugin's until it is
 /// acked, nacked or failed, or until the plugin ends (then the host makes
@@ -45,18 +48,41 @@ impl std::fmt::Display for HostError {
 
 impl std::error::Error for HostError {}
 
-fn check(code: i64) -> Result<u64, HostError> {
-    match code {
-        0.. => Ok(code as u64),
-        -1 => Err(HostError::Empty),
-        -2 => Err(HostError::BadMemory),
-        -3 => Err(HostError::NotHeld),
-        -4 => Err(HostError::Store),
-        -5 => Err(HostError::TooLarge),
-        -100 => Err(HostError::NoHost),
+fn check(answer: i64) -> Result<u64, HostError> {
+    match answer {
+        0.. => Ok(answer as u64),
+        code::EMPTY => Err(HostError::Empty),
+        code::BAD_MEMORY => Err(HostError::BadMemory),
+        code::NOT_HELD => Err(HostError::NotHeld),
+        code::STORE => Err(HostError::Store),
+        code::TOO_LARGE => Err(HostError::TooLarge),
+        code::NO_HOST => Err(HostError::NoHost),
         other => Err(HostError::Other(other)),
     }
 }
+
+// The import block below must spell the module and function names as
+// literals; these checks fail the build if they drift from the ABI (each
+// names the imported function itself, so the name checked is the name
+// imported).
+const _: () = assert!(same_name(MODULE, "persist_queue"));
+macro_rules! imports_are {
+    ($($name:ident = $abi:path),* $(,)?) => {
+        $(const _: () = {
+            let _ = sys::$name;
+            assert!(same_name(stringify!($name), $abi), "an import name differs from plugin_abi::func");
+        };)*
+    };
+}
+imports_are!(
+    pq_put = func::PUT,
+    pq_get = func::GET,
+    pq_item_len = func::ITEM_LEN,
+    pq_item_read = func::ITEM_READ,
+    pq_ack = func::ACK,
+    pq_nack = func::NACK,
+    pq_ack_failed = func::ACK_FAILED,
+);
 
 // The imports: the host checks every pointer and length against this
 // instance's memory, so reading through them cannot go wrong; the one that
@@ -79,7 +105,7 @@ mod sys {
 #[cfg(not(target_family = "wasm"))]
 #[allow(unsafe_code)]
 mod sys {
-    const NO_HOST: i64 = -100;
+    use persist_queue_core::plugin_abi::code::NO_HOST;
     pub(crate) fn pq_put(_: i32, _: i32) -> i64 {
         NO_HOST
     }
