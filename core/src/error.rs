@@ -4,8 +4,8 @@
 use alloc::string::String;
 use core::fmt;
 
-use crate::chunk::HeaderProblem;
-use crate::meta::MetaProblem;
+use crate::format::chunk::HeaderProblem;
+use crate::format::meta::MetaProblem;
 use crate::storage::Blob;
 
 /// What is wrong with stored bytes.

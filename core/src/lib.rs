@@ -32,7 +32,7 @@
 //! through [`records::Table`], which executes the atomic [`records::Plan`]s
 //! the rules produce.
 //!
-//! Damage is never dropped silently: one rule (`damage.rs`) tells a write
+//! Damage is never dropped silently: one rule (`format/damage.rs`) tells a write
 //! a crash cut short (cut, it was never acknowledged) from durable bytes
 //! damaged later (a [`Corruption`] naming the blob and offset, or skipped
 //! and counted with `skip_corrupted`, the bytes left as they are). Format v2
@@ -57,33 +57,28 @@
 
 extern crate alloc;
 
-mod chunk;
-mod config;
-mod cursor;
-mod damage;
 mod durability;
 mod error;
-mod frame;
+mod fifo;
+mod format;
 mod memory;
-mod meta;
 pub mod plugin_abi;
-mod queue;
-mod reader;
 pub mod records;
-mod recovery;
 mod storage;
 #[cfg(feature = "testing")]
 mod testing;
 
-pub use crate::chunk::{CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, CHUNK_VERSION_MIN, HeaderProblem};
-pub use crate::config::{Config, MAX_ITEM_SIZE_LIMIT};
-pub use crate::cursor::Position;
 pub use crate::durability::Durability;
 pub use crate::error::{ConfigError, Corruption, CorruptionKind, OpenError, ReadError, WriteError};
-pub use crate::frame::{FRAME_HEADER_LEN, FRAME_V2_HEADER_LEN};
+pub use crate::fifo::config::{Config, MAX_ITEM_SIZE_LIMIT};
+pub use crate::fifo::cursor::Position;
+pub use crate::fifo::queue::{ChunkQueue, Stats, SyncTicket};
+pub use crate::format::chunk::{
+    CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, CHUNK_VERSION_MIN, HeaderProblem,
+};
+pub use crate::format::frame::{FRAME_HEADER_LEN, FRAME_V2_HEADER_LEN};
+pub use crate::format::meta::{META_COMPACT_AT, META_MAGIC, META_VERSION, MetaProblem};
 pub use crate::memory::{MemoryStorage, MissingBlob};
-pub use crate::meta::{META_COMPACT_AT, META_MAGIC, META_VERSION, MetaProblem};
-pub use crate::queue::{ChunkQueue, Stats, SyncTicket};
 pub use crate::storage::{Blob, Flush, NoFlush, Storage};
 #[cfg(feature = "testing")]
 pub use crate::testing::{Fault, FaultPlan, FaultyFlush, FaultyStorage};

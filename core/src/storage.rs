@@ -135,7 +135,7 @@ pub trait Storage {
     }
 }
 
-/// A flush detached from its storage: when [`Flush::run`] returns `Ok`,
+/// A flush detached from its storage: when [`Flush::sync`] returns `Ok`,
 /// every mutation made before the flush was taken is durable (for the
 /// filesystem: `fdatasync` of each written file and `fsync` of the
 /// directory where it has changed).

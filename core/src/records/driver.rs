@@ -11,13 +11,14 @@ use core::future::Future;
 use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
+use crate::records::kind::{Kind, Put, Verdict};
 use crate::records::order::OrderKey;
+use crate::records::outcome::{
+    Settled, read_count, read_counts, read_inserted, read_records, read_settled, read_settled_from,
+};
 use crate::records::plan::{Counts, Outcome, Plan, Table};
 use crate::records::record::{Record, Status, StatusSet};
-use crate::records::rules::{
-    Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
-    read_settled, read_settled_from,
-};
+use crate::records::record_error::RecordError;
 use crate::records::unique::unique_key;
 
 /// Runs a future that never waits (one over a synchronous [`Table`]) to its

@@ -6,31 +6,34 @@ pub(crate) mod driver;
 #[cfg(feature = "testing")]
 pub(crate) mod full_table;
 pub(crate) mod index;
-pub(crate) mod log_table;
+pub(crate) mod kind;
+pub(crate) mod log;
 pub(crate) mod map;
 pub(crate) mod memory_table;
 pub(crate) mod name;
 pub(crate) mod order;
+pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod record;
-pub(crate) mod rules;
+pub(crate) mod record_error;
 pub mod sql;
 pub(crate) mod unique;
 
 pub use driver::{RecordQueue, complete};
 #[cfg(feature = "testing")]
 pub use full_table::{FullError, FullTable};
-pub use log_table::{LogConfig, LogError, LogTable};
+pub use kind::{Kind, Put, Verdict};
+pub use log::{LogConfig, LogError, LogTable};
 pub use map::{MapOutcome, MapPlan, MapTable, MemoryMap};
 pub use memory_table::MemoryTable;
 pub use name::{NAME_MAX, STORE_NAME_MAX, fit_identifier, store_name, valid_name, valid_store_name};
 pub use order::{Order, OrderKey};
+pub use outcome::{
+    Settled, read_count, read_counts, read_inserted, read_records, read_settled, read_settled_from,
+};
 pub use plan::{
     Claimed, Counts, Outcome, Plan, Table, Target, inserted_ids, purge_selection, transition_steps,
 };
 pub use record::{NewRecord, Record, Status, StatusSet};
-pub use rules::{
-    Kind, Put, RecordError, Settled, Verdict, read_count, read_counts, read_inserted, read_records,
-    read_settled, read_settled_from,
-};
+pub use record_error::RecordError;
 pub use unique::unique_key;

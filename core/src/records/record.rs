@@ -118,7 +118,7 @@ pub struct NewRecord {
     /// The host's clock at put (ms since the Unix epoch).
     pub timestamp: u64,
     /// For unique queues: the digest of the item's canonical encoding
-    /// ([`crate::unique_key`]). The store refuses a second live record
+    /// ([`crate::records::unique_key`]). The store refuses a second live record
     /// with the same key.
     pub unique_key: Option<[u8; 32]>,
 }

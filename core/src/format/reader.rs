@@ -2,7 +2,7 @@
 
 use alloc::vec::Vec;
 
-use crate::frame::{self, Layout, Parsed};
+use crate::format::frame::{self, Layout, Parsed};
 use crate::storage::{Blob, Storage};
 
 /// Bytes asked of the storage per refill.
@@ -13,7 +13,7 @@ pub(crate) enum Found {
     /// A valid record: payload, total frame length, and (v2) its index.
     Record(Vec<u8>, u64, Option<u32>),
     /// No valid frame here: the end of the blob, a torn tail or damage
-    /// (see [`crate::damage::classify`]).
+    /// (see [`crate::format::damage::classify`]).
     Stop,
 }
 

@@ -1,14 +1,13 @@
-//! The rules of the record queues, written once for every store: which
-//! plan each operation is, which transitions are allowed, and what an
-//! outcome means. [`crate::records::RecordQueue`] runs them on any
-//! [`crate::records::Table`].
+//! The queue kinds ([`Kind`]: order, uniqueness, whether done items are
+//! kept) and, for each queue operation, the [`Plan`] a store executes for
+//! it: the rules of the record queues, written once for every store.
+//! [`crate::records::RecordQueue`] runs them on any [`crate::records::Table`].
 
 use alloc::vec::Vec;
-use core::fmt;
 
 use crate::records::order::Order;
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Target};
-use crate::records::record::{NewRecord, Record, Status, StatusSet};
+use crate::records::plan::{Claimed, Plan, Target};
+use crate::records::record::{NewRecord, Status, StatusSet};
 use crate::records::unique::unique_key;
 
 /// What kind of queue a table holds.
@@ -51,48 +50,6 @@ pub enum Verdict {
     Fail,
 }
 
-/// A queue operation failed.
-#[derive(Debug, PartialEq, Eq)]
-pub enum RecordError<E> {
-    /// The store failed.
-    Store(E),
-    /// No record has this id (never put, or purged).
-    UnknownId(u64),
-    /// The record is not in flight, so it cannot be acked, nacked or
-    /// failed (persist-queue silently "succeeds" here, B12/B13).
-    NotInFlight {
-        /// The record.
-        id: u64,
-        /// Its status.
-        status: Status,
-    },
-    /// An update would make the item equal to another live one (unique
-    /// queues).
-    Duplicate,
-    /// The store answered a plan with the wrong outcome: a bug in the
-    /// store, reported rather than trusted.
-    Protocol(&'static str),
-}
-
-impl<E: fmt::Display> fmt::Display for RecordError<E> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RecordError::Store(e) => write!(f, "store error: {e}"),
-            RecordError::UnknownId(id) => write!(f, "no item has id {id}"),
-            RecordError::NotInFlight { id, status } => {
-                write!(f, "item {id} is not in flight (its status is {status:?})")
-            }
-            RecordError::Duplicate => f.write_str("an equal item is already in the queue"),
-            RecordError::Protocol(what) => write!(f, "store answered with the wrong outcome: {what}"),
-        }
-    }
-}
-
-impl<E: fmt::Debug + fmt::Display> core::error::Error for RecordError<E> {}
-
-/// Per id of a batch: settled, or why not.
-pub type Settled<E> = Vec<Result<(), RecordError<E>>>;
-
 /// One item to put.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Put<'a> {
@@ -104,8 +61,6 @@ pub struct Put<'a> {
     /// payload is canonical).
     pub canonical: Option<&'a [u8]>,
 }
-
-// ---- plan builders ---------------------------------------------------------
 
 impl Kind {
     /// Inserting `items` at time `now` (ms since the Unix epoch).
@@ -180,64 +135,5 @@ impl Kind {
             unique_key: self.unique.then(|| unique_key(put.canonical.unwrap_or(put.payload))),
             from: StatusSet::LIVE,
         }
-    }
-}
-
-// ---- outcome readers ------------------------------------------------------
-
-/// The ids an insert assigned (`None`: a duplicate, skipped).
-pub fn read_inserted<E>(o: Outcome, n: usize) -> Result<Vec<Option<u64>>, RecordError<E>> {
-    match o {
-        Outcome::Inserted(ids) if ids.len() == n => Ok(ids),
-        _ => Err(RecordError::Protocol("insert must answer one slot per record")),
-    }
-}
-
-/// Records read or claimed.
-pub fn read_records<E>(o: Outcome) -> Result<Vec<Record>, RecordError<E>> {
-    match o {
-        Outcome::Records(r) => Ok(r),
-        _ => Err(RecordError::Protocol("expected records")),
-    }
-}
-
-/// Per id, whether settling it succeeded.
-pub fn read_settled<E>(ids: &[u64], o: Outcome) -> Result<Settled<E>, RecordError<E>> {
-    read_settled_from(ids, o, Status::Unacked)
-}
-
-/// Per id, whether its status was `from` (the transition applied to it):
-/// [`read_settled`] for items the store holds as `from`.
-pub fn read_settled_from<E>(ids: &[u64], o: Outcome, from: Status) -> Result<Settled<E>, RecordError<E>> {
-    let Outcome::Before(before) = o else {
-        return Err(RecordError::Protocol("transition must answer Before"));
-    };
-    if before.len() != ids.len() {
-        return Err(RecordError::Protocol("transition must answer one slot per id"));
-    }
-    Ok(ids
-        .iter()
-        .zip(before)
-        .map(|(&id, b)| match b {
-            None => Err(RecordError::UnknownId(id)),
-            Some(s) if s == from => Ok(()),
-            Some(status) => Err(RecordError::NotInFlight { id, status }),
-        })
-        .collect())
-}
-
-/// Records counted per status.
-pub fn read_counts<E>(o: Outcome) -> Result<Counts, RecordError<E>> {
-    match o {
-        Outcome::Counts(c) => Ok(c),
-        _ => Err(RecordError::Protocol("expected counts")),
-    }
-}
-
-/// A number of records changed or deleted.
-pub fn read_count<E>(o: Outcome) -> Result<u64, RecordError<E>> {
-    match o {
-        Outcome::Count(n) => Ok(n),
-        _ => Err(RecordError::Protocol("expected a count")),
     }
 }

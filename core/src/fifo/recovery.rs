@@ -4,15 +4,15 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::chunk::{self, CHUNK_HEADER_LEN, HeaderProblem};
-use crate::config::Config;
-use crate::cursor::Position;
-use crate::damage::{self, ChunkBytes, Tail};
 use crate::error::{Corruption, CorruptionKind, OpenError};
-use crate::frame::Layout;
-use crate::meta::{self, MetaHeader};
-use crate::queue::{ChunkQueue, Stats};
-use crate::reader::{Found, Reader};
+use crate::fifo::config::Config;
+use crate::fifo::cursor::Position;
+use crate::fifo::queue::{ChunkQueue, Stats};
+use crate::format::chunk::{self, CHUNK_HEADER_LEN, HeaderProblem};
+use crate::format::damage::{self, ChunkBytes, Tail};
+use crate::format::frame::Layout;
+use crate::format::meta::{self, MetaHeader};
+use crate::format::reader::{Found, Reader};
 use crate::storage::{Blob, Storage};
 
 type Open<T, E> = Result<T, OpenError<E>>;

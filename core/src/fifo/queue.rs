@@ -2,14 +2,14 @@
 
 use alloc::vec::Vec;
 
-use crate::chunk::{self, HeaderProblem};
-use crate::config::Config;
-use crate::cursor::Position;
-use crate::damage::{self, ChunkBytes};
 use crate::error::{Corruption, CorruptionKind, ReadError, WriteError};
-use crate::frame::{self, Layout};
-use crate::meta::{self, META_COMPACT_AT, MetaHeader};
-use crate::reader::{Found, Reader};
+use crate::fifo::config::Config;
+use crate::fifo::cursor::Position;
+use crate::format::chunk::{self, HeaderProblem};
+use crate::format::damage::{self, ChunkBytes};
+use crate::format::frame::{self, Layout};
+use crate::format::meta::{self, META_COMPACT_AT, MetaHeader};
+use crate::format::reader::{Found, Reader};
 use crate::storage::{Blob, Flush, Storage};
 
 /// What recovery and skipping have done since the queue was opened.
@@ -55,7 +55,7 @@ impl<F: Flush> SyncTicket<F> {
 /// [`crate::Durability`] itself: at `Synced` they flush before returning.
 /// Hosts that share flushes between threads use the non-flushing family
 /// (`push`, `push_many`, `pop`, `done`, `checkpoint`) and then, if
-/// [`ChunkQueue::needs_flush`], `begin_sync` → [`SyncTicket::run`] (outside
+/// [`ChunkQueue::needs_flush`], `begin_sync` → [`SyncTicket::sync`] (outside
 /// their lock) → `end_sync`, before reporting the operation as complete.
 ///
 /// # Delivery

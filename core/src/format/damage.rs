@@ -20,8 +20,8 @@
 //! checksum, so only a frame whose verified header says it is longer than
 //! the blob counts as cut short.
 
-use crate::frame::{self, Layout, Parsed};
-use crate::reader::Reader;
+use crate::format::frame::{self, Layout, Parsed};
+use crate::format::reader::Reader;
 use crate::storage::Storage;
 
 /// What lies after the last valid frame.

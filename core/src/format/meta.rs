@@ -6,9 +6,9 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use serde::{Deserialize, Serialize};
 
-use crate::cursor::Position;
-use crate::damage::{self, SliceBytes, Tail};
-use crate::frame::{self, Layout, Parsed};
+use crate::fifo::cursor::Position;
+use crate::format::damage::{self, SliceBytes, Tail};
+use crate::format::frame::{self, Layout, Parsed};
 
 /// Magic bytes at the start of the metadata blob.
 pub const META_MAGIC: [u8; 4] = *b"PQMT";
@@ -82,7 +82,7 @@ pub(crate) fn encode_checkpoint(out: &mut Vec<u8>, checkpoint: &Position) {
 }
 
 /// Decodes a metadata blob, tolerating a torn final frame. Damaged
-/// checkpoint frames (not a torn append: see [`crate::damage`]) are noted
+/// checkpoint frames (not a torn append: see [`crate::format::damage`]) are noted
 /// in [`Meta::damaged`]; the last intact checkpoint is the one returned.
 pub(crate) fn decode(bytes: &[u8]) -> Result<Meta, MetaProblem> {
     let prefix = bytes.get(..META_PREFIX_LEN).ok_or(MetaProblem::Damaged)?;

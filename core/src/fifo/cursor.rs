@@ -18,7 +18,7 @@ pub struct Position {
 impl Position {
     /// The first record slot of `chunk`.
     pub fn chunk_start(chunk: u64) -> Position {
-        Position { chunk, index: 0, offset: crate::chunk::CHUNK_HEADER_LEN as u64 }
+        Position { chunk, index: 0, offset: crate::format::chunk::CHUNK_HEADER_LEN as u64 }
     }
 
     /// Records from `self` up to `later`, given `chunk_size` records per

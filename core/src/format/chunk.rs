@@ -1,6 +1,6 @@
 //! The chunk header: a versioned, checksummed 24-byte prefix of every chunk.
 
-use crate::frame::Layout;
+use crate::format::frame::Layout;
 
 /// Magic bytes at the start of every chunk.
 pub const CHUNK_MAGIC: [u8; 4] = *b"PQCK";
