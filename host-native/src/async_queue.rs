@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use persist_queue_core::{Durability, Stats};
 
-use crate::backend::Backend;
 use crate::codec::Codec;
 use crate::error::{Error, Result};
 use crate::queue::Queue;
+use crate::queue_storage::QueueStorage;
 use crate::wait::{Deadline, fail_after, first_of};
 
 /// An async face over a [`Queue`]: works on any executor (tokio, smol,
@@ -34,17 +34,17 @@ use crate::wait::{Deadline, fail_after, first_of};
 /// # Ok::<(), persist_queue::Error>(())
 /// # }).unwrap();
 /// ```
-pub struct AsyncQueue<T, C, S: Backend> {
+pub struct AsyncQueue<T, C, S: QueueStorage> {
     inner: Queue<T, C, S>,
 }
 
-impl<T, C: Clone, S: Backend> Clone for AsyncQueue<T, C, S> {
+impl<T, C: Clone, S: QueueStorage> Clone for AsyncQueue<T, C, S> {
     fn clone(&self) -> Self {
         AsyncQueue { inner: self.inner.clone() }
     }
 }
 
-impl<T, C, S: Backend> std::fmt::Debug for AsyncQueue<T, C, S> {
+impl<T, C, S: QueueStorage> std::fmt::Debug for AsyncQueue<T, C, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("AsyncQueue").field(&self.inner).finish()
     }
@@ -52,14 +52,14 @@ impl<T, C, S: Backend> std::fmt::Debug for AsyncQueue<T, C, S> {
 
 impl<T, C, S> From<Queue<T, C, S>> for AsyncQueue<T, C, S>
 where
-    S: Backend,
+    S: QueueStorage,
 {
     fn from(inner: Queue<T, C, S>) -> Self {
         AsyncQueue { inner }
     }
 }
 
-impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
+impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     /// An async handle on the same queue.
     pub fn to_async(&self) -> AsyncQueue<T, C, S> {
         AsyncQueue { inner: self.clone() }
@@ -70,7 +70,7 @@ impl<T, C, S> AsyncQueue<T, C, S>
 where
     T: Send + 'static,
     C: Codec<T>,
-    S: Backend,
+    S: QueueStorage,
 {
     /// The blocking handle on the same queue.
     pub fn blocking(&self) -> &Queue<T, C, S> {

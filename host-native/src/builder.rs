@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use persist_queue_core::{Config, Durability};
 use persist_queue_fs::FsStorage;
 
-use crate::backend::Backend;
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Misconfiguration, Result};
 use crate::queue::Queue;
+use crate::queue_storage::QueueStorage;
 
 /// Settings for [`Queue`]. Start from [`Queue::builder`].
 #[derive(Clone, Debug)]
@@ -104,7 +104,7 @@ impl<C> QueueBuilder<C> {
 
     /// Opens the queue held by another storage (in memory, or a test
     /// storage).
-    pub fn open_with<T, S: Backend>(self, storage: S) -> Result<Queue<T, C, S>>
+    pub fn open_with<T, S: QueueStorage>(self, storage: S) -> Result<Queue<T, C, S>>
     where
         C: Codec<T>,
     {

@@ -128,7 +128,7 @@ pub enum StoreError {
     #[cfg(feature = "mysql")]
     #[error(transparent)]
     MySql(Arc<persist_queue_mysql::MySqlError>),
-    /// A byte storage of your own ([`crate::Backend`]) or of the test kit.
+    /// A byte storage of your own ([`crate::QueueStorage`]) or of the test kit.
     #[error(transparent)]
     Custom(Arc<dyn std::error::Error + Send + Sync>),
 }

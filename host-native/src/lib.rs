@@ -3,34 +3,35 @@
 //! Persistent, crash-safe queues for Rust: the queue to reach for when an
 //! item must survive `kill -9` or a power cut. A re-implementation of
 //! Python's [persist-queue](https://pypi.org/project/persist-queue/) that
-//! keeps its API names, fixes its bugs, and is much faster.
+//! keeps its API names, fixes its bugs, and is much faster. This crate is
+//! the front of every queue kind: the rules live in [`persist_queue_core`]
+//! (no I/O), the stores in the adapter crates; here are the thread-safe
+//! handles, blocking and async, the serializers and one typed [`Error`].
 //!
-//! * [`Queue`]: a FIFO queue in a directory (persist-queue's `Queue`):
-//!   checksummed records, torn writes cut back on open, corruption reported
-//!   as [`Error::Corrupted`] (or skipped and counted).
-//! * Thread-safe `Clone` handles; blocking calls wait on condition
-//!   variables; [`AsyncQueue`], [`AsyncRecords`] and [`AsyncPDict`] give
-//!   an async twin of every blocking method, on any executor.
-//! * One typed [`Error`]: [`Error::Unavailable`] and
-//!   [`Error::CommitUnknown`] for database servers, [`Error::Corrupted`]
-//!   (one shape on every store), [`Error::InvalidConfig`] with a
-//!   [`Misconfiguration`]; each store's own error kept in [`StoreError`].
-//! * Named [`Durability`]: `Buffered` survives a process crash, `Synced`
-//!   survives power loss and shares each disk flush between concurrent
-//!   writers (group commit).
-//! * Serializers: [`Postcard`] (default), [`Json`], [`MessagePack`],
-//!   [`Cbor`] and [`Raw`] bytes.
-//! * Record queues ([`AckQueue`], [`PriorityQueue`], [`UniqueQueue`],
-//!   [`FifoQueue`], [`FiloQueue`]) and [`PDict`]: per-item state on SQLite,
-//!   plain files, a database server or in memory, shared by processes.
-//!   Names are one rule everywhere (1 to 64 of `A-Z a-z 0-9 _`,
-//!   case-insensitive); unique queues compare items by a canonical form
-//!   with map keys sorted, whatever the codec; damage a plain-files queue
-//!   skipped with `skip_corrupted(true)` is counted
-//!   ([`Records::skipped_ranges`]).
+//! What it is not: a message broker (no network protocol of its own: a
+//! queue is a directory, a database file, or a table on *your* PostgreSQL
+//! or MySQL server), and not a browser library (that is the npm package
+//! `persist-queue-wasm`, the same core compiled to WebAssembly).
 //!
-//! A [`Queue`] directory is opened by one process at a time (the directory
-//! is locked); the record queues are the multi-process ones.
+//! | persist-queue (Python) | here |
+//! |---|---|
+//! | `Queue` (files, FIFO, `task_done`) | [`Queue`] (one process per directory) |
+//! | `SQLiteQueue`, `FIFOSQLiteQueue` / `FILOSQLiteQueue` | [`FifoQueue`] / [`FiloQueue`] |
+//! | `SQLiteAckQueue`, `FIFOSQLiteAckQueue` / `FILOSQLiteAckQueue`, `UniqueAckQ` | [`AckQueue`] (`.filo()`, `.unique()` on its builder) |
+//! | `PriorityQueue` | [`PriorityQueue`] |
+//! | `UniqueQ` | [`UniqueQueue`] |
+//! | `PDict` | [`PDict`] |
+//! | `MySQLQueue` (and PostgreSQL, which persist-queue lacks) | any record kind with `::server(url)` |
+//! | `AsyncQueue`, `AsyncSQLiteQueue` ... | [`AsyncQueue`], [`AsyncRecords`], [`AsyncPDict`]: a twin of every blocking method |
+//! | (none) | [`plugin::PluginHost`]: lend an ack queue to a WebAssembly plugin (feature `wasmtime`) |
+//!
+//! ## The chunk FIFO: [`Queue`]
+//!
+//! Checksummed records in numbered chunk files; torn writes cut back on
+//! open, damage reported as [`Error::Corrupted`] (or skipped and counted).
+//! `task_done` confirms every item got so far. A directory is opened by one
+//! process at a time (it is locked); the record queues are the
+//! multi-process ones.
 //!
 //! ```
 //! use persist_queue::{Durability, Queue};
@@ -44,13 +45,160 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The rules (format, recovery) live in [`persist_queue_core`]; the files in
-//! [`persist_queue_fs`]. The on-disk format is documented byte by byte in
-//! `core/FORMAT.md`.
+//! ## Record queues: one row per item, each settled on its own
+//!
+//! On SQLite (`builder(dir)`: `dir/data.db`), plain files (`files(dir)`),
+//! a database server (`server(url)`) or memory (`in_memory()`), shared by
+//! processes. Names are one rule everywhere (1 to 64 of `A-Z a-z 0-9 _`,
+//! case-insensitive).
+//!
+//! [`AckQueue`]: at-least-once; an item got and not acked comes back after
+//! a crash.
+//!
+//! ```
+//! use persist_queue::AckQueue;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let jobs: AckQueue<String> = AckQueue::builder(dir.path()).name("uploads").open()?;
+//! jobs.put(&"upload 1".to_string())?;
+//! let d = jobs.get()?; // in flight until settled
+//! jobs.ack(&d)?; // or nack(&d) to give it back, ack_failed(&d) for never again
+//! assert_eq!(jobs.acked_count()?, 1);
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
+//! [`PriorityQueue`]: lowest priority first, ties oldest first.
+//!
+//! ```
+//! use persist_queue::PriorityQueue;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let q: PriorityQueue<String> = PriorityQueue::files(dir.path()).open()?;
+//! q.put(&"later".to_string(), 5)?;
+//! q.put(&"first".to_string(), 1)?;
+//! assert_eq!(q.get()?.item, "first");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! [`UniqueQueue`]: refuses an item equal to one still queued (equal by a
+//! canonical form, whatever the serializer).
+//!
+//! ```
+//! use persist_queue::UniqueQueue;
+//!
+//! let q: UniqueQueue<String> = UniqueQueue::in_memory().open()?;
+//! assert!(q.put(&"crawl /a".to_string())?.is_some());
+//! assert!(q.put(&"crawl /a".to_string())?.is_none(), "already queued");
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
+//! [`FifoQueue`] and [`FiloQueue`]: persist-queue's SQLite queues; a `get`
+//! removes the item unless the builder says `auto_commit(false)`.
+//!
+//! ```
+//! use persist_queue::{FifoQueue, FiloQueue};
+//!
+//! let fifo: FifoQueue<u32> = FifoQueue::in_memory().open()?;
+//! let filo: FiloQueue<u32> = FiloQueue::in_memory().open()?;
+//! for i in 1..=2 {
+//!     fifo.put(&i)?;
+//!     filo.put(&i)?;
+//! }
+//! assert_eq!((fifo.get()?.item, filo.get()?.item), (1, 2));
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
+//! ## [`PDict`]: a persistent map
+//!
+//! ```
+//! use persist_queue::PDict;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let d: PDict<String, u64> = PDict::open(dir.path())?;
+//! d.insert(&"visits".to_string(), &41)?;
+//! assert_eq!(d.get(&"visits".to_string())?, Some(41));
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
+//! ## Servers: PostgreSQL and MySQL / MariaDB
+//!
+//! Every record kind and `PDict` with `::server(url)` (features `postgres`,
+//! `mysql`): claims are atomic on the server, so no item reaches two
+//! consumers on any number of machines. A connection lost while a commit
+//! was on its way is [`Error::CommitUnknown`]; a server unreachable for
+//! the whole retry window is [`Error::Unavailable`] (nothing changed).
+//!
+//! ```no_run
+//! use persist_queue::{AckQueue, Error};
+//!
+//! let q: AckQueue<String> =
+//!     AckQueue::server("postgresql://postgres@127.0.0.1:5432/postgres").name("mail").auto_resume(false).open()?;
+//! match q.put(&"welcome mail".to_string()) {
+//!     Ok(_) | Err(Error::CommitUnknown(_)) => {} // CommitUnknown: it may be stored; check before re-sending
+//!     Err(Error::Unavailable(e)) => eprintln!("server down, nothing queued: {e}"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
+//! ## Async
+//!
+//! `to_async()` on any handle: futures that work on tokio, smol or any
+//! other executor, one per blocking method.
+//!
+//! ```
+//! # #[cfg(feature = "async")]
+//! # fn main() -> Result<(), persist_queue::Error> {
+//! use persist_queue::AckQueue;
+//!
+//! let q = AckQueue::in_memory().open::<String>()?.to_async();
+//! smol::block_on(async {
+//!     q.put("job".to_string(), 0).await?;
+//!     let d = q.get().await?;
+//!     q.ack(d.id).await
+//! })
+//! # }
+//! # #[cfg(not(feature = "async"))]
+//! # fn main() {}
+//! ```
+//!
+//! ## Plugins
+//!
+//! With feature `wasmtime`, [`plugin::PluginHost`] runs `wasm32-wasip1`
+//! modules (built with the `persist-queue-wasi` guest SDK) against one of
+//! your ack queues: every pointer a plugin passes is checked, and whatever
+//! it held when it ends, traps or runs out of fuel is ready again.
+//!
+//! ```no_run
+//! # #[cfg(feature = "wasmtime")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use persist_queue::plugin::PluginHost;
+//! use persist_queue::{AckQueue, Raw};
+//!
+//! let queue = AckQueue::builder("jobs").codec(Raw).open::<Vec<u8>>()?;
+//! let host = PluginHost::new(queue)?.fuel(10_000_000);
+//! let plugin = host.load(&std::fs::read("plugin.wasm")?)?;
+//! let report = host.start(&plugin, &["consume"])?;
+//! println!("the plugin settled {} items; {} it held are ready again", report.settled, report.returned);
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "wasmtime"))]
+//! # fn main() {}
+//! ```
+//!
+//! ## Errors and durability
+//!
+//! One typed [`Error`]: [`Error::Corrupted`] (one shape on every store),
+//! [`Error::InvalidConfig`] with a [`Misconfiguration`], each store's own
+//! error kept in [`StoreError`] and reachable through `source()`. Named
+//! [`Durability`]: `Buffered` survives a process crash, `Synced` survives
+//! power loss and shares each disk flush between concurrent writers (group
+//! commit). Serializers: [`Postcard`] (default), [`Json`], [`MessagePack`],
+//! [`Cbor`] and [`Raw`] bytes. The on-disk format is documented byte by
+//! byte in `core/FORMAT.md`.
 
 #[cfg(feature = "async")]
 mod async_queue;
-mod backend;
 mod builder;
 mod codec;
 mod commit;
@@ -60,14 +208,34 @@ mod offload;
 #[cfg(feature = "wasmtime")]
 pub mod plugin;
 mod queue;
+mod queue_storage;
 mod records;
 mod sync;
 mod wait;
 
+// The chunk FIFO and its storages.
+pub use crate::builder::QueueBuilder;
+pub use crate::queue::Queue;
+pub use crate::queue_storage::{DefaultStorage, InMemory, QueueStorage};
+pub use persist_queue_core::{Corruption, CorruptionKind, Durability, Stats};
+pub use persist_queue_fs::FsStorage;
+
+// The record queues and the map.
+#[doc(hidden)]
+pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
+pub use crate::records::{
+    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
+    QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
+};
+pub use persist_queue_core::records::Status;
+
+// The async faces.
 #[cfg(feature = "async")]
 pub use crate::async_queue::AsyncQueue;
-pub use crate::backend::{Backend, DefaultStorage, InMemory};
-pub use crate::builder::QueueBuilder;
+#[cfg(feature = "async")]
+pub use crate::records::{AsyncPDict, AsyncRecords};
+
+// Serializers.
 #[cfg(feature = "cbor")]
 pub use crate::codec::Cbor;
 #[cfg(feature = "json")]
@@ -75,19 +243,10 @@ pub use crate::codec::Json;
 #[cfg(feature = "msgpack")]
 pub use crate::codec::MessagePack;
 pub use crate::codec::{Codec, Postcard, Raw};
+
+// Errors.
 pub use crate::error::{Error, Misconfiguration, Result, StoreError};
-pub use crate::queue::Queue;
-#[doc(hidden)]
-pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
-pub use crate::records::{
-    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
-    QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
-};
-#[cfg(feature = "async")]
-pub use crate::records::{AsyncPDict, AsyncRecords};
-pub use persist_queue_core::records::Status;
-pub use persist_queue_core::{ConfigError, Corruption, CorruptionKind, Durability, Stats};
-pub use persist_queue_fs::FsStorage;
+pub use persist_queue_core::ConfigError;
 
 pub use persist_queue_core;
 pub use persist_queue_fs;

@@ -35,7 +35,7 @@ pub use persist_queue_core::plugin_abi::code;
 use persist_queue_core::plugin_abi::{MODULE, func};
 
 /// The queue the host lends, bytes in and out.
-pub type HostQueue = AckQueue<Vec<u8>, Raw>;
+pub type LentQueue = AckQueue<Vec<u8>, Raw>;
 
 /// A compiled plugin.
 #[derive(Clone)]
@@ -69,7 +69,7 @@ pub struct Report {
 #[derive(Clone)]
 pub struct PluginHost {
     engine: Engine,
-    queue: HostQueue,
+    queue: LentQueue,
     fuel: Option<u64>,
     max_item: usize,
     preopen: Option<(PathBuf, String)>,
@@ -84,7 +84,7 @@ impl std::fmt::Debug for PluginHost {
 /// One instance's state.
 struct Guest {
     wasi: WasiP1Ctx,
-    queue: HostQueue,
+    queue: LentQueue,
     max_item: usize,
     /// Items handed to this instance and not settled yet.
     held: HashMap<u64, Vec<u8>>,
@@ -94,7 +94,7 @@ struct Guest {
 
 impl PluginHost {
     /// A host lending `queue`, with no fuel limit and items up to 16 MiB.
-    pub fn new(queue: HostQueue) -> Result<PluginHost, Error> {
+    pub fn new(queue: LentQueue) -> Result<PluginHost, Error> {
         let mut config = Config::new();
         config.consume_fuel(true);
         let engine =
@@ -201,7 +201,7 @@ fn span(ptr: i32, len: i32, size: usize) -> Option<std::ops::Range<usize>> {
     (end <= size).then_some(start..end)
 }
 
-fn settle(caller: &mut Caller<'_, Guest>, id: i64, how: fn(&HostQueue, u64) -> crate::Result<()>) -> i32 {
+fn settle(caller: &mut Caller<'_, Guest>, id: i64, how: fn(&LentQueue, u64) -> crate::Result<()>) -> i32 {
     let Ok(id) = u64::try_from(id) else { return code::NOT_HELD as i32 };
     let guest = caller.data_mut();
     if !guest.held.contains_key(&id) {

@@ -9,14 +9,14 @@ use event_listener::Event;
 use persist_queue_core::{ChunkQueue, Config, Durability, Stats};
 use persist_queue_fs::FsStorage;
 
-use crate::backend::Backend;
 use crate::builder::QueueBuilder;
 use crate::codec::{Codec, Postcard};
 use crate::commit::GroupCommit;
 use crate::error::{Error, Result};
+use crate::queue_storage::QueueStorage;
 use crate::wait::{Deadline, wait_once};
 
-pub(crate) struct State<S: Backend> {
+pub(crate) struct State<S: QueueStorage> {
     pub(crate) core: ChunkQueue<S>,
     max_size: u64,
     closed: bool,
@@ -30,7 +30,7 @@ pub(crate) struct State<S: Backend> {
     putters: usize,
 }
 
-pub(crate) struct Shared<S: Backend> {
+pub(crate) struct Shared<S: QueueStorage> {
     state: Mutex<State<S>>,
     not_empty: Condvar,
     not_full: Condvar,
@@ -59,19 +59,19 @@ pub(crate) struct Shared<S: Backend> {
 /// persist-queue, `task_done` confirms *every* item got so far, by any
 /// thread. `put` returns once the item is in the OS (buffered) or on disk
 /// (synced); concurrent synced puts share one flush.
-pub struct Queue<T, C = Postcard, S: Backend = FsStorage> {
+pub struct Queue<T, C = Postcard, S: QueueStorage = FsStorage> {
     pub(crate) shared: Arc<Shared<S>>,
     pub(crate) codec: C,
     _item: PhantomData<fn(T) -> T>,
 }
 
-impl<T, C: Clone, S: Backend> Clone for Queue<T, C, S> {
+impl<T, C: Clone, S: QueueStorage> Clone for Queue<T, C, S> {
     fn clone(&self) -> Self {
         Queue { shared: Arc::clone(&self.shared), codec: self.codec.clone(), _item: PhantomData }
     }
 }
 
-impl<T, C, S: Backend> std::fmt::Debug for Queue<T, C, S> {
+impl<T, C, S: QueueStorage> std::fmt::Debug for Queue<T, C, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let st = self.lock();
         f.debug_struct("Queue")
@@ -100,7 +100,7 @@ impl Queue<(), Postcard, FsStorage> {
     }
 }
 
-impl<T, C, S: Backend> Queue<T, C, S> {
+impl<T, C, S: QueueStorage> Queue<T, C, S> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State<S>> {
         // A panic while holding the lock cannot leave the core half-updated
         // in a way that matters: failed storage calls poison the core itself.
@@ -108,7 +108,7 @@ impl<T, C, S: Backend> Queue<T, C, S> {
     }
 }
 
-impl<T, C: Codec<T>, S: Backend> Queue<T, C, S> {
+impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     pub(crate) fn from_parts(storage: S, config: Config, max_size: u64, codec: C) -> Result<Self> {
         let durability = config.durability;
         let autosave = config.autosave;

@@ -1,4 +1,4 @@
-//! Backend-level behaviours that do not depend on the serializer.
+//! QueueStorage-level behaviours that do not depend on the serializer.
 
 use std::collections::HashSet;
 use std::thread;

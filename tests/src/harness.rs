@@ -4,14 +4,14 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use persist_queue::{Backend, Codec, FsStorage, Queue, QueueBuilder, Result};
+use persist_queue::{Codec, FsStorage, Queue, QueueBuilder, QueueStorage, Result};
 use persist_queue_core::{Blob, MemoryStorage, MissingBlob, NoFlush, Storage};
 
 /// One backend under test. `new` makes an empty location; `open` may be
 /// called again after the previous queue was dropped ("restart").
 pub trait Harness: Sized {
     /// The storage type queues run on.
-    type S: Backend;
+    type S: QueueStorage;
     /// An empty location.
     fn new() -> Self;
     /// A builder pointing at this location.

@@ -27,7 +27,7 @@ fn plain<C>(b: QueueBuilder<C>) -> QueueBuilder<C> {
     b
 }
 
-fn drain<I, C: Codec<I>, S: persist_queue::Backend>(q: &Queue<I, C, S>) -> Vec<I> {
+fn drain<I, C: Codec<I>, S: persist_queue::QueueStorage>(q: &Queue<I, C, S>) -> Vec<I> {
     let mut out = Vec::new();
     loop {
         match q.try_get() {

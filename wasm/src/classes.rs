@@ -214,7 +214,10 @@ macro_rules! queue_class {
 queue_class!(
     /// A FIFO queue (`order: "filo"` for FILO). `get` removes the item
     /// (at-most-once) unless opened with `autoCommit: false`; then `ack`
-    /// removes it and `nack` gives it back.
+    /// removes it and `nack` gives it back. This is the Rust crate's
+    /// `FifoQueue` / `FiloQueue` (a record queue: each item settles on its
+    /// own), not its `Queue` (the chunk FIFO with `task_done`, which has
+    /// no JavaScript class): in the browser every queue is a record queue.
     Queue, plain(Kind::FIFO), "Promise<Queue>"
 );
 queue_class!(

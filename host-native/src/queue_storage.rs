@@ -10,11 +10,11 @@ use persist_queue_fs::FsStorage;
 /// storage (feature `testing`). A storage of your own needs
 /// `impl From<YourError> for persist_queue::Error`, for example
 /// `Error::Storage(StoreError::custom(e))`.
-pub trait Backend: Storage<Error: Into<crate::Error>> + Send + 'static {}
+pub trait QueueStorage: Storage<Error: Into<crate::Error>> + Send + 'static {}
 
-impl<S> Backend for S where S: Storage<Error: Into<crate::Error>> + Send + 'static {}
+impl<S> QueueStorage for S where S: Storage<Error: Into<crate::Error>> + Send + 'static {}
 
-/// The default backend: a directory on the filesystem.
+/// The default storage: a directory on the filesystem.
 pub type DefaultStorage = FsStorage;
 
 /// Also usable: everything in memory (nothing survives the process).
