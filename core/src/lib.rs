@@ -43,6 +43,9 @@
 //! its quota that still deletes ([`records::Table::only_deletes`])
 //! drains through held claims ([`records::RecordQueue::claim_held`]).
 //!
+//! Group commit is one protocol for every host ([`group_commit`]: tickets,
+//! one leader, each caller its own answer); hosts add only their locks.
+//!
 //! The ABI of a queue a native host lends to a WebAssembly plugin (import
 //! names, signatures, codes) is written once, in [`plugin_abi`], for the
 //! host and the guest.
@@ -61,6 +64,7 @@ mod durability;
 mod error;
 mod fifo;
 mod format;
+pub mod group_commit;
 mod memory;
 pub mod plugin_abi;
 pub mod records;

@@ -5,47 +5,30 @@
 //! (the work is "my write is on disk") and by the record queues (the work
 //! is a caller's puts).
 
-use std::collections::HashMap;
+use persist_queue_core::group_commit::Batches;
 
 use crate::error::{Error, Result};
 use crate::sync::{Condvar, Mutex, MutexGuard};
 
 /// How long a new leader lets concurrent producers join its batch: while
-/// the last batch had more than one caller and fewer have queued than it
-/// had, it yields its thread, at most this many times (a lone writer never
-/// waits).
+/// [`Batches::expects_more`], it yields its thread, at most this many times
+/// (a lone writer never waits).
 const STRAGGLER_YIELDS: usize = 8;
 
-/// Work waiting to be committed, and the results of committed work.
-struct Pending<W, O> {
-    next_ticket: u64,
-    waiting: Vec<(u64, W)>,
-    results: HashMap<u64, Result<O>>,
-    /// A leader is committing a batch now.
-    committing: bool,
-    /// Callers in the last batch (more than one: producers are concurrent).
-    last_batch: usize,
-}
-
-/// Group commit of work `W`, each caller's answer an `O`.
+/// Group commit of work `W`, each caller's answer an `O`: the core's
+/// protocol ([`Batches`]) under a mutex, callers waiting on a condition
+/// variable while a leader commits.
 pub(crate) struct GroupCommit<W, O> {
-    pending: Mutex<Pending<W, O>>,
+    pending: Mutex<Batches<W, O, Error>>,
     done: Condvar,
 }
 
 impl<W, O> GroupCommit<W, O> {
     pub(crate) fn new() -> Self {
-        let pending = Pending {
-            next_ticket: 0,
-            waiting: Vec::new(),
-            results: HashMap::new(),
-            committing: false,
-            last_batch: 0,
-        };
-        GroupCommit { pending: Mutex::new(pending), done: Condvar::new() }
+        GroupCommit { pending: Mutex::new(Batches::new()), done: Condvar::new() }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Pending<W, O>> {
+    fn lock(&self) -> MutexGuard<'_, Batches<W, O, Error>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -61,68 +44,37 @@ impl<W, O> GroupCommit<W, O> {
     pub(crate) fn submit(&self, work: W, commit: impl FnOnce(Vec<W>) -> Result<Vec<O>>) -> Result<O> {
         let mut commit = Some(commit);
         let mut p = self.lock();
-        let ticket = p.next_ticket;
-        p.next_ticket += 1;
-        p.waiting.push((ticket, work));
+        let ticket = p.enqueue(work);
         loop {
-            if let Some(r) = p.results.remove(&ticket) {
+            if let Some(r) = p.answer(&ticket) {
                 return r;
             }
-            if p.committing {
+            if p.committing() {
                 p = self.done.wait(p).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
             // This caller's work is still queued (a leader that took it
-            // would have left its result), so it leads at most once.
+            // would have left its answer), so it leads at most once.
             let Some(commit) = commit.take() else {
                 return Err(Error::Protocol("group commit lost a caller's work"));
             };
-            p.committing = true;
             for _ in 0..STRAGGLER_YIELDS {
-                if p.last_batch <= 1 || p.waiting.len() >= p.last_batch {
+                if !p.expects_more() {
                     break;
                 }
                 drop(p);
                 crate::sync::yield_now();
                 p = self.lock();
             }
-            let batch = std::mem::take(&mut p.waiting);
+            let (batch, works) = p.begin();
             drop(p);
-            let (tickets, works): (Vec<u64>, Vec<W>) = batch.into_iter().unzip();
             let answers = commit(works);
             p = self.lock();
-            p.committing = false;
-            p.last_batch = tickets.len();
-            let mine = match answers {
-                Ok(answers) if answers.len() == tickets.len() => {
-                    let mut mine = None;
-                    for (t, a) in tickets.into_iter().zip(answers) {
-                        if t == ticket {
-                            mine = Some(Ok(a));
-                        } else {
-                            p.results.insert(t, Ok(a));
-                        }
-                    }
-                    mine
-                }
-                Ok(_) => {
-                    let e = Error::Protocol("a batch answered for a different number of callers");
-                    Some(self.fail_batch(&mut p, &tickets, ticket, e))
-                }
-                Err(e) => Some(self.fail_batch(&mut p, &tickets, ticket, e)),
-            };
+            let mine = p.finish(batch, &ticket, answers, Error::for_another_caller, || {
+                Error::Protocol("a batch answered for a different number of callers")
+            });
             self.done.notify_all();
-            if let Some(r) = mine {
-                return r;
-            }
+            return mine;
         }
-    }
-
-    /// Hands `e` to every caller of the batch but this one; this one's.
-    fn fail_batch(&self, p: &mut Pending<W, O>, tickets: &[u64], mine: u64, e: Error) -> Result<O> {
-        for &t in tickets.iter().filter(|&&t| t != mine) {
-            p.results.insert(t, Err(e.for_another_caller()));
-        }
-        Err(e)
     }
 }

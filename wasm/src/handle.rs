@@ -179,15 +179,15 @@ impl Handle {
             .zip(priorities)
             .map(|(v, p)| Ok((item::encode(v, self.kind.unique)?, p)))
             .collect::<Op<Vec<_>>>()?;
-        let own = self.pending.push(items);
+        let ticket = self.pending.enqueue(items);
         let mut guard = self.queue.lock().await;
-        if let Some(answer) = own.take() {
+        if let Some(answer) = self.pending.answer(&ticket) {
             return answer;
         }
         // First to get the queue: write everything waiting.
-        let batch = self.pending.take_all();
+        let (batch, works) = self.pending.begin();
         let puts: Vec<Put<'_>> =
-            batch.iter().flat_map(|(items, _)| items.iter().map(|(e, p)| self.put_of(e, *p))).collect();
+            works.iter().flat_map(|items| items.iter().map(|(e, p)| self.put_of(e, *p))).collect();
         let ids = match guard.as_mut() {
             Some(q) => q.put_many(&puts, host::now_ms()).await.map_err(from_record),
             None => Err(closed()),
@@ -196,7 +196,7 @@ impl Handle {
         if ids.is_ok() {
             self.waker.notify();
         }
-        batch::answer(&batch, &ids, &own)
+        self.pending.finish(batch, &ticket, &works, ids)
     }
 
     /// Takes up to `n` items, waiting per `o` (`block`, `timeout` ms).

@@ -1,0 +1,185 @@
+//! The group-commit protocol, written once for every host: callers queue
+//! their work under a [`Ticket`]; one leader at a time takes every queued
+//! work ([`Batches::begin`]), commits it at once (one flush, one
+//! transaction), and hands each caller *its own* answer
+//! ([`Batches::finish`]); when the batch fails, every other caller gets a
+//! copy of the error made for it.
+//!
+//! No lock and no waiting here: each host wraps the protocol in its own.
+//! Natively (`persist_queue::commit`) it sits under a mutex, and callers
+//! wait on a condition variable while a leader commits; in a browser
+//! (`persist-queue-wasm`) it sits in a `RefCell`, and the leader is the
+//! first caller to get the queue's async lock.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// A caller's place in the protocol: where its answer is found.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ticket(u64);
+
+/// The tickets of a batch a leader took, in the order of its works.
+#[derive(Debug)]
+pub struct Batch(Vec<u64>);
+
+impl Batch {
+    /// Callers in the batch.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the batch is empty (never, for a batch a leader took for
+    /// its own ticket).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Work `W` waiting to be committed, and answers (`O`, or the error `E`)
+/// waiting to be collected.
+#[derive(Debug)]
+pub struct Batches<W, O, E> {
+    next_ticket: u64,
+    waiting: Vec<(u64, W)>,
+    answers: BTreeMap<u64, Result<O, E>>,
+    committing: bool,
+    last_batch: usize,
+}
+
+impl<W, O, E> Default for Batches<W, O, E> {
+    fn default() -> Self {
+        Batches {
+            next_ticket: 0,
+            waiting: Vec::new(),
+            answers: BTreeMap::new(),
+            committing: false,
+            last_batch: 0,
+        }
+    }
+}
+
+impl<W, O, E> Batches<W, O, E> {
+    /// Nothing queued.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Queues `work`; its answer will be under the returned ticket.
+    pub fn enqueue(&mut self, work: W) -> Ticket {
+        let t = self.next_ticket;
+        self.next_ticket += 1;
+        self.waiting.push((t, work));
+        Ticket(t)
+    }
+
+    /// The answer for `ticket`, once a leader committed its work (taken:
+    /// it is handed out once).
+    pub fn answer(&mut self, ticket: &Ticket) -> Option<Result<O, E>> {
+        self.answers.remove(&ticket.0)
+    }
+
+    /// Whether a leader is committing a batch now (the others wait for it).
+    pub fn committing(&self) -> bool {
+        self.committing
+    }
+
+    /// Whether a new leader may expect more callers to join: the last
+    /// batch had several (producers are concurrent) and fewer are queued
+    /// now. A lone writer never waits.
+    pub fn expects_more(&self) -> bool {
+        self.last_batch > 1 && self.waiting.len() < self.last_batch
+    }
+
+    /// Takes every queued work for the caller that leads: the batch (to
+    /// hand to [`Self::finish`]) and the works, in ticket order. Until
+    /// `finish`, [`Self::committing`] is true.
+    pub fn begin(&mut self) -> (Batch, Vec<W>) {
+        self.committing = true;
+        let (tickets, works) = core::mem::take(&mut self.waiting).into_iter().unzip();
+        (Batch(tickets), works)
+    }
+
+    /// Ends the leader's commit: `answers` holds one answer per work of
+    /// `batch`, in order, or one error for all of them. Every other
+    /// caller's answer is left for it to collect (an error as
+    /// `for_another(&e)`); the leader's own (`mine`) is returned. An answer
+    /// count that does not match the batch fails every caller with
+    /// `miscount()`.
+    pub fn finish(
+        &mut self,
+        batch: Batch,
+        mine: &Ticket,
+        answers: Result<Vec<O>, E>,
+        for_another: impl Fn(&E) -> E,
+        miscount: impl Fn() -> E,
+    ) -> Result<O, E> {
+        self.committing = false;
+        self.last_batch = batch.0.len();
+        let answers = match answers {
+            Ok(a) if a.len() == batch.0.len() => a,
+            Ok(_) => return self.fail(batch, mine, miscount(), for_another),
+            Err(e) => return self.fail(batch, mine, e, for_another),
+        };
+        let mut own = None;
+        for (t, a) in batch.0.into_iter().zip(answers) {
+            if t == mine.0 {
+                own = Some(Ok(a));
+            } else {
+                self.answers.insert(t, Ok(a));
+            }
+        }
+        own.unwrap_or_else(|| Err(miscount()))
+    }
+
+    fn fail(&mut self, batch: Batch, mine: &Ticket, e: E, for_another: impl Fn(&E) -> E) -> Result<O, E> {
+        for t in batch.0.into_iter().filter(|&t| t != mine.0) {
+            self.answers.insert(t, Err(for_another(&e)));
+        }
+        Err(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::vec;
+
+    use super::*;
+
+    type B = Batches<u32, u32, &'static str>;
+
+    #[test]
+    fn each_caller_gets_its_own_answer_from_one_commit() {
+        let mut b = B::new();
+        let (t1, t2, t3) = (b.enqueue(10), b.enqueue(20), b.enqueue(30));
+        assert!(b.answer(&t2).is_none() && !b.committing());
+        let (batch, works) = b.begin();
+        assert_eq!((works, batch.len(), b.committing()), (vec![10, 20, 30], 3, true));
+        let late = b.enqueue(40);
+        let mine = b.finish(batch, &t2, Ok(vec![11, 21, 31]), |e| e, || "miscount");
+        assert_eq!(mine, Ok(21));
+        assert_eq!((b.answer(&t1), b.answer(&t3)), (Some(Ok(11)), Some(Ok(31))));
+        assert_eq!(b.answer(&t1), None, "an answer is handed out once");
+        assert!(b.answer(&late).is_none(), "the late caller waits for the next batch");
+        assert!(b.expects_more(), "the last batch had 3 callers, 1 is queued");
+        let (batch, works) = b.begin();
+        assert_eq!(works, vec![40]);
+        assert_eq!(b.finish(batch, &late, Ok(vec![41]), |e| e, || "miscount"), Ok(41));
+        assert!(!b.expects_more(), "a lone writer never waits");
+    }
+
+    #[test]
+    fn a_failed_or_miscounted_batch_fails_every_caller() {
+        let mut b = B::new();
+        let (t1, t2) = (b.enqueue(1), b.enqueue(2));
+        let (batch, _) = b.begin();
+        assert_eq!(
+            b.finish(batch, &t1, Err("disk full"), |_| "disk full (another caller's batch)", || "x"),
+            Err("disk full")
+        );
+        assert_eq!(b.answer(&t2), Some(Err("disk full (another caller's batch)")));
+        let (t3, t4) = (b.enqueue(3), b.enqueue(4));
+        let (batch, _) = b.begin();
+        assert_eq!(b.finish(batch, &t4, Ok(vec![1]), |e| e, || "miscount"), Err("miscount"));
+        assert_eq!(b.answer(&t3), Some(Err("miscount")));
+    }
+}
