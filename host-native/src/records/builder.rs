@@ -340,7 +340,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             synced,
             false,
             self.codec,
-            crate::records::handle::POLL,
+            crate::records::shared::POLL,
         )))
     }
 }

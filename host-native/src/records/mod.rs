@@ -12,6 +12,7 @@ mod handle;
 mod kinds;
 mod pdict;
 mod server;
+mod shared;
 mod store;
 
 #[cfg(feature = "async")]

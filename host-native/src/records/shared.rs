@@ -1,0 +1,264 @@
+//! What every handle of one record queue shares ([`Shared`]: the core's
+//! queue over its store, group commit of puts, wake-ups, the store's
+//! notifier) and the handle's internals over it: committing puts, taking
+//! and giving back claims, waiting for an item, settling. `handle.rs` is
+//! the API on top.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use persist_queue_core::records::{Kind, Put, Record, RecordQueue, Verdict, complete};
+
+use crate::codec::Codec;
+use crate::commit::GroupCommit;
+use crate::error::{Error, Result};
+use crate::records::delivery::Delivery;
+use crate::records::handle::Records;
+use crate::records::store::RecordStore;
+use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::wait::{Deadline, PollPolicy, wait_once};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// How often a waiting `get` looks at the store for items put by other
+/// processes (puts from this process wake it at once).
+pub(crate) const POLL: PollPolicy = PollPolicy::fixed(Duration::from_millis(20));
+
+/// One caller's puts: payload, canonical form (unique queues), priority.
+pub(crate) type OwnedPut = (Vec<u8>, Option<Vec<u8>>, i64);
+
+/// The state every handle of one queue shares.
+pub(crate) struct Shared {
+    /// Fixed at open; read without the store lock.
+    pub(crate) kind: Kind,
+    pub(crate) queue: Mutex<RecordQueue<RecordStore>>,
+    /// Puts of concurrent callers share one transaction.
+    pub(crate) puts: GroupCommit<Vec<OwnedPut>, Vec<Option<u64>>>,
+    pub(crate) changed: Condvar,
+    /// Wakes async waiters when items may have become ready.
+    pub(crate) events: event_listener::Event,
+    pub(crate) auto_commit: bool,
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) synced: bool,
+    /// The store is a database server: every operation waits on the
+    /// network.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) remote: bool,
+    /// Items this queue handed out and `task_done` has not settled
+    /// (plain queues with `auto_commit` off).
+    pub(crate) pending: Mutex<Vec<u64>>,
+    /// How a waiting `get` polls the store.
+    pub(crate) poll: PollPolicy,
+    /// The store's notifier (a listener thread), started by the first
+    /// `get` that finds nothing (a handle that only puts never listens),
+    /// then kept alive here.
+    pub(crate) listener: Mutex<Listening>,
+}
+
+/// A store notifier: not started yet, or started (its guard).
+#[derive(Default)]
+pub(crate) enum Listening {
+    /// The store has none (files, SQLite, MySQL).
+    #[default]
+    None,
+    /// Starts it, given a waker.
+    Ready(crate::records::server::Listen),
+    /// Running until dropped.
+    Running(#[allow(dead_code)] Box<dyn Send + Sync>),
+}
+
+/// Wakes everyone waiting on `shared` (a no-op once it is gone).
+pub(crate) fn wake_shared(shared: &Shared) {
+    shared.changed.notify_all();
+    shared.events.notify(usize::MAX);
+}
+
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+impl<T, C> Records<T, C> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, RecordQueue<RecordStore>> {
+        self.shared.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<T, C: Codec<T>> Records<T, C> {
+    pub(crate) fn new(
+        queue: RecordQueue<RecordStore>,
+        auto_commit: bool,
+        synced: bool,
+        remote: bool,
+        codec: C,
+        poll: PollPolicy,
+    ) -> Self {
+        let shared = Shared {
+            kind: queue.kind(),
+            queue: Mutex::new(queue),
+            puts: GroupCommit::new(),
+            changed: Condvar::new(),
+            events: event_listener::Event::new(),
+            auto_commit,
+            synced,
+            remote,
+            pending: Mutex::default(),
+            poll,
+            listener: Mutex::default(),
+        };
+        Records { shared: Arc::new(shared), codec, _item: PhantomData }
+    }
+
+    pub(crate) fn wake(&self) {
+        wake_shared(&self.shared);
+    }
+
+    /// A waker for a store's notifier thread; it does not keep the queue
+    /// alive.
+    pub(crate) fn waker(&self) -> crate::records::server::Waker {
+        let weak = Arc::downgrade(&self.shared);
+        Box::new(move || {
+            if let Some(shared) = weak.upgrade() {
+                wake_shared(&shared);
+            }
+        })
+    }
+
+    /// Gives the queue a notifier to start when a `get` first has to wait.
+    pub(crate) fn listen_later(&self, start: crate::records::server::Listen) {
+        *self.shared.listener.lock().unwrap_or_else(|e| e.into_inner()) = Listening::Ready(start);
+    }
+
+    /// Starts the store's notifier if it has one not running yet; whether it
+    /// did (the caller then looks at the store again before waiting, so a put
+    /// made before the notifier listened is not missed). If it cannot start,
+    /// waiting falls back to polling.
+    pub(crate) fn start_listening(&self) -> bool {
+        let mut l = self.shared.listener.lock().unwrap_or_else(|e| e.into_inner());
+        match std::mem::take(&mut *l) {
+            Listening::Ready(start) => {
+                if let Ok(guard) = start(self.waker()) {
+                    *l = Listening::Running(guard);
+                }
+                true
+            }
+            other => {
+                *l = other;
+                false
+            }
+        }
+    }
+
+    /// Whether `get` may wait for a disk flush (it deletes at synced
+    /// durability).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn get_flushes(&self) -> bool {
+        (self.deletes_on_get() && self.shared.synced) || self.shared.remote
+    }
+
+    /// Whether puts and acks wait for a disk flush.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn writes_flush(&self) -> bool {
+        self.shared.synced || self.shared.remote
+    }
+
+    /// Whether reads wait on the network (a server store).
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
+    pub(crate) fn reads_block(&self) -> bool {
+        self.shared.remote
+    }
+
+    /// The canonical encoding for unique queues (see `canonical`).
+    pub(crate) fn canonical(&self, item: &T, encoded: &[u8]) -> Option<Vec<u8>>
+    where
+        T: serde::Serialize,
+    {
+        Some(super::canonical::canonical_bytes(item, encoded))
+    }
+
+    /// Commits `items` with the puts of concurrent callers in one
+    /// transaction (one flush, [`GroupCommit`]); this caller's ids.
+    pub(crate) fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
+        self.shared.puts.submit(items, |batch| {
+            let puts: Vec<Put<'_>> = batch
+                .iter()
+                .flatten()
+                .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
+                .collect();
+            let mut ids = complete(self.lock().put_many(&puts, now_ms()))?.into_iter();
+            Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
+        })
+    }
+
+    /// Whether a get deletes the item in the same transaction (plain
+    /// queues with `auto_commit`).
+    pub(crate) fn deletes_on_get(&self) -> bool {
+        self.shared.auto_commit && !self.shared.kind.keep_done
+    }
+
+    /// Decodes what a claim returned; plain queues with `auto_commit` off
+    /// remember the ids for `task_done`. If any item does not decode as `T`
+    /// (a wrong type), every item of the claim is given back untouched, at
+    /// its place, and the error is returned: nothing is lost or left in
+    /// flight.
+    pub(crate) fn take(&self, records: Vec<Record>) -> Result<Vec<Delivery<T>>> {
+        let mut out = Vec::with_capacity(records.len());
+        for r in &records {
+            match self.codec.decode(&r.payload) {
+                Ok(item) => out.push(Delivery {
+                    id: r.id,
+                    item,
+                    priority: r.priority,
+                    timestamp: r.timestamp,
+                    deliveries: r.deliveries,
+                }),
+                Err(e) => {
+                    self.give_back(records);
+                    return Err(e);
+                }
+            }
+        }
+        if !self.shared.kind.keep_done && !self.shared.auto_commit && !out.is_empty() {
+            self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(out.iter().map(|d| d.id));
+        }
+        Ok(out)
+    }
+
+    /// Undoes a claim: every record is ready again at its place, with the
+    /// id it had and the delivery the claim counted taken back (a wrong-type
+    /// read spends no attempt). Deleted records are put back; records in
+    /// flight keep their unique key.
+    pub(crate) fn give_back(&self, records: Vec<Record>) {
+        let deleted = self.deletes_on_get();
+        let mut q = self.lock();
+        for r in records {
+            let deliveries = if deleted { r.deliveries } else { r.deliveries.saturating_sub(1) };
+            let _ = complete(q.restore(Record { deliveries, ..r }, None));
+        }
+    }
+
+    pub(crate) fn get_until(&self, deadline: Deadline) -> Result<Delivery<T>> {
+        let mut q = self.lock();
+        let mut polls = self.shared.poll.intervals();
+        loop {
+            if let Some(r) = complete(q.get(self.deletes_on_get()))? {
+                drop(q);
+                return self.take(vec![r])?.pop().ok_or(Error::Empty);
+            }
+            if deadline.left().is_some() && self.start_listening() {
+                continue;
+            }
+            q = wait_once(&self.shared.changed, q, deadline, polls.next(), None).ok_or(Error::Empty)?;
+        }
+    }
+
+    pub(crate) fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
+        complete(self.lock().settle(id, verdict))?;
+        if verdict == Verdict::Nack {
+            self.wake();
+        }
+        Ok(())
+    }
+
+    pub(crate) fn counts(&self) -> Result<persist_queue_core::records::Counts> {
+        Ok(complete(self.lock().counts())?)
+    }
+}
