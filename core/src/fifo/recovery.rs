@@ -129,18 +129,7 @@ impl<S: Storage> ChunkQueue<S> {
 
         // Chunks: delete those before the checkpoint (an interrupted
         // cleanup), require the rest to be contiguous.
-        let mut chunks: Vec<u64> = self
-            .storage
-            .list()
-            .map_err(OpenError::Storage)?
-            .into_iter()
-            .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
-            .collect();
-        chunks.sort_unstable();
-        for &n in chunks.iter().filter(|&&n| n < saved.chunk) {
-            self.storage.remove(Blob::Chunk(n)).map_err(OpenError::Storage)?;
-        }
-        chunks.retain(|&n| n >= saved.chunk);
+        let chunks = chunk::chunks_from(&mut self.storage, saved.chunk).map_err(OpenError::Storage)?;
         let head_chunk = match chunks.last() {
             Some(&h) => h,
             None if saved == Position::chunk_start(saved.chunk) => {

@@ -1,6 +1,9 @@
 //! The chunk header: a versioned, checksummed 24-byte prefix of every chunk.
 
+use alloc::vec::Vec;
+
 use crate::format::frame::Layout;
+use crate::storage::{Blob, Storage};
 
 /// Magic bytes at the start of every chunk.
 pub const CHUNK_MAGIC: [u8; 4] = *b"PQCK";
@@ -69,6 +72,23 @@ pub(crate) fn check_header(bytes: &[u8], number: u64) -> Result<Layout, HeaderPr
         return Err(HeaderProblem::Misplaced(found));
     }
     Ok(layout(number, version))
+}
+
+/// The chunks of `storage` from `first` on, in order. Chunks before
+/// `first` are deleted: an interrupted cleanup (the checkpoint or the log's
+/// start had already moved past them). Both engines open this way.
+pub(crate) fn chunks_from<S: Storage>(storage: &mut S, first: u64) -> Result<Vec<u64>, S::Error> {
+    let mut chunks: Vec<u64> = storage
+        .list()?
+        .into_iter()
+        .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
+        .collect();
+    chunks.sort_unstable();
+    for &n in chunks.iter().filter(|&&n| n < first) {
+        storage.remove(Blob::Chunk(n))?;
+    }
+    chunks.retain(|&n| n >= first);
+    Ok(chunks)
 }
 
 #[cfg(test)]

@@ -27,18 +27,7 @@ struct ChunkEnd {
 
 impl<S: Storage> LogTable<S> {
     pub(super) fn replay(&mut self) -> Result<(), LogError<S::Error>> {
-        let mut chunks: Vec<u64> = self
-            .storage
-            .list()
-            .map_err(LogError::Storage)?
-            .into_iter()
-            .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
-            .collect();
-        chunks.sort_unstable();
-        for &n in chunks.iter().filter(|&&n| n < self.start) {
-            self.storage.remove(Blob::Chunk(n)).map_err(LogError::Storage)?;
-        }
-        chunks.retain(|&n| n >= self.start);
+        let mut chunks = chunk::chunks_from(&mut self.storage, self.start).map_err(LogError::Storage)?;
         if chunks.is_empty() {
             self.storage
                 .append(Blob::Chunk(self.start), &chunk::encode_header(self.start))
