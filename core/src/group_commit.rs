@@ -90,9 +90,18 @@ impl<W, O, E> Batches<W, O, E> {
         self.last_batch > 1 && self.waiting.len() < self.last_batch
     }
 
-    /// Takes every queued work for the caller that leads: the batch (to
-    /// hand to [`Self::finish`]) and the works, in ticket order. Until
-    /// `finish`, [`Self::committing`] is true.
+    /// Makes the caller the leader, before it takes the batch: from now
+    /// until [`Self::finish`], [`Self::committing`] is true, so callers
+    /// arriving while it waits for stragglers (the lock released) wait for
+    /// it instead of leading a batch of their own at the same time.
+    pub fn lead(&mut self) {
+        self.committing = true;
+    }
+
+    /// Takes every queued work for the caller that leads (it calls
+    /// [`Self::lead`] first, or this does): the batch (to hand to
+    /// [`Self::finish`]) and the works, in ticket order. Until `finish`,
+    /// [`Self::committing`] is true.
     pub fn begin(&mut self) -> (Batch, Vec<W>) {
         self.committing = true;
         let (tickets, works) = core::mem::take(&mut self.waiting).into_iter().unzip();
@@ -152,6 +161,8 @@ mod tests {
         let mut b = B::new();
         let (t1, t2, t3) = (b.enqueue(10), b.enqueue(20), b.enqueue(30));
         assert!(b.answer(&t2).is_none() && !b.committing());
+        b.lead();
+        assert!(b.committing(), "a leader waiting for stragglers holds the lead");
         let (batch, works) = b.begin();
         assert_eq!((works, batch.len(), b.committing()), (vec![10, 20, 30], 3, true));
         let late = b.enqueue(40);

@@ -58,6 +58,9 @@ impl<W, O> GroupCommit<W, O> {
             let Some(commit) = commit.take() else {
                 return Err(Error::Protocol("group commit lost a caller's work"));
             };
+            // Lead before waiting for stragglers: callers arriving while
+            // the lock is released wait for this batch, never lead one too.
+            p.lead();
             for _ in 0..STRAGGLER_YIELDS {
                 if !p.expects_more() {
                     break;
