@@ -16,7 +16,8 @@
 //!
 //! What cannot be told apart, and is treated as torn: zeros (or a v1 frame
 //! whose length runs past the end) at the very end of a blob with no valid
-//! frame after them. A v2 frame's length is covered by its own header
+//! frame after them, starting where a crash can cut a write (see
+//! [`holed`]: a payload's start, or before a sector boundary). A v2 frame's length is covered by its own header
 //! checksum, so only a frame whose verified header says it is longer than
 //! the blob counts as cut short.
 
@@ -129,9 +130,18 @@ pub(crate) fn classify<B: Bytes>(
     Ok(Tail::Damaged { resume: None })
 }
 
+/// The unit a torn write leaves whole or zero: a disk sector (a power cut
+/// writes whole sectors) and a page (a process killed while its copy into
+/// a mapped chunk waits on a page fault) are both multiples of it.
+const SECTOR: u64 = 512;
+
 /// Whether the frame at `at` has a header that holds (verified, for v2)
-/// and every byte from somewhere inside its payload to the end of the
-/// blob is zero.
+/// and reads as a write cut short inside it: every byte from some point to
+/// the end of the blob is zero, and that point is the start of its
+/// payload with zeros going on past the frame (the header was copied into
+/// a mapped chunk, the payload not yet) or lies before a sector boundary
+/// inside the frame (the sectors from there on never written). Zeros that start elsewhere (after a flipped bit, in a payload
+/// that ended in zeros anyway) are damage: no crash leaves that shape.
 fn holed<B: Bytes>(src: &mut B, at: u64, size: u64, layout: Layout) -> Result<bool, B::Error> {
     let hl = layout.header_len();
     let declared = match frame::parse(src.at(at, hl)?, layout, crate::MAX_ITEM_SIZE_LIMIT) {
@@ -151,7 +161,13 @@ fn holed<B: Bytes>(src: &mut B, at: u64, size: u64, layout: Layout) -> Result<bo
         }
         pos += w.len() as u64;
     }
-    Ok(last.is_none_or(|l| l < at + declared - 1))
+    let (payload, end) = (at + hl as u64, at + declared);
+    let hole = last.map_or(payload, |l| l + 1);
+    // Payload never copied: the zeros run on past the frame (a mapped
+    // chunk's reserve). A payload of zeros ending the file with a bad
+    // checksum is damage (the checksum was hit).
+    let copied_header_only = hole == payload && size > end;
+    Ok(hole < end && (copied_header_only || hole.div_ceil(SECTOR) * SECTOR < end))
 }
 
 /// Whether `[from, size)` holds only zeros.
@@ -257,15 +273,39 @@ mod tests {
             let n = l.len();
             l[n - 3] ^= 0x10;
             assert_eq!(check(&l, 9 * f, layout, 9), Tail::Damaged { resume: None });
-            // The last frame's later sectors never written: zeros from
-            // inside its payload on.
+            // The last frame copied up to its header only (a process
+            // killed between the two): its whole payload zeros, and the
+            // mapping's zero reserve after it.
             let mut h = all.clone();
-            h[n - 8..].fill(0);
-            assert_eq!(check(&h, 9 * f, layout, 9), Tail::Torn);
+            h[n - 20..].fill(0);
+            let mut reserved = h.clone();
+            reserved.extend([0u8; 64]);
+            assert_eq!(check(&reserved, 9 * f, layout, 9), Tail::Torn);
+            // ... but a payload of zeros ending the file, its checksum
+            // not matching: the checksum was hit. Damage.
+            assert_eq!(check(&h, 9 * f, layout, 9), Tail::Damaged { resume: None });
             // ... but a zeroed last byte is not a hole if a non-zero byte
             // follows the frame.
             h.extend([0, 0, 7]);
             assert_eq!(check(&h, 9 * f, layout, 9), Tail::Damaged { resume: None });
+            // Zeros from inside the payload, not at a sector boundary: a
+            // flipped bit in a payload that ended in zeros looks so. Damage.
+            let mut z = all.clone();
+            z[n - 8..].fill(0);
+            assert_eq!(check(&z, 9 * f, layout, 9), Tail::Damaged { resume: None });
+            // The later sectors of a frame that crosses a sector boundary
+            // never written: torn.
+            let mut s = Vec::new();
+            for i in 0..5 {
+                frame::encode_in(&mut s, layout, i, &[7u8; 100]);
+            }
+            let big = layout.header_len() + 100;
+            assert!(
+                4 * big + layout.header_len() < 512 && 512 < 5 * big,
+                "frame 4 has 512 inside its payload"
+            );
+            s[512..].fill(0);
+            assert_eq!(check(&s, 4 * big, layout, 4), Tail::Torn);
         }
     }
 }
