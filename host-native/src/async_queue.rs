@@ -177,6 +177,11 @@ where
         self.inner.peek()
     }
 
+    /// Up to `n` items without taking any; see [`Queue::peek_many`].
+    pub async fn peek_many(&self, n: usize) -> Result<Vec<T>> {
+        self.inner.peek_many(n)
+    }
+
     /// Confirms one item; see [`Queue::task_done`].
     pub async fn task_done(&self) -> Result<()> {
         self.offload(self.flushes(false), |q| q.task_done()).await
@@ -241,5 +246,10 @@ where
     /// Items per chunk file.
     pub fn chunk_size(&self) -> u32 {
         self.inner.chunk_size()
+    }
+
+    /// The serializer the items were written with; see [`Queue::codec_name`].
+    pub fn codec_name(&self) -> String {
+        self.inner.codec_name()
     }
 }

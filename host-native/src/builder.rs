@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use persist_queue_core::{Config, Durability};
 use persist_queue_fs::FsStorage;
 
-use crate::codec::{Codec, Postcard};
+use crate::codec::{Codec, Postcard, Raw};
 use crate::error::{Error, Misconfiguration, Result};
 use crate::queue::Queue;
 use crate::queue_storage::QueueStorage;
@@ -92,14 +92,30 @@ impl<C> QueueBuilder<C> {
         C: Codec<T>,
     {
         self.config.validate().map_err(Misconfiguration::Queue)?;
-        let storage = FsStorage::open(&self.path, self.config.durability).map_err(|e| {
+        let storage = self.storage()?;
+        self.open_with(storage)
+    }
+
+    fn storage(&self) -> Result<FsStorage> {
+        FsStorage::open(&self.path, self.config.durability).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotADirectory {
                 Misconfiguration::NotADirectory(e.to_string()).into()
             } else {
                 Error::Io(e)
             }
-        })?;
-        self.open_with(storage)
+        })
+    }
+
+    /// Opens (or creates) the queue whatever serializer wrote it, its items
+    /// as the stored bytes: for tools that read any queue
+    /// ([`Queue::codec_name`] says which serializer to decode with). A
+    /// queue it creates records no serializer, so any later one may open it.
+    pub fn open_bytes(self) -> Result<Queue<Vec<u8>, Raw>> {
+        let mut q = self.codec(Raw);
+        q.config.codec = String::new();
+        q.config.validate().map_err(Misconfiguration::Queue)?;
+        let storage = q.storage()?;
+        Queue::from_parts(storage, q.config, q.max_size, Raw)
     }
 
     /// Opens the queue held by another storage (in memory, or a test

@@ -224,9 +224,13 @@ pub use persist_queue_fs::FsStorage;
 #[doc(hidden)]
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
-    AckQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter, PriorityQueue,
-    QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
+    AckQueue, AnyQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
+    PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
 };
+// What a place holds.
+#[cfg(feature = "sqlite")]
+pub use crate::records::queues_in_sqlite;
+pub use crate::records::{QueueKind, StoredQueue, queues_in_dir, queues_on_server};
 pub use persist_queue_core::records::Status;
 
 // The async faces.

@@ -305,6 +305,19 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
         }
     }
 
+    /// Up to `n` items from the next on, oldest first, without taking any.
+    /// A damaged record is [`Error::Corrupted`] (even with
+    /// `skip_corrupted`: a listing moves nothing past damage).
+    pub fn peek_many(&self, n: usize) -> Result<Vec<T>> {
+        let mut st = self.lock();
+        if st.closed {
+            return Err(Error::Closed);
+        }
+        let items = st.core.peek_many(n)?;
+        drop(st);
+        items.iter().map(|bytes| self.codec.decode(bytes)).collect()
+    }
+
     // ---- confirmation ---------------------------------------------------------
 
     /// Confirms one item: decrements the unfinished count (waking
@@ -403,6 +416,13 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     /// The durability in force.
     pub fn durability(&self) -> Durability {
         self.shared.durability
+    }
+
+    /// The name of the serializer the queue's items were written with
+    /// (`postcard`, `json`, ...; empty for a queue created by
+    /// [`QueueBuilder::open_bytes`](crate::QueueBuilder::open_bytes)).
+    pub fn codec_name(&self) -> String {
+        self.lock().core.config().codec.clone()
     }
 
     /// Items per chunk file (the stored value for an existing queue).

@@ -49,6 +49,7 @@
 //! ```
 
 mod adopt;
+mod catalog;
 mod connect;
 mod error;
 mod map;
@@ -56,6 +57,7 @@ mod session;
 mod table;
 
 pub use crate::adopt::adopt_table;
+pub use crate::catalog::table_names;
 pub use crate::connect::Connect;
 pub use crate::error::MySqlError;
 pub use crate::map::MySqlMap;

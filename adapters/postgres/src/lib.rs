@@ -47,6 +47,7 @@
 //! ```
 
 mod adopt;
+mod catalog;
 mod connect;
 mod error;
 mod listen;
@@ -55,6 +56,7 @@ mod session;
 mod table;
 
 pub use crate::adopt::adopt_table;
+pub use crate::catalog::table_names;
 pub use crate::connect::Connect;
 pub use crate::error::PgError;
 pub use crate::listen::Listener;

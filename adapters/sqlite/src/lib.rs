@@ -28,12 +28,14 @@
 //! complete(q.settle(job.id, Verdict::Ack)).unwrap();
 //! ```
 
+mod catalog;
 mod connection;
 mod error;
 mod map;
 mod name;
 mod table;
 
+pub use crate::catalog::table_names;
 pub use crate::error::SqliteError;
 pub use crate::map::SqliteMap;
 pub use crate::name::{Ident, InvalidName};

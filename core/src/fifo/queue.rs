@@ -576,4 +576,23 @@ impl<S: Storage> ChunkQueue<S> {
         let out = self.next(false, Ok::<_, core::convert::Infallible>)?;
         Ok(out.and_then(Result::ok))
     }
+
+    /// Up to `n` items from the read cursor on, oldest first, without
+    /// taking them (tools listing a queue). Damage is reported as
+    /// [`ReadError::Corrupted`] even with `skip_corrupted`: skipping moves
+    /// the read cursor, and a listing changes nothing.
+    pub fn peek_many(&mut self, n: usize) -> Result<Vec<Vec<u8>>, ReadError<S::Error>> {
+        if self.poisoned {
+            return Err(ReadError::Poisoned);
+        }
+        let mut out = Vec::new();
+        let (mut pos, mut left) = (self.read, self.len);
+        while left > 0 && out.len() < n {
+            let (payload, after) = self.locate(pos)?;
+            out.push(payload);
+            pos = after;
+            left -= 1;
+        }
+        Ok(out)
+    }
 }

@@ -169,9 +169,7 @@ fn table(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         "## persist-queue's benchmark table: {} items 'bench%d', queue opened inside the timing",
         args.count
     );
-    println!(
-        "(persist-queue 1.1.0 takes about 0.85-1.5 s per column on this kind of machine; target here: < 5 ms buffered)"
-    );
+    println!("(persist-queue 1.1.0 takes about 0.85-1.5 s per column on this kind of machine)");
     println!();
     println!("| durability | Write | Write/Read (1 task_done) | Write/Read (task_done each) |");
     println!("|---|---:|---:|---:|");
@@ -223,13 +221,13 @@ fn synced_put<K: Kind>(dir: &Path, threads: usize, window: Duration) -> R<f64> {
 
 /// The header of every rows table.
 pub(crate) fn table_header() {
-    println!("| row | items/s | ratio (same run) | target |");
-    println!("|---|---:|---:|---|");
+    println!("| row | items/s | ratio to its baseline (same run) |");
+    println!("|---|---:|---:|");
 }
 
 /// One row of a rows table.
-pub(crate) fn row(name: &str, rate: f64, ratio: &str, target: &str) {
-    println!("| {name} | {} | {ratio} | {target} |", thousands(rate));
+pub(crate) fn row(name: &str, rate: f64, ratio: &str) {
+    println!("| {name} | {} | {ratio} |", thousands(rate));
 }
 
 fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
@@ -246,14 +244,9 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
     }
     let ratios_put: Vec<f64> = put_b.iter().zip(&raw_b).map(|(p, r)| p / r).collect();
     let ratios_pg: Vec<f64> = pg_b.iter().zip(&raw_b).map(|(p, r)| p / r).collect();
-    row("raw append, one write() per record (baseline B)", median(raw_b), "1.00", "");
-    row("buffered put", median(put_b), &format!("{:.2}x B", median(ratios_put)), ">= 1,000,000/s");
-    row(
-        "buffered put then get, 1 task_done",
-        median(pg_b),
-        &format!("{:.2}x B", median(ratios_pg)),
-        ">= 700,000/s",
-    );
+    row("raw append, one write() per record (baseline B)", median(raw_b), "1.00");
+    row("buffered put", median(put_b), &format!("{:.2}x B", median(ratios_put)));
+    row("buffered put then get, 1 task_done", median(pg_b), &format!("{:.2}x B", median(ratios_pg)));
 
     let window2 = window;
     let root = scratch.root.path().to_path_buf();
@@ -262,7 +255,7 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         || baseline::fdatasync_loop(&root, flen, window2).map_err(err),
         |threads| synced_put::<K>(&scratch.fresh(), threads, window),
         ["raw append + fdatasync per record (baseline F)", "synced put, 1 producer", "producers"],
-        ["F", ">= 0.8x F", "1-producer", ">= 4x 1-producer"],
+        ["F", "1-producer"],
     )?;
     println!();
     Ok(())
@@ -271,14 +264,14 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
 /// Rounds of: baseline, 1 writer, `args.threads` writers, baseline again
 /// (the baseline around each round, since the disk's speed drifts); prints
 /// the medians and same-round ratios. `labels`: baseline row, 1-writer row,
-/// noun for the N-writer row; `units`: baseline letter, 1-writer target,
-/// N-writer ratio unit, N-writer target.
+/// noun for the N-writer row; `units`: baseline letter, N-writer ratio
+/// unit.
 pub(crate) fn group_commit_rows(
     args: &BenchArgs,
     mut baseline: impl FnMut() -> R<f64>,
     mut writers: impl FnMut(usize) -> R<f64>,
     labels: [&str; 3],
-    units: [&str; 4],
+    units: [&str; 2],
 ) -> R<()> {
     let (mut base, mut one, mut many, mut r1, mut rn) = (vec![], vec![], vec![], vec![], vec![]);
     for _ in 0..args.rounds.max(1) {
@@ -292,10 +285,10 @@ pub(crate) fn group_commit_rows(
         r1.push(o / b);
         rn.push(m / o);
     }
-    row(labels[0], median(base), "1.00", "");
-    row(labels[1], median(one), &format!("{:.2}x {}", median(r1), units[0]), units[1]);
+    row(labels[0], median(base), "1.00");
+    row(labels[1], median(one), &format!("{:.2}x {}", median(r1), units[0]));
     let name = format!("{} put, {} {}", labels[1].split(' ').next().unwrap_or(""), args.threads, labels[2]);
-    row(&name, median(many), &format!("{:.2}x {}", median(rn), units[2]), units[3]);
+    row(&name, median(many), &format!("{:.2}x {}", median(rn), units[1]));
     Ok(())
 }
 
@@ -315,7 +308,7 @@ fn large(n: u64, scratch: &mut Scratch) -> R<()> {
     );
     match (before, resident_memory()) {
         (Some((b, _)), Some((now, peak))) => println!(
-            "resident: {:.1} MB before, {:.1} MB now, {:.1} MB peak (target < 50 MB); len = {}",
+            "resident: {:.1} MB before, {:.1} MB now, {:.1} MB peak; len = {}",
             b as f64 / 1e6,
             now as f64 / 1e6,
             peak as f64 / 1e6,
@@ -342,7 +335,31 @@ pub(crate) fn measure(args: &BenchArgs) -> R<()> {
         ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL")).filter(|u| !u.is_empty())),
         ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL")).filter(|u| !u.is_empty())),
     ];
-    let wasi = |scratch: &mut Scratch| match crate::bench_wasi::guests() {
+    if args.wasi_only {
+        return wasi_rows(args, &mut scratch);
+    }
+    if args.servers_only {
+        return server_rows(args, &servers);
+    }
+    table(args, &mut scratch)?;
+    throughput::<String>(args, &mut scratch)?;
+    throughput::<Vec<u8>>(args, &mut scratch)?;
+    wasi_rows(args, &mut scratch)?;
+    server_rows(args, &servers)?;
+    if !args.no_sqlite {
+        crate::bench_sqlite::measure(args, &mut || scratch.fresh())?;
+        crate::bench_sqlite::measure_files(args, &mut || scratch.fresh())?;
+    }
+    if let Some(n) = args.large {
+        large(n, &mut scratch)?;
+    }
+    Ok(())
+}
+
+/// The WebAssembly section (feature `wasi`), when the guests are built.
+#[cfg(feature = "wasi")]
+fn wasi_rows(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
+    match crate::bench_wasi::guests() {
         Some(guests) => {
             let n = (args.ops as usize / 10).max(1000);
             crate::bench_wasi::measure(&guests, &mut || scratch.fresh(), n, args.rounds)
@@ -351,33 +368,34 @@ pub(crate) fn measure(args: &BenchArgs) -> R<()> {
             println!("(WebAssembly rows skipped: build the guests first, see README)\n");
             Ok(())
         }
-    };
-    if args.wasi_only {
-        return wasi(&mut scratch);
     }
-    if args.servers_only {
-        for (server, url) in &servers {
-            if let Some(url) = url {
-                crate::bench_server::measure(args, server, url)?;
-            }
-        }
-        return Ok(());
-    }
-    table(args, &mut scratch)?;
-    throughput::<String>(args, &mut scratch)?;
-    throughput::<Vec<u8>>(args, &mut scratch)?;
-    wasi(&mut scratch)?;
-    for (server, url) in &servers {
+}
+
+#[cfg(not(feature = "wasi"))]
+fn wasi_rows(_: &BenchArgs, _: &mut Scratch) -> R<()> {
+    println!(
+        "(WebAssembly rows: not built; run `cargo run --release -p persist-queue-cli --features wasi -- bench`)\n"
+    );
+    Ok(())
+}
+
+/// The server sections (feature `servers`), for the servers given.
+#[cfg(feature = "servers")]
+fn server_rows(args: &BenchArgs, servers: &[(&str, Option<String>)]) -> R<()> {
+    for (server, url) in servers {
         if let Some(url) = url {
             crate::bench_server::measure(args, server, url)?;
         }
     }
-    if !args.no_sqlite {
-        crate::bench_sqlite::measure(args, &mut || scratch.fresh())?;
-        crate::bench_sqlite::measure_files(args, &mut || scratch.fresh())?;
-    }
-    if let Some(n) = args.large {
-        large(n, &mut scratch)?;
+    Ok(())
+}
+
+#[cfg(not(feature = "servers"))]
+fn server_rows(_: &BenchArgs, servers: &[(&str, Option<String>)]) -> R<()> {
+    if servers.iter().any(|(_, url)| url.is_some()) {
+        println!(
+            "(server rows: not built; run `cargo run --release -p persist-queue-cli --features servers -- bench --pg URL --mysql URL`)\n"
+        );
     }
     Ok(())
 }

@@ -110,6 +110,12 @@ where
         self.write(move |q| q.put_many(&items)).await
     }
 
+    /// Puts `(item, priority)` pairs in one transaction; see
+    /// [`Records::put_many_prioritized`].
+    pub async fn put_many_prioritized(&self, items: Vec<(T, i64)>) -> Result<Vec<Option<u64>>> {
+        self.write(move |q| q.put_many_prioritized(&items)).await
+    }
+
     /// Takes the next item, waiting (asynchronously) for one.
     pub async fn get(&self) -> Result<Delivery<T>> {
         let mut polls = self.inner.shared.poll.intervals();

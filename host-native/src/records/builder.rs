@@ -9,6 +9,7 @@ use persist_queue_core::records::{Kind, Order, RecordQueue, complete, store_name
 
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Misconfiguration, Result};
+use crate::records::catalog::QueueKind;
 use crate::records::handle::Records;
 use crate::records::store::{RecordStore, SharedTable};
 
@@ -62,6 +63,20 @@ pub trait QueueType {
     const KIND: Kind;
     /// Wraps the shared handle.
     fn wrap<T, C>(records: Records<T, C>) -> Self::Q<T, C>;
+}
+
+/// The queue type of a queue whose kind is chosen at run time
+/// ([`RecordBuilder::kind`]): `RecordBuilder::<AnyQueue>::files(dir)`
+/// opens a [`Records`] handle (an ack queue unless `kind` says otherwise).
+#[derive(Debug)]
+pub struct AnyQueue;
+
+impl QueueType for AnyQueue {
+    type Q<T, C> = Records<T, C>;
+    const KIND: Kind = Kind::ACK;
+    fn wrap<T, C>(records: Records<T, C>) -> Records<T, C> {
+        records
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -225,6 +240,14 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         self
     }
 
+    /// Any kind, chosen at run time (tools: [`QueueKind::from_store_name`]
+    /// says which a listed store is). With [`AnyQueue`], `open` returns the
+    /// [`Records`] handle.
+    pub fn kind(mut self, kind: QueueKind) -> Self {
+        self.kind = kind.kind();
+        self
+    }
+
     /// The serializer (default [`Postcard`]).
     pub fn codec<C2>(self, codec: C2) -> RecordBuilder<K, C2> {
         RecordBuilder {
@@ -248,16 +271,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
 
     /// persist-queue's per-class table prefix.
     fn prefix(&self) -> &'static str {
-        let k = self.kind;
-        match (k.keep_done, k.unique, k.order) {
-            (true, true, _) => "ack_unique_queue",
-            (true, false, Order::Filo) => "ack_filo_queue",
-            (true, false, _) => "ack_queue",
-            (false, true, _) => "unique_queue",
-            (false, false, Order::Priority) => "priority_queue",
-            (false, false, Order::Filo) => "filo_queue",
-            (false, false, Order::Fifo) => "queue",
-        }
+        QueueKind::of(self.kind).prefix()
     }
 
     /// Opens (creating if needed) the queue.

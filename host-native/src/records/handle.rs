@@ -83,6 +83,17 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.put_items(&pairs)
     }
 
+    /// Puts `(item, priority)` pairs in one transaction (one commit, one
+    /// flush); per item its id, `None` for a unique queue's duplicate.
+    /// Priorities order only priority queues.
+    pub fn put_many_prioritized(&self, items: &[(T, i64)]) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
+        let refs: Vec<(&T, i64)> = items.iter().map(|(item, p)| (item, *p)).collect();
+        self.put_items(&refs)
+    }
+
     /// Takes the next item in the queue's order, waiting for one (a put in
     /// this process wakes it at once, one in another process within 20 ms).
     pub fn get(&self) -> Result<Delivery<T>> {

@@ -251,8 +251,7 @@ impl<T: Serialize, C: Codec<T>> PriorityQueue<T, C> {
     /// Puts many `(item, priority)` pairs in one transaction (one flush);
     /// their ids, in order.
     pub fn put_many_with_priority(&self, items: &[(T, i64)]) -> Result<Vec<u64>> {
-        let refs: Vec<(&T, i64)> = items.iter().map(|(item, p)| (item, *p)).collect();
-        Ok(self.0.put_items(&refs)?.into_iter().flatten().collect())
+        Ok(self.0.put_many_prioritized(items)?.into_iter().flatten().collect())
     }
 }
 

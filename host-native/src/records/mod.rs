@@ -7,6 +7,7 @@ mod async_pdict;
 mod async_records;
 mod builder;
 mod canonical;
+mod catalog;
 mod delivery;
 mod handle;
 mod kinds;
@@ -19,7 +20,10 @@ mod store;
 pub use async_pdict::AsyncPDict;
 #[cfg(feature = "async")]
 pub use async_records::AsyncRecords;
-pub use builder::{QueueType, RecordBuilder};
+pub use builder::{AnyQueue, QueueType, RecordBuilder};
+#[cfg(feature = "sqlite")]
+pub use catalog::queues_in_sqlite;
+pub use catalog::{QueueKind, StoredQueue, queues_in_dir, queues_on_server};
 pub use delivery::{Delivery, Entry, ItemId};
 pub use handle::Records;
 pub use kinds::{

@@ -238,3 +238,15 @@ pub(crate) fn open_map(
         other => Err(not_built(other)),
     }
 }
+
+/// The names of the tables in the database the server address `at` names.
+pub(crate) fn table_names(at: &ServerAddress) -> Result<Vec<String>> {
+    match at.kind()? {
+        #[cfg(feature = "postgres")]
+        ServerKind::Postgres => Ok(persist_queue_postgres::table_names(&pg_connect(at)?)?),
+        #[cfg(feature = "mysql")]
+        ServerKind::MySql => Ok(persist_queue_mysql::table_names(&mysql_connect(at)?)?),
+        #[allow(unreachable_patterns)]
+        other => Err(not_built(other)),
+    }
+}
