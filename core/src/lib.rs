@@ -37,6 +37,8 @@
 //! damaged later (a [`Corruption`] naming the blob and offset, or skipped
 //! and counted with `skip_corrupted`, the bytes left as they are). Format v2
 //! frames carry their index and a header checksum for it; v1 files open.
+//! [`audit`] walks every chunk and checksum of a storage, changing nothing,
+//! and lists every problem ([`Finding`]: blob, offset, length, kind).
 //!
 //! Names of queues and maps follow one rule on every backend
 //! ([`records::valid_name`], [`records::store_name`]). A record store at
@@ -77,6 +79,7 @@ pub use crate::error::{ConfigError, Corruption, CorruptionKind, OpenError, ReadE
 pub use crate::fifo::config::{Config, MAX_ITEM_SIZE_LIMIT};
 pub use crate::fifo::cursor::Position;
 pub use crate::fifo::queue::{ChunkQueue, Stats, SyncTicket};
+pub use crate::format::audit::{Audit, Finding, FindingKind, audit};
 pub use crate::format::chunk::{
     CHUNK_HEADER_LEN, CHUNK_MAGIC, CHUNK_VERSION, CHUNK_VERSION_MIN, HeaderProblem,
 };

@@ -130,6 +130,12 @@ fn check(seed: u64) -> Result<(), String> {
         let sizes: Vec<String> = image.blobs().iter().map(|(b, v)| format!("{b}:{}", v.len())).collect();
         eprintln!("{config:?}\n{m:?}\nimage: {}", sizes.join(" "));
     }
+    let mut image = image;
+    // `pq verify` on what the crash left: a torn tail at most, never damage.
+    let audit = persist_queue_core::audit(&mut image).map_err(|e| format!("audit: {e}"))?;
+    if audit.damaged() {
+        return Err(format!("verify reports a crash's leftovers as damage: {:?}", audit.findings));
+    }
     let mut q = ChunkQueue::open(image, config).map_err(|e| format!("reopen failed: {e}"))?;
     let mut s = Vec::new();
     while let Some(p) = q.get().map_err(|e| format!("get after reopen failed: {e}"))? {

@@ -105,6 +105,12 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
             if durability.is_synced() { storage.after_power_cut(seed) } else { storage.after_process_crash() }
         }
     };
+    let mut image = image;
+    // `pq verify` on what the crash left: a torn tail at most, never damage.
+    let audit = persist_queue_core::audit(&mut image).map_err(|e| format!("audit: {e}"))?;
+    if audit.damaged() {
+        return Err(format!("verify reports a crash's leftovers as damage: {:?}", audit.findings));
+    }
     let mut reopened = LogTable::open(image, durability).map_err(|e| format!("reopen failed: {e}"))?;
     let state = all(&mut reopened)?;
     let ok = match &mut maybe {

@@ -5,6 +5,7 @@
 //! ([`crate::records::LogTable`]) both store their data this way; the byte
 //! layout is in `FORMAT.md`.
 
+pub(crate) mod audit;
 pub(crate) mod chunk;
 pub(crate) mod damage;
 pub(crate) mod frame;

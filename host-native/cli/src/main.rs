@@ -5,8 +5,9 @@
 //! holds several queues): `ls`, `stat`, `peek`, `list`, `dump` to see
 //! inside (`--json` on each), `put` / `get` / `ack` / `nack` on every kind,
 //! `compact`, `clear-acked`, `purge` to maintain, `copy` between any two
-//! backends, and `bench`. Exit codes: 0 done, 1 error, 2 bad usage, 3 the
-//! queue had nothing to give (`get`, `peek`).
+//! backends, `verify` and `repair`, and `bench`. Exit codes: 0 done, 1
+//! error, 2 bad usage, 3 the queue had nothing to give (`get`, `peek`),
+//! 4 `verify` found damage.
 
 mod address;
 mod baseline;
@@ -16,6 +17,7 @@ mod bench_server;
 mod bench_sqlite;
 #[cfg(feature = "wasi")]
 mod bench_wasi;
+mod checkup;
 mod inspect;
 mod item;
 mod maintenance;
@@ -198,6 +200,32 @@ enum Command {
         #[command(flatten)]
         at: At,
     },
+    /// Walk every record and checksum; report each problem with its file
+    /// and offset (exit code 4 when anything is damaged).
+    Verify {
+        #[command(flatten)]
+        at: At,
+        /// Also decode every item of a record queue with this serializer
+        /// (SQLite and servers keep no checksum of an item's bytes).
+        #[arg(long, value_enum)]
+        codec: Option<CodecArg>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Move what cannot be read aside (into `corrupted/`, never deleted)
+    /// and leave a queue that opens and delivers every readable item in
+    /// order. A dry run unless `--apply`.
+    Repair {
+        #[command(flatten)]
+        at: At,
+        /// Change the queue (default: only say what would be done).
+        #[arg(long)]
+        apply: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Give unused space back to the filesystem, online.
     Compact {
         #[command(flatten)]
@@ -272,6 +300,8 @@ enum Outcome {
     Done,
     /// The queue had nothing to give (`get`, `peek`): exit code 3.
     Empty,
+    /// `verify` found damage: exit code 4.
+    Damaged,
 }
 
 impl From<()> for Outcome {
@@ -339,6 +369,10 @@ fn dispatch(cli: Cli) -> Result<Outcome, String> {
             println!("{}", inspect::counts(&existing(&at, None)?)?[0]);
             Ok(())
         }
+        Command::Verify { at, codec, json } => {
+            return Ok(if checkup::verify(&at, codec, json)? { Outcome::Done } else { Outcome::Damaged });
+        }
+        Command::Repair { at, apply, json } => checkup::repair(&at, apply, json),
         Command::Compact { at, json } => maintenance::compact(&existing(&at, None)?, json),
         Command::ClearAcked { at, keep_latest, failed, json } => {
             maintenance::clear_acked(&existing(&at, None)?, keep_latest, failed, json)
@@ -359,6 +393,7 @@ fn main() -> ExitCode {
             eprintln!("pq: queue is empty");
             ExitCode::from(3)
         }
+        Ok(Outcome::Damaged) => ExitCode::from(4),
         Err(e) => {
             eprintln!("pq: {e}");
             ExitCode::FAILURE

@@ -44,7 +44,7 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// Creates the file `Queue` in `dir` recording `codec`, if there is none.
-fn create_file_queue(dir: &Path, codec: CodecArg, durability: Durability) -> Result<(), String> {
+pub(crate) fn create_file_queue(dir: &Path, codec: CodecArg, durability: Durability) -> Result<(), String> {
     if dir.join("meta").is_file() {
         return Ok(());
     }
