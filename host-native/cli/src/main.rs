@@ -18,6 +18,7 @@ mod bench_sqlite;
 #[cfg(feature = "wasi")]
 mod bench_wasi;
 mod checkup;
+mod import;
 mod inspect;
 mod item;
 mod maintenance;
@@ -282,6 +283,24 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Import a queue written by Python's persist-queue 1.x (a file `Queue`
+    /// directory, or an SQLite database of any of its kinds) into any
+    /// backend: same items, same order, priorities and ack states.
+    ImportPersistQueue {
+        /// The persist-queue directory (file `Queue`, or holding `data.db`)
+        /// or SQLite file.
+        path: std::path::PathBuf,
+        /// Where to: every queue keeps its kind and name (`--kind` /
+        /// `--name` import only those).
+        #[command(flatten)]
+        dst: At,
+        /// Its serializer (default: found from the bytes).
+        #[arg(long, value_enum, default_value = "auto")]
+        serializer: import::Serializer,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Used by `pq bench`: gets and acks items of a server-backed ack queue
     /// until it is empty.
     #[cfg(feature = "servers")]
@@ -378,6 +397,9 @@ fn dispatch(cli: Cli) -> Result<Outcome, String> {
             maintenance::clear_acked(&existing(&at, None)?, keep_latest, failed, json)
         }
         Command::Purge { at, yes: _, json } => maintenance::purge(&existing(&at, None)?, json),
+        Command::ImportPersistQueue { path, dst, serializer, json } => {
+            import::import(&path, &dst, serializer, json)
+        }
         Command::Copy { src, dst, to_name, to_kind, codec, append, json } => {
             let dst = At { location: dst, name: to_name, kind: to_kind };
             transfer::copy(&src, &dst, codec, append, json)

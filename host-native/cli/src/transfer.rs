@@ -202,44 +202,16 @@ pub(crate) fn copy(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let ids = to.put(&values)?;
-    let mut states = [0u64; 3];
-    if let Opened::Records { records, .. } = &to
-        && keeps_states
-    {
-        for (l, id) in chosen.iter().zip(&ids) {
-            let Some(id) = *id else { continue };
-            if l.status == Status::Ready {
-                continue;
-            }
-            records
-                .get_id(id)
-                .map_err(err)?
-                .ok_or_else(|| format!("copied item {id} was taken meanwhile"))?;
-            match l.status {
-                Status::Acked => records.ack(id).map_err(err)?,
-                Status::AckFailed => records.ack_failed(id).map_err(err)?,
-                _ => {}
-            }
-            states[match l.status {
-                Status::Unacked => 0,
-                Status::Acked => 1,
-                _ => 2,
-            }] += 1;
-        }
-    }
-    let copied = ids.iter().filter(|i| i.is_some()).count().max(if matches!(to, Opened::File { .. }) {
-        values.len()
-    } else {
-        0
-    });
+    let rows: Vec<Row> = values.into_iter().zip(&chosen).map(|((v, p), l)| (v, p, l.status)).collect();
+    let written = write_rows(&to, &rows, keeps_states)?;
+    let (copied, states) = (written.stored, written.states);
     if as_json {
         println!(
             "{}",
             json!({
                 "copied": copied,
                 "skipped": skipped,
-                "duplicates": values.len() - copied,
+                "duplicates": rows.len() - copied,
                 "unacked": states[0], "acked": states[1], "failed": states[2],
                 "to": {"location": dst.location, "kind": to.kind().label(), "name": dst.name},
             })
@@ -253,6 +225,51 @@ pub(crate) fn copy(
         );
     }
     Ok(())
+}
+
+/// An item to write: its value, priority and status.
+pub(crate) type Row = (Value, i64, Status);
+
+/// What [`write_rows`] stored.
+pub(crate) struct Written {
+    /// Items stored (a unique queue skips duplicates).
+    pub(crate) stored: usize,
+    /// Of them, left in flight, acked, failed.
+    pub(crate) states: [u64; 3],
+}
+
+/// Writes `rows` into `to` in order (one transaction), then, with
+/// `keep_states` (both ends ack queues), gives each its status: an
+/// in-flight, acked or failed item is claimed by id and settled so.
+pub(crate) fn write_rows(to: &Opened, rows: &[Row], keep_states: bool) -> Result<Written, String> {
+    let values: Vec<(Value, i64)> = rows.iter().map(|(v, p, _)| (v.clone(), *p)).collect();
+    let ids = to.put(&values)?;
+    let mut states = [0u64; 3];
+    if let Opened::Records { records, .. } = to
+        && keep_states
+    {
+        for ((_, _, status), id) in rows.iter().zip(&ids) {
+            let Some(id) = *id else { continue };
+            let slot = match status {
+                Status::Ready => continue,
+                Status::Unacked => 0,
+                Status::Acked => 1,
+                Status::AckFailed => 2,
+            };
+            records.get_id(id).map_err(err)?.ok_or_else(|| format!("item {id} was taken meanwhile"))?;
+            match status {
+                Status::Acked => records.ack(id).map_err(err)?,
+                Status::AckFailed => records.ack_failed(id).map_err(err)?,
+                _ => {}
+            }
+            states[slot] += 1;
+        }
+    }
+    let stored = match to {
+        Opened::File { .. } => rows.len(),
+        Opened::Records { .. } => ids.iter().filter(|i| i.is_some()).count(),
+    };
+    Ok(Written { stored, states })
 }
 
 /// The source queue's name, for a destination not named.
