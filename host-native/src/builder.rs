@@ -115,7 +115,8 @@ impl<C> QueueBuilder<C> {
         q.config.codec = String::new();
         q.config.validate().map_err(Misconfiguration::Queue)?;
         let storage = q.storage()?;
-        Queue::from_parts(storage, q.config, q.max_size, Raw)
+        let label = q.path.display().to_string();
+        Queue::from_parts(storage, q.config, q.max_size, Raw, &label)
     }
 
     /// Opens the queue held by another storage (in memory, or a test
@@ -126,6 +127,6 @@ impl<C> QueueBuilder<C> {
     {
         let mut config = self.config;
         config.codec = C::NAME.to_string();
-        Queue::from_parts(storage, config, self.max_size, self.codec)
+        Queue::from_parts(storage, config, self.max_size, self.codec, &self.path.display().to_string())
     }
 }

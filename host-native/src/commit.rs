@@ -9,6 +9,7 @@ use persist_queue_core::group_commit::Batches;
 
 use crate::error::{Error, Result};
 use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::telemetry::QueueMetrics;
 
 /// How long a new leader lets concurrent producers join its batch: while
 /// [`Batches::expects_more`], it yields its thread, at most this many times
@@ -21,11 +22,13 @@ const STRAGGLER_YIELDS: usize = 8;
 pub(crate) struct GroupCommit<W, O> {
     pending: Mutex<Batches<W, O, Error>>,
     done: Condvar,
+    /// Each batch's size and commit time go here.
+    metrics: QueueMetrics,
 }
 
 impl<W, O> GroupCommit<W, O> {
-    pub(crate) fn new() -> Self {
-        GroupCommit { pending: Mutex::new(Batches::new()), done: Condvar::new() }
+    pub(crate) fn new(metrics: QueueMetrics) -> Self {
+        GroupCommit { pending: Mutex::new(Batches::new()), done: Condvar::new(), metrics }
     }
 
     fn lock(&self) -> MutexGuard<'_, Batches<W, O, Error>> {
@@ -71,7 +74,9 @@ impl<W, O> GroupCommit<W, O> {
             }
             let (batch, works) = p.begin();
             drop(p);
+            let (callers, started) = (works.len(), std::time::Instant::now());
             let answers = commit(works);
+            self.metrics.committed(callers, started.elapsed());
             p = self.lock();
             let mine = p.finish(batch, &ticket, answers, Error::for_another_caller, || {
                 Error::Protocol("a batch answered for a different number of callers")

@@ -186,6 +186,15 @@
 //! # fn main() {}
 //! ```
 //!
+//! ## Metrics
+//!
+//! With feature `metrics` (default), every queue reports to the
+//! [`metrics`](https://docs.rs/metrics) facade: counters of puts, gets,
+//! acks, nacks and failures, histograms of flush latency and group-commit
+//! batch size, and a depth gauge, labelled `queue` and `kind`. Install a
+//! recorder (Prometheus: `examples/prometheus.rs`) before opening queues;
+//! without one each is a no-op.
+//!
 //! ## Errors and durability
 //!
 //! One typed [`Error`]: [`Error::Corrupted`] (one shape on every store),
@@ -211,6 +220,7 @@ mod queue;
 mod queue_storage;
 mod records;
 mod sync;
+mod telemetry;
 mod wait;
 
 // The chunk FIFO and its storages.

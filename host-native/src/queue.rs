@@ -14,6 +14,7 @@ use crate::codec::{Codec, Postcard};
 use crate::commit::GroupCommit;
 use crate::error::{Error, Result};
 use crate::queue_storage::QueueStorage;
+use crate::telemetry::QueueMetrics;
 use crate::wait::{Deadline, wait_once};
 
 pub(crate) struct State<S: QueueStorage> {
@@ -37,6 +38,7 @@ pub(crate) struct Shared<S: QueueStorage> {
     all_done: Condvar,
     /// Flushes shared by concurrent writers: the work is a write's number.
     commit: GroupCommit<u64, ()>,
+    metrics: QueueMetrics,
     /// Wakes async waiters on every change.
     pub(crate) events: Event,
     pub(crate) durability: Durability,
@@ -109,7 +111,14 @@ impl<T, C, S: QueueStorage> Queue<T, C, S> {
 }
 
 impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
-    pub(crate) fn from_parts(storage: S, config: Config, max_size: u64, codec: C) -> Result<Self> {
+    /// `label`: the queue's name in metrics (its directory).
+    pub(crate) fn from_parts(
+        storage: S,
+        config: Config,
+        max_size: u64,
+        codec: C,
+        label: &str,
+    ) -> Result<Self> {
         let durability = config.durability;
         let autosave = config.autosave;
         let core = ChunkQueue::open(storage, config)?;
@@ -120,7 +129,8 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             not_empty: Condvar::new(),
             not_full: Condvar::new(),
             all_done: Condvar::new(),
-            commit: GroupCommit::new(),
+            commit: GroupCommit::new(QueueMetrics::new(label, "file")),
+            metrics: QueueMetrics::new(label, "file"),
             events: Event::new(),
             durability,
             autosave,
@@ -191,6 +201,8 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
         }
         st.core.push(bytes)?;
+        self.shared.metrics.put(1);
+        self.shared.metrics.depth(st.core.len());
         if st.getters > 0 {
             self.shared.not_empty.notify_one();
         }
@@ -241,6 +253,8 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
         }
         st.core.push_many(encoded)?;
+        self.shared.metrics.put(encoded.len());
+        self.shared.metrics.depth(st.core.len());
         if st.getters > 0 {
             self.shared.not_empty.notify_all();
         }
@@ -260,6 +274,8 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
                 let codec = &self.codec;
                 match st.core.pop_map(|b| codec.decode(&b))? {
                     Some(Ok(item)) => {
+                        self.shared.metrics.got(1);
+                        self.shared.metrics.depth(st.core.len());
                         if st.putters > 0 {
                             self.shared.not_full.notify_one();
                         }
@@ -333,6 +349,7 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             return Err(Error::Closed);
         }
         st.core.done()?;
+        self.shared.metrics.acked(1);
         if st.core.unfinished() == 0 {
             self.shared.all_done.notify_all();
         }

@@ -12,6 +12,7 @@ use crate::error::{Error, Misconfiguration, Result};
 use crate::records::catalog::QueueKind;
 use crate::records::handle::Records;
 use crate::records::store::{RecordStore, SharedTable};
+use crate::telemetry::QueueMetrics;
 
 /// Refuses a name the core does not accept ([`valid_name`]): names become
 /// table and directory names.
@@ -339,6 +340,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     true,
                     self.codec,
                     poll,
+                    QueueMetrics::new(&self.name.to_ascii_lowercase(), QueueKind::of(self.kind).label()),
                 );
                 if let Some(listen) = listen {
                     records.listen_later(listen);
@@ -355,6 +357,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             false,
             self.codec,
             crate::records::shared::POLL,
+            QueueMetrics::new(&self.name.to_ascii_lowercase(), QueueKind::of(self.kind).label()),
         )))
     }
 }

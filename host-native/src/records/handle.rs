@@ -150,6 +150,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// was in flight.
     pub fn ack_many(&self, ids: &[u64]) -> Result<Vec<Result<()>>> {
         let done = complete(self.lock().settle_many(ids, Verdict::Ack))?;
+        self.shared.metrics.acked(done.iter().filter(|r| r.is_ok()).count());
         Ok(done.into_iter().map(|r| r.map_err(Error::from)).collect())
     }
 
@@ -161,7 +162,8 @@ impl<T, C: Codec<T>> Records<T, C> {
         if ids.is_empty() {
             return Ok(());
         }
-        complete(self.lock().settle_many(&ids, Verdict::Ack))?;
+        let done = complete(self.lock().settle_many(&ids, Verdict::Ack))?;
+        self.shared.metrics.acked(done.iter().filter(|r| r.is_ok()).count());
         Ok(())
     }
 

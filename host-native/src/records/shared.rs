@@ -15,6 +15,7 @@ use crate::records::delivery::Delivery;
 use crate::records::handle::Records;
 use crate::records::store::RecordStore;
 use crate::sync::{Condvar, Mutex, MutexGuard};
+use crate::telemetry::QueueMetrics;
 use crate::wait::{Deadline, PollPolicy, wait_once};
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub(crate) struct Shared {
     pub(crate) queue: Mutex<RecordQueue<RecordStore>>,
     /// Puts of concurrent callers share one transaction.
     pub(crate) puts: GroupCommit<Vec<OwnedPut>, Vec<Option<u64>>>,
+    pub(crate) metrics: QueueMetrics,
     pub(crate) changed: Condvar,
     /// Wakes async waiters when items may have become ready.
     pub(crate) events: event_listener::Event,
@@ -83,6 +85,8 @@ impl<T, C> Records<T, C> {
 }
 
 impl<T, C: Codec<T>> Records<T, C> {
+    /// `metrics`: the queue's handles (labelled with its name and kind).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         queue: RecordQueue<RecordStore>,
         auto_commit: bool,
@@ -90,11 +94,13 @@ impl<T, C: Codec<T>> Records<T, C> {
         remote: bool,
         codec: C,
         poll: PollPolicy,
+        metrics: QueueMetrics,
     ) -> Self {
         let shared = Shared {
             kind: queue.kind(),
             queue: Mutex::new(queue),
-            puts: GroupCommit::new(),
+            puts: GroupCommit::new(metrics.clone()),
+            metrics,
             changed: Condvar::new(),
             events: event_listener::Event::new(),
             auto_commit,
@@ -183,7 +189,9 @@ impl<T, C: Codec<T>> Records<T, C> {
                 .flatten()
                 .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
                 .collect();
-            let mut ids = complete(self.lock().put_many(&puts, now_ms()))?.into_iter();
+            let ids = complete(self.lock().put_many(&puts, now_ms()))?;
+            self.shared.metrics.put(ids.iter().filter(|id| id.is_some()).count());
+            let mut ids = ids.into_iter();
             Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
         })
     }
@@ -216,6 +224,7 @@ impl<T, C: Codec<T>> Records<T, C> {
                 }
             }
         }
+        self.shared.metrics.got(out.len());
         if !self.shared.kind.keep_done && !self.shared.auto_commit && !out.is_empty() {
             self.shared.pending.lock().unwrap_or_else(|e| e.into_inner()).extend(out.iter().map(|d| d.id));
         }
@@ -252,13 +261,20 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     pub(crate) fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
         complete(self.lock().settle(id, verdict))?;
-        if verdict == Verdict::Nack {
-            self.wake();
+        match verdict {
+            Verdict::Ack => self.shared.metrics.acked(1),
+            Verdict::Fail => self.shared.metrics.failed(),
+            Verdict::Nack => {
+                self.shared.metrics.nacked();
+                self.wake();
+            }
         }
         Ok(())
     }
 
     pub(crate) fn counts(&self) -> Result<persist_queue_core::records::Counts> {
-        Ok(complete(self.lock().counts())?)
+        let counts = complete(self.lock().counts())?;
+        self.shared.metrics.depth(counts.ready);
+        Ok(counts)
     }
 }
