@@ -55,6 +55,16 @@ pub(crate) struct BenchArgs {
     /// Run only the WebAssembly section.
     #[arg(long)]
     wasi_only: bool,
+    /// Write a report instead: every backend and durability beside its
+    /// raw baseline, latency percentiles and SVG charts, into this
+    /// directory (`report.md`, `*.svg`).
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// With `--report`: also run persist-queue 1.1.0's benchmark workload
+    /// (when Python and the package are importable: `$PQ_PYTHON` or
+    /// `python3`) and give our time's ratio per column.
+    #[arg(long)]
+    pub(crate) compare_persist_queue: bool,
 }
 
 pub(crate) type R<T> = Result<T, String>;
@@ -80,7 +90,7 @@ fn open<T, C: Codec<T>>(dir: &Path, durability: Durability, codec: C) -> R<Queue
 }
 
 /// One of the item kinds the benchmark runs with.
-trait Kind: Send + Sync + Clone + 'static {
+pub(crate) trait Kind: Send + Sync + Clone + 'static {
     type C: Codec<Self>;
     fn name() -> &'static str;
     fn codec() -> Self::C;
@@ -125,7 +135,7 @@ fn frame_len<K: Kind>() -> usize {
 
 /// The three columns of persist-queue's table.
 #[derive(Clone, Copy)]
-enum Shape {
+pub(crate) enum Shape {
     /// COUNT puts.
     Write,
     /// COUNT puts, COUNT gets, one task_done.
@@ -135,7 +145,7 @@ enum Shape {
 }
 
 /// Seconds for one column, the queue opened inside the timing.
-fn shape<K: Kind>(dir: &Path, d: Durability, items: &[K], shape: Shape) -> R<f64> {
+pub(crate) fn shape<K: Kind>(dir: &Path, d: Durability, items: &[K], shape: Shape) -> R<f64> {
     let start = Instant::now();
     let q = open::<K, _>(dir, d, K::codec())?;
     for i in items {
@@ -320,6 +330,21 @@ fn large(n: u64, scratch: &mut Scratch) -> R<()> {
     Ok(())
 }
 
+/// The servers to measure: `--pg` / `--mysql`, else `$PG_URL` / `$MYSQL_URL`.
+fn servers(args: &BenchArgs) -> [(&'static str, Option<String>); 2] {
+    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
+    [
+        ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL")).filter(|u| !u.is_empty())),
+        ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL")).filter(|u| !u.is_empty())),
+    ]
+}
+
+/// The servers configured, with their URLs.
+#[cfg(feature = "servers")]
+pub(crate) fn server_urls(args: &BenchArgs) -> Vec<(&'static str, String)> {
+    servers(args).into_iter().filter_map(|(s, url)| url.map(|u| (s, u))).collect()
+}
+
 /// Runs the benchmark and prints Markdown tables.
 pub(crate) fn measure(args: &BenchArgs) -> R<()> {
     let root = match &args.dir {
@@ -330,11 +355,10 @@ pub(crate) fn measure(args: &BenchArgs) -> R<()> {
     println!("# pq bench: filesystem queue in {}", root.path().display());
     println!();
     let mut scratch = Scratch { root, n: 0 };
-    let env = |var: &str| std::env::var(var).ok().filter(|v| !v.is_empty());
-    let servers = [
-        ("PostgreSQL", args.pg.clone().or_else(|| env("PG_URL")).filter(|u| !u.is_empty())),
-        ("MySQL / MariaDB", args.mysql.clone().or_else(|| env("MYSQL_URL")).filter(|u| !u.is_empty())),
-    ];
+    if let Some(dir) = &args.report {
+        return crate::report::write(args, dir, scratch.root.path());
+    }
+    let servers = servers(args);
     if args.wasi_only {
         return wasi_rows(args, &mut scratch);
     }

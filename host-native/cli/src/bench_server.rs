@@ -259,3 +259,23 @@ pub(crate) fn measure(args: &BenchArgs, server: &str, url: &str) -> R<()> {
     println!();
     Ok(())
 }
+
+/// For `pq bench --report`: timed single puts of a raw client and of the
+/// ack queue on one server, in that order.
+pub(crate) fn timed_puts(
+    server: &str,
+    url: &str,
+    window: Duration,
+) -> R<(crate::report::Timing, crate::report::Timing)> {
+    let mut raw: Box<dyn Raw> = match server {
+        "PostgreSQL" => Box::new(RawPg::connect(url)?),
+        _ => Box::new(RawMy::connect(url)?),
+    };
+    let name = format!("bench_report_{}", std::process::id());
+    let baseline = crate::report::timed(window, 100, |i| raw.insert(i))?;
+    let q = queue(url, &name)?;
+    let ours = crate::report::timed(window, 100, |i| q.put(&format!("bench{i}")).map(|_| ()).map_err(err))?;
+    drop(q);
+    raw.clean(&[format!("ack_queue_{name}")])?;
+    Ok((baseline, ours))
+}

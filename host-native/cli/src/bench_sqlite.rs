@@ -205,7 +205,7 @@ fn unique_puts(dir: &Path, window: Duration) -> R<f64> {
 /// persist-queue's SQLite row: Write (auto_commit off), Write/Read with
 /// one task_done (auto_commit off), Write/Read with task_done each
 /// (auto_commit on); queue opened inside the timing.
-fn shape(dir: &Path, count: usize, column: usize) -> R<f64> {
+pub(crate) fn shape(dir: &Path, count: usize, column: usize) -> R<f64> {
     let start = Instant::now();
     let q = FifoQueue::builder(dir).auto_commit(column == 2).open::<String>().map_err(err)?;
     for i in 0..count {

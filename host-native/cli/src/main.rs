@@ -17,13 +17,16 @@ mod bench_server;
 mod bench_sqlite;
 #[cfg(feature = "wasi")]
 mod bench_wasi;
+mod chart;
 mod checkup;
+mod compare;
 mod import;
 mod inspect;
 mod item;
 mod maintenance;
 mod measure;
 mod opened;
+mod report;
 mod transfer;
 
 use std::process::ExitCode;

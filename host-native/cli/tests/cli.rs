@@ -88,6 +88,7 @@ fn bench_smoke() {
     {
         assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
     }
+    assert!(!out.contains("target"), "the tables give figures and baselines only:\n{out}");
 }
 
 fn pq_stdin(args: &[&str], stdin: &str) -> (Option<i32>, String, String) {
@@ -329,4 +330,48 @@ fn a_place_with_several_queues_needs_kind_and_name() {
     // pq's put is the library's: a duplicate of a queued item is refused.
     let dup = json(&["put", data.to_str().expect("path"), "--json", "/a"]);
     assert_eq!((dup["put"].as_u64(), dup["duplicates"].as_u64()), (Some(0), Some(1)));
+}
+
+#[test]
+fn bench_report_writes_markdown_and_well_formed_charts_naming_every_backend() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = tmp.path().join("report");
+    let (ok, stdout, err) = pq(&[
+        "bench",
+        "--report",
+        out.to_str().expect("path"),
+        "--compare-persist-queue",
+        "--seconds",
+        "0.05",
+        "--rounds",
+        "1",
+        "--threads",
+        "2",
+        "--dir",
+        tmp.path().to_str().expect("path"),
+    ]);
+    assert!(ok, "{err}");
+    assert!(stdout.contains("report.md"), "{stdout}");
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    let backends = ["file Queue", "SQLite AckQueue", "plain-files AckQueue"];
+    for b in backends {
+        for d in ["buffered", "synced"] {
+            assert!(md.contains(&format!("| {b} | {d} |")), "{b} {d} missing:\n{md}");
+        }
+    }
+    assert!(md.contains("p999"), "{md}");
+    assert!(md.contains("persist-queue 1.1.0"), "the comparison section is there, run or not:\n{md}");
+    for chart in ["throughput.svg", "producers.svg", "latency.svg"] {
+        let text = std::fs::read_to_string(out.join(chart)).expect("svg");
+        let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{chart} is not XML: {e}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        let words: String = doc.descendants().filter_map(|n| n.text()).collect();
+        let named: Vec<&str> =
+            if chart == "producers.svg" { vec!["file Queue", "SQLite AckQueue"] } else { backends.to_vec() };
+        for b in named {
+            assert!(words.contains(b), "{chart} does not name {b}");
+        }
+    }
+    // The plain table names each row's figure and baseline, no internal targets.
+    assert!(!md.contains("target"), "{md}");
 }
