@@ -26,6 +26,7 @@ mod item;
 mod maintenance;
 mod measure;
 mod opened;
+mod progress;
 mod report;
 mod transfer;
 

@@ -63,6 +63,7 @@ pub(crate) fn purge(opened: &Opened, as_json: bool) -> Result<(), String> {
         },
         Opened::Records { records, .. } => {
             records.resume_unack_tasks().map_err(err)?;
+            let progress = crate::progress::bar(records.len().map_err(err)?, "purging");
             loop {
                 let batch = records.get_many(1000).map_err(err)?;
                 if batch.is_empty() {
@@ -73,7 +74,9 @@ pub(crate) fn purge(opened: &Opened, as_json: bool) -> Result<(), String> {
                     records.ack_many(&ids).map_err(err)?;
                 }
                 n += ids.len() as u64;
+                progress.inc(ids.len() as u64);
             }
+            progress.finish_and_clear();
             records.clear_acked_data(0, 0, true).map_err(err)?;
         }
     }

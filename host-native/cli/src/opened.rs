@@ -135,43 +135,77 @@ impl Opened {
         }
     }
 
-    /// Puts values, each with a priority, in one transaction: encoded by
-    /// the queue's serializer (a unique queue compares them as the
-    /// library does). Per value its id (`None`: a duplicate in a unique
+    /// Puts values, each with a priority, encoded by the queue's
+    /// serializer (a unique queue compares them as the library does): in
+    /// one transaction, or (`batch`) one per `batch` values, with a
+    /// progress bar. Per value its id (`None`: a duplicate in a unique
     /// queue; the file `Queue` has no ids).
-    pub(crate) fn put(&self, values: &[(Value, i64)]) -> Result<Vec<Option<u64>>, String> {
+    pub(crate) fn put(
+        &self,
+        values: &[(Value, i64)],
+        batch: Option<usize>,
+    ) -> Result<Vec<Option<u64>>, String> {
+        let size = batch.unwrap_or(values.len()).max(1);
+        let progress = crate::progress::bar(values.len() as u64, "writing");
+        let mut ids = Vec::with_capacity(values.len());
+        let mut each = |part: &[(Value, i64)], put: &mut PutPart<'_>| {
+            ids.extend(put(part)?);
+            progress.inc(part.len() as u64);
+            Ok::<(), String>(())
+        };
         match self {
             Opened::File { queue, codec, .. } => {
-                let bytes = values.iter().map(|(v, _)| codec.encode(v)).collect::<Result<Vec<_>, _>>()?;
-                queue.put_many(&bytes).map_err(err)?;
-                Ok(vec![None; values.len()])
+                for part in values.chunks(size) {
+                    each(part, &mut |part| {
+                        let bytes =
+                            part.iter().map(|(v, _)| codec.encode(v)).collect::<Result<Vec<_>, _>>()?;
+                        queue.put_many(&bytes).map_err(err)?;
+                        Ok(vec![None; part.len()])
+                    })?;
+                }
             }
             Opened::Records { place, kind, name, codec, records, durability } => {
                 let b = place.records(*kind, name, *durability);
-                let values = values.to_vec();
                 match codec {
-                    CodecArg::Json => put_typed(b.codec(Json), values),
-                    CodecArg::Msgpack => put_typed(b.codec(MessagePack), values),
-                    CodecArg::Cbor => put_typed(b.codec(Cbor), values),
+                    CodecArg::Json => put_typed(b.codec(Json), values, size, &mut each)?,
+                    CodecArg::Msgpack => put_typed(b.codec(MessagePack), values, size, &mut each)?,
+                    CodecArg::Cbor => put_typed(b.codec(Cbor), values, size, &mut each)?,
                     CodecArg::Raw | CodecArg::Postcard => {
-                        let bytes = values
-                            .iter()
-                            .map(|(v, p)| codec.encode(v).map(|b| (b, *p)))
-                            .collect::<Result<Vec<_>, _>>()?;
-                        records.put_many_prioritized(&bytes).map_err(err)
+                        for part in values.chunks(size) {
+                            each(part, &mut |part| {
+                                let bytes = part
+                                    .iter()
+                                    .map(|(v, p)| codec.encode(v).map(|b| (b, *p)))
+                                    .collect::<Result<Vec<_>, _>>()?;
+                                records.put_many_prioritized(&bytes).map_err(err)
+                            })?;
+                        }
                     }
                 }
             }
         }
+        progress.finish_and_clear();
+        Ok(ids)
     }
 }
 
-/// Puts through a typed handle, so that a unique queue's keys are the
-/// library's canonical ones.
+/// Puts one part of the values: their ids.
+type PutPart<'a> = dyn FnMut(&[(Value, i64)]) -> Result<Vec<Option<u64>>, String> + 'a;
+
+/// A batch writer: puts one part with the given writer, counts it.
+type Each<'a> = dyn FnMut(&[(Value, i64)], &mut PutPart<'_>) -> Result<(), String> + 'a;
+
+/// Puts through one typed handle, `size` values per transaction, so that
+/// a unique queue's keys are the library's canonical ones.
 fn put_typed<C: Codec<Value>>(
     builder: persist_queue::RecordBuilder<persist_queue::AnyQueue, C>,
-    values: Vec<(Value, i64)>,
-) -> Result<Vec<Option<u64>>, String> {
+    values: &[(Value, i64)],
+    size: usize,
+    each: &mut Each<'_>,
+) -> Result<(), String> {
     let q = builder.open::<Value>().map_err(err)?;
-    q.put_many_prioritized(&values).map_err(err)
+    for part in values.chunks(size) {
+        each(part, &mut |part| q.put_many_prioritized(part).map_err(err))?;
+    }
+    Ok(())
 }

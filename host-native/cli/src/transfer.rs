@@ -41,7 +41,7 @@ pub(crate) fn put(opened: &Opened, values: Vec<Value>, priority: i64, as_json: b
         return Err("nothing to put".into());
     }
     let n = values.len();
-    let ids = opened.put(&values.into_iter().map(|v| (v, priority)).collect::<Vec<_>>())?;
+    let ids = opened.put(&values.into_iter().map(|v| (v, priority)).collect::<Vec<_>>(), None)?;
     let ready = counts(opened)?[0];
     if as_json {
         let dups = if matches!(opened, Opened::File { .. }) {
@@ -238,12 +238,14 @@ pub(crate) struct Written {
     pub(crate) states: [u64; 3],
 }
 
-/// Writes `rows` into `to` in order (one transaction), then, with
+/// Writes `rows` into `to` in order (a transaction per 1,000: a failure
+/// leaves a prefix of them, in order), then, with
 /// `keep_states` (both ends ack queues), gives each its status: an
 /// in-flight, acked or failed item is claimed by id and settled so.
 pub(crate) fn write_rows(to: &Opened, rows: &[Row], keep_states: bool) -> Result<Written, String> {
     let values: Vec<(Value, i64)> = rows.iter().map(|(v, p, _)| (v.clone(), *p)).collect();
-    let ids = to.put(&values)?;
+    // One transaction per thousand: a bar that moves, memory that stays flat.
+    let ids = to.put(&values, Some(1000))?;
     let mut states = [0u64; 3];
     if let Opened::Records { records, .. } = to
         && keep_states

@@ -149,6 +149,8 @@ fn every_subcommand(location: &str, name: &str, copy_to: &str) {
     let listed = json(&["ls", location, "--json"]);
     let mine = listed.as_array().expect("array").iter().find(|q| q["name"] == name && q["kind"] == "ack");
     assert_eq!(mine.expect("ls lists the queue")["counts"]["ready"], 4, "{listed}");
+    let verified = json(&with("verify", &["--codec", "json", "--json"]));
+    assert_eq!((verified["ok"].as_bool(), verified["items"].as_u64()), (Some(true), Some(4)), "{verified}");
     let got = json(&with("get", &["-n", "3", "--json"]));
     assert_eq!(ids(&got), [first, first + 1, first + 2]);
     assert_eq!(got[0]["item"]["job"], 1);
