@@ -74,16 +74,22 @@ pub(crate) fn check_header(bytes: &[u8], number: u64) -> Result<Layout, HeaderPr
     Ok(layout(number, version))
 }
 
-/// The chunks of `storage` from `first` on, in order. Chunks before
-/// `first` are deleted: an interrupted cleanup (the checkpoint or the log's
-/// start had already moved past them). Both engines open this way.
-pub(crate) fn chunks_from<S: Storage>(storage: &mut S, first: u64) -> Result<Vec<u64>, S::Error> {
+/// The numbers of every chunk of `storage`, in order; changes nothing.
+pub(crate) fn chunk_numbers<S: Storage>(storage: &mut S) -> Result<Vec<u64>, S::Error> {
     let mut chunks: Vec<u64> = storage
         .list()?
         .into_iter()
         .filter_map(|b| if let Blob::Chunk(n) = b { Some(n) } else { None })
         .collect();
     chunks.sort_unstable();
+    Ok(chunks)
+}
+
+/// The chunks of `storage` from `first` on, in order. Chunks before
+/// `first` are deleted: an interrupted cleanup (the checkpoint or the log's
+/// start had already moved past them). Both engines open this way.
+pub(crate) fn chunks_from<S: Storage>(storage: &mut S, first: u64) -> Result<Vec<u64>, S::Error> {
+    let mut chunks = chunk_numbers(storage)?;
     for &n in chunks.iter().filter(|&&n| n < first) {
         storage.remove(Blob::Chunk(n))?;
     }

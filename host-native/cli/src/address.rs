@@ -58,7 +58,8 @@ impl KindArg {
         }
     }
 
-    fn of(kind: QueueKind) -> KindArg {
+    /// The command line's name for a record kind.
+    pub(crate) fn of(kind: QueueKind) -> KindArg {
         match kind {
             QueueKind::Fifo => KindArg::Fifo,
             QueueKind::Filo => KindArg::Filo,

@@ -291,15 +291,7 @@ fn read_sqlite(file: &Path, ser: Serializer) -> Result<Vec<Source>, String> {
                 (id as u64, row)
             })
             .collect();
-        let kind = match table.kind {
-            QueueKind::Fifo => KindArg::Fifo,
-            QueueKind::Filo => KindArg::Filo,
-            QueueKind::Priority => KindArg::Priority,
-            QueueKind::Unique => KindArg::Unique,
-            QueueKind::Ack => KindArg::Ack,
-            QueueKind::AckFilo => KindArg::AckFilo,
-            QueueKind::AckUnique => KindArg::AckUnique,
-        };
+        let kind = KindArg::of(table.kind);
         out.push(Source { kind, name: table.name, items, serializer: ser });
     }
     Ok(out)

@@ -123,15 +123,7 @@ impl Opened {
     pub(crate) fn kind(&self) -> KindArg {
         match self {
             Opened::File { .. } => KindArg::File,
-            Opened::Records { kind, .. } => match kind {
-                QueueKind::Fifo => KindArg::Fifo,
-                QueueKind::Filo => KindArg::Filo,
-                QueueKind::Priority => KindArg::Priority,
-                QueueKind::Unique => KindArg::Unique,
-                QueueKind::Ack => KindArg::Ack,
-                QueueKind::AckFilo => KindArg::AckFilo,
-                QueueKind::AckUnique => KindArg::AckUnique,
-            },
+            Opened::Records { kind, .. } => KindArg::of(*kind),
         }
     }
 
