@@ -99,6 +99,17 @@ pub enum Error {
         /// Its status.
         status: persist_queue_core::records::Status,
     },
+    /// The delivery's lease is no longer its holder's: it ended and the
+    /// item was taken back or delivered to another consumer, or the item
+    /// was settled. Nothing changed (fencing: a slow consumer cannot
+    /// settle another's delivery).
+    #[error("delivery {token} of item {id} no longer holds its lease (it ended, or the item was settled)")]
+    LeaseLost {
+        /// The item.
+        id: u64,
+        /// The delivery's lease token (its delivery number).
+        token: u32,
+    },
     /// An equal item is already in a unique queue.
     #[error("an equal item is already in the queue")]
     Duplicate,
@@ -216,6 +227,7 @@ impl Error {
             Error::TaskDoneTooMany => Error::TaskDoneTooMany,
             Error::UnknownId(id) => Error::UnknownId(*id),
             Error::NotInFlight { id, status } => Error::NotInFlight { id: *id, status: *status },
+            Error::LeaseLost { id, token } => Error::LeaseLost { id: *id, token: *token },
             Error::Duplicate => Error::Duplicate,
             Error::Protocol(p) => Error::Protocol(p),
         }
@@ -357,6 +369,7 @@ impl<E: Into<Error>> From<RecordError<E>> for Error {
             RecordError::Store(e) => e.into(),
             RecordError::UnknownId(id) => Error::UnknownId(id),
             RecordError::NotInFlight { id, status } => Error::NotInFlight { id, status },
+            RecordError::LeaseLost { id, token } => Error::LeaseLost { id, token },
             RecordError::Duplicate => Error::Duplicate,
             RecordError::Protocol(what) => Error::Protocol(what),
         }

@@ -52,8 +52,9 @@
 //! processes. Names are one rule everywhere (1 to 64 of `A-Z a-z 0-9 _`,
 //! case-insensitive).
 //!
-//! [`AckQueue`]: at-least-once; an item got and not acked comes back after
-//! a crash.
+//! [`AckQueue`]: at-least-once; a get leases the item to its consumer
+//! (30 s by default, [`DEFAULT_LEASE`]), and an item neither settled nor
+//! extended by then is delivered again, to any consumer, with no restart.
 //!
 //! ```
 //! use persist_queue::AckQueue;
@@ -108,6 +109,34 @@
 //! # Ok::<(), persist_queue::Error>(())
 //! ```
 //!
+//! ## Leases, fencing, retries, dead letters, delays
+//!
+//! Settling a [`Delivery`] is fenced by its lease: once the lease ended and
+//! another consumer took the item, [`Error::LeaseLost`]. `extend` is the
+//! heartbeat; `max_attempts` turns an item that keeps failing into a dead
+//! letter; a [`Backoff`] delays each nack; [`PutOptions`] delays a put;
+//! [`QueueStats`] counts it all. Embedded stores reckon leases on this
+//! machine's clock, servers on theirs.
+//!
+//! ```
+//! use std::time::Duration;
+//! use persist_queue::{AckQueue, Error, PutOptions};
+//!
+//! let q: AckQueue<String> = AckQueue::in_memory().lease(Duration::from_millis(50)).max_attempts(2).open()?;
+//! q.put_with(&"tomorrow".to_string(), PutOptions::delayed(Duration::from_secs(86_400)))?;
+//! q.put(&"now".to_string())?;
+//! let slow = q.get()?;
+//! assert_eq!(slow.item, "now", "the delayed item is not due");
+//! std::thread::sleep(Duration::from_millis(80)); // the lease ends
+//! let again = q.get()?; // delivered again, token 2
+//! assert!(matches!(q.ack(&slow), Err(Error::LeaseLost { .. })), "the late ack is refused");
+//! q.nack(&again)?; // its last attempt: a dead letter
+//! assert_eq!(q.dead_letters()?.len(), 1);
+//! let s = q.stats()?;
+//! assert_eq!((s.ready, s.delayed, s.dead), (0, 1, 1));
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
 //! ## [`PDict`]: a persistent map
 //!
 //! ```
@@ -132,7 +161,7 @@
 //! use persist_queue::{AckQueue, Error};
 //!
 //! let q: AckQueue<String> =
-//!     AckQueue::server("postgresql://postgres@127.0.0.1:5432/postgres").name("mail").auto_resume(false).open()?;
+//!     AckQueue::server("postgresql://postgres@127.0.0.1:5432/postgres").name("mail").open()?;
 //! match q.put(&"welcome mail".to_string()) {
 //!     Ok(_) | Err(Error::CommitUnknown(_)) => {} // CommitUnknown: it may be stored; check before re-sending
 //!     Err(Error::Unavailable(e)) => eprintln!("server down, nothing queued: {e}"),
@@ -242,6 +271,9 @@ pub use crate::records::{
 pub use crate::records::queues_in_sqlite;
 pub use crate::records::{QueueKind, StoredQueue, queues_in_dir, queues_on_server};
 pub use persist_queue_core::records::Status;
+// Leases, retries, delays.
+pub use crate::records::{DEFAULT_LEASE, KeepAlive, PutOptions, QueueStats};
+pub use persist_queue_core::records::Backoff;
 
 // The async faces.
 #[cfg(feature = "async")]

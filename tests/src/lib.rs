@@ -38,6 +38,11 @@ pub use crate::table_harness::{
 pub use persist_queue;
 pub use persist_queue_core::records::complete;
 
+/// The clock and lease of tests and helper processes that are not about
+/// leases: an hour, so no claim expires while they run.
+pub const LONG_LEASE: persist_queue_core::records::Lease =
+    persist_queue_core::records::Lease { now: 1_000_000, ms: 3_600_000 };
+
 /// Expands the record-store contract test and the record-queue suite for
 /// one record store, given its [`TableHarness`] (the test names come from
 /// [`with_record_test_names!`], the one list every runner uses).

@@ -21,6 +21,19 @@ pub trait TableHarness: Sized {
     fn unavailable() -> Option<String> {
         None
     }
+    /// The store reckons leases and delays on its own clock (SQL servers)
+    /// instead of the plans' `now`: the lease tests then wait for real.
+    const OWN_CLOCK: bool = false;
+    /// Lets `ms` of real time pass (stores with their own clock; a no-op
+    /// for the others, whose clock the tests move).
+    fn pause(_ms: u64) -> impl Future<Output = ()> {
+        core::future::ready(())
+    }
+    /// The clock's reading when a lease test starts (ms): any value for the
+    /// stores that take the plans' `now`, the real time for the others.
+    fn start_time() -> u64 {
+        5_000_000
+    }
 }
 
 /// Whether `H`'s tests skip here (saying why on stderr).

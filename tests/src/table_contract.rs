@@ -2,13 +2,16 @@
 //! same way on every table: each assertion is one sentence of a plan's doc.
 
 use persist_queue_core::records::{
-    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
-    unique_key,
+    Claimed, Counts, Lease, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table,
+    Target, unique_key,
 };
 
 fn rec(payload: &str, priority: i64) -> NewRecord {
-    NewRecord { payload: payload.as_bytes().to_vec(), priority, timestamp: 1000, unique_key: None }
+    NewRecord { payload: payload.as_bytes().to_vec(), priority, timestamp: 1000, unique_key: None, delay: 0 }
 }
+
+/// An hour's lease: nothing expires while these tests run.
+const L: Lease = Lease { now: 1_000_000, ms: 3_600_000 };
 
 async fn execute<T: Table>(t: &mut T, plan: Plan) -> Outcome {
     t.execute(&plan).await.unwrap_or_else(|e| panic!("{plan:?} failed: {e}"))
@@ -39,7 +42,9 @@ pub async fn ids_are_increasing_and_never_reused<T: Table>(mut t: T) {
     assert!(b0 > a1, "a deleted id is never reused");
     // Empty the table by a claim that deletes: the newest id stays taken,
     // invisible to every read.
-    let taken = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 10, then: Claimed::Deleted }).await;
+    let taken =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 10, then: Claimed::Deleted, lease: L })
+            .await;
     assert!(matches!(&taken, Outcome::Records(r) if r.len() == 2), "{taken:?}");
     assert!(
         matches!(execute(&mut t, Plan::Fetch { ids: vec![a0, b0] }).await, Outcome::Records(r) if r.is_empty())
@@ -61,27 +66,32 @@ pub async fn claims_follow_the_order<T: Table>(mut t: T) {
         .into_iter()
         .map(|i| i.expect("id"))
         .collect();
-    let fifo = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
+    let fifo =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked, lease: L }).await;
     assert_eq!(ids_of(&fifo), [ids[0]]);
     let Outcome::Records(r) = &fifo else { unreachable!() };
     assert_eq!((r[0].status, r[0].deliveries, r[0].payload.as_slice()), (Status::Unacked, 1, &b"a"[..]));
-    let filo = execute(&mut t, Plan::Claim { order: Order::Filo, limit: 1, then: Claimed::Unacked }).await;
+    let filo =
+        execute(&mut t, Plan::Claim { order: Order::Filo, limit: 1, then: Claimed::Unacked, lease: L }).await;
     assert_eq!(ids_of(&filo), [ids[3]]);
     let prio =
-        execute(&mut t, Plan::Claim { order: Order::Priority, limit: 5, then: Claimed::Unacked }).await;
+        execute(&mut t, Plan::Claim { order: Order::Priority, limit: 5, then: Claimed::Unacked, lease: L })
+            .await;
     assert_eq!(
         ids_of(&prio),
         [ids[1], ids[2]],
         "lower priority first, ties by id; in-flight records are not taken"
     );
-    let none = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
+    let none =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked, lease: L }).await;
     assert_eq!(ids_of(&none), Vec::<u64>::new());
 }
 
 /// A deleting claim removes what it returns.
 pub async fn deleting_claim_removes<T: Table>(mut t: T) {
     insert(&mut t, vec![rec("a", 0), rec("b", 0)]).await;
-    let o = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Deleted }).await;
+    let o =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Deleted, lease: L }).await;
     let Outcome::Records(r) = o else { panic!("records") };
     assert_eq!(r[0].payload, b"a");
     assert_eq!(execute(&mut t, Plan::Count).await, Outcome::Counts(Counts { ready: 1, ..Counts::default() }));
@@ -90,14 +100,14 @@ pub async fn deleting_claim_removes<T: Table>(mut t: T) {
 /// `ClaimId` takes only a ready record.
 pub async fn claim_id_takes_only_ready<T: Table>(mut t: T) {
     let id = insert(&mut t, vec![rec("a", 0)]).await[0].expect("id");
-    assert_eq!(ids_of(&execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await), [id]);
+    assert_eq!(ids_of(&execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked, lease: L }).await), [id]);
     assert_eq!(
-        ids_of(&execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await),
+        ids_of(&execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked, lease: L }).await),
         Vec::<u64>::new(),
         "in flight"
     );
     assert_eq!(
-        ids_of(&execute(&mut t, Plan::ClaimId { id: id + 100, then: Claimed::Unacked }).await),
+        ids_of(&execute(&mut t, Plan::ClaimId { id: id + 100, then: Claimed::Unacked, lease: L }).await),
         Vec::<u64>::new()
     );
 }
@@ -106,7 +116,7 @@ pub async fn claim_id_takes_only_ready<T: Table>(mut t: T) {
 pub async fn transitions_are_conditional<T: Table>(mut t: T) {
     let ids: Vec<u64> =
         insert(&mut t, vec![rec("a", 0), rec("b", 0)]).await.into_iter().map(|i| i.expect("id")).collect();
-    execute(&mut t, Plan::ClaimId { id: ids[0], then: Claimed::Unacked }).await;
+    execute(&mut t, Plan::ClaimId { id: ids[0], then: Claimed::Unacked, lease: L }).await;
     let o = execute(
         &mut t,
         Plan::Transition {
@@ -121,7 +131,7 @@ pub async fn transitions_are_conditional<T: Table>(mut t: T) {
         execute(&mut t, Plan::Count).await,
         Outcome::Counts(Counts { ready: 1, acked: 1, ..Counts::default() })
     );
-    execute(&mut t, Plan::ClaimId { id: ids[1], then: Claimed::Unacked }).await;
+    execute(&mut t, Plan::ClaimId { id: ids[1], then: Claimed::Unacked, lease: L }).await;
     let twice = execute(
         &mut t,
         Plan::Transition {
@@ -154,7 +164,7 @@ pub async fn transitions_are_conditional<T: Table>(mut t: T) {
 pub async fn batch_transitions_report_each_id<T: Table>(mut t: T) {
     let recs = (0..30).map(|i| rec(&format!("r{i}"), 0)).collect();
     let ids: Vec<u64> = insert(&mut t, recs).await.into_iter().map(|i| i.expect("id")).collect();
-    execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 20, then: Claimed::Unacked }).await;
+    execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 20, then: Claimed::Unacked, lease: L }).await;
     execute(&mut t, Plan::Transition { ids: ids[..5].to_vec(), from: StatusSet::ALL, to: Target::Delete })
         .await;
     let mut asked = ids.clone();
@@ -191,7 +201,7 @@ pub async fn unique_keys_cover_live_records<T: Table>(mut t: T) {
     assert!(ids[0].is_some() && ids[1].is_none());
     assert_eq!(insert(&mut t, vec![u("later")]).await, vec![None]);
     let id = ids[0].expect("id");
-    execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked }).await;
+    execute(&mut t, Plan::ClaimId { id, then: Claimed::Unacked, lease: L }).await;
     assert_eq!(insert(&mut t, vec![u("while in flight")]).await, vec![None]);
     execute(
         &mut t,
@@ -211,7 +221,9 @@ pub async fn restore_undoes_a_claim<T: Table>(mut t: T) {
     let k = unique_key(b"kept");
     let ids = insert(&mut t, vec![NewRecord { unique_key: Some(k), ..rec("a", 0) }, rec("b", 0)]).await;
     let claimed =
-        match execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await {
+        match execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked, lease: L })
+            .await
+        {
             Outcome::Records(r) => r,
             other => panic!("expected records, got {other:?}"),
         };
@@ -219,7 +231,8 @@ pub async fn restore_undoes_a_claim<T: Table>(mut t: T) {
     let undone = Record { deliveries: 0, ..claimed[0].clone() };
     execute(&mut t, Plan::Restore { record: undone, unique_key: None }).await;
     assert_eq!(execute(&mut t, Plan::Count).await, Outcome::Counts(Counts { ready: 2, ..Counts::default() }));
-    let again = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked }).await;
+    let again =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 1, then: Claimed::Unacked, lease: L }).await;
     assert!(
         matches!(&again, Outcome::Records(r) if r[0].id == ids[0].expect("id") && r[0].deliveries == 1),
         "first again, the undone delivery not counted: {again:?}"
@@ -269,7 +282,13 @@ pub async fn payloads_of_any_size<T: Table>(mut t: T) {
     };
     let records = sizes
         .iter()
-        .map(|&n| NewRecord { payload: bytes(n, 1), priority: 0, timestamp: 1000, unique_key: None })
+        .map(|&n| NewRecord {
+            payload: bytes(n, 1),
+            priority: 0,
+            timestamp: 1000,
+            unique_key: None,
+            delay: 0,
+        })
         .collect();
     let ids: Vec<u64> = insert(&mut t, records).await.into_iter().map(|i| i.expect("id")).collect();
     let payloads = |o: Outcome| match o {
@@ -291,7 +310,8 @@ pub async fn payloads_of_any_size<T: Table>(mut t: T) {
         Plan::Update { id: ids[6], payload: bytes(3, 2), unique_key: None, from: StatusSet::LIVE },
     )
     .await;
-    let claimed = execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 3, then: Claimed::Unacked }).await;
+    let claimed =
+        execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 3, then: Claimed::Unacked, lease: L }).await;
     assert_eq!(payloads(claimed), [0, 70_000, 511]);
     let after = execute(&mut t, Plan::Fetch { ids: vec![ids[1], ids[6]] }).await;
     assert!(
@@ -299,7 +319,9 @@ pub async fn payloads_of_any_size<T: Table>(mut t: T) {
     );
     // A deleting claim returns the payload; a restore puts it back.
     let taken =
-        match execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 2, then: Claimed::Deleted }).await {
+        match execute(&mut t, Plan::Claim { order: Order::Fifo, limit: 2, then: Claimed::Deleted, lease: L })
+            .await
+        {
             Outcome::Records(r) => r,
             other => panic!("expected records, got {other:?}"),
         };

@@ -7,6 +7,11 @@ use persist_queue_core::records::{MemoryTable, Outcome, Plan, Table};
 
 pub use crate::record_store::{TableHarness, skipped};
 
+/// The wall clock (ms since the Unix epoch).
+fn real_now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
 /// A table name no other test (or earlier run) uses: `<prefix>_<pid>_<n>_<time>`.
 pub fn fresh_table_name(prefix: &str) -> String {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -39,6 +44,13 @@ impl TableHarness for PgHarness {
     }
     fn unavailable() -> Option<String> {
         crate::servers::pg_url().err()
+    }
+    const OWN_CLOCK: bool = true;
+    async fn pause(ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    fn start_time() -> u64 {
+        real_now_ms()
     }
 }
 
@@ -160,5 +172,12 @@ impl TableHarness for MySqlHarness {
     }
     fn unavailable() -> Option<String> {
         crate::servers::mysql_url().err()
+    }
+    const OWN_CLOCK: bool = true;
+    async fn pause(ms: u64) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
+    fn start_time() -> u64 {
+        real_now_ms()
     }
 }

@@ -9,8 +9,8 @@
 //! seeds of the plans that kind issues; `PQ_SEED` replays one seed.
 
 use persist_queue_core::records::{
-    Claimed, Kind, LogTable, MemoryTable, NewRecord, Order, Outcome, Plan, Status, StatusSet, Table, Target,
-    complete, unique_key,
+    Claimed, Kind, Lease, LogTable, MemoryTable, NewRecord, Order, Outcome, Plan, Status, StatusSet, Table,
+    Target, complete, unique_key,
 };
 use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
 
@@ -18,10 +18,13 @@ use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
 const KINDS: [Kind; 7] =
     [Kind::FIFO, Kind::FILO, Kind::PRIORITY, Kind::UNIQUE, Kind::ACK, Kind::ACK_FILO, Kind::ACK_UNIQUE];
 
-fn random_plan(rng: &mut fastrand::Rng, kind: Kind) -> Plan {
+/// A random plan of `kind` at time `now` (leases of 150 ms, delays of 0
+/// or 100 ms, so that claims take back expired leases and due delays).
+fn random_plan(rng: &mut fastrand::Rng, kind: Kind, now: u64) -> Plan {
     let order = kind.order;
     let id = rng.u64(1..40);
-    match rng.u8(..20) {
+    let lease = Lease { now, ms: 150 };
+    match rng.u8(..23) {
         0..=6 => Plan::Insert {
             records: (0..rng.usize(1..4))
                 .map(|_| {
@@ -29,8 +32,9 @@ fn random_plan(rng: &mut fastrand::Rng, kind: Kind) -> Plan {
                     NewRecord {
                         payload: vec![p; rng.usize(0..30)],
                         priority: if kind.order == Order::Priority { i64::from(rng.i8(..)) } else { 0 },
-                        timestamp: 7,
+                        timestamp: now,
                         unique_key: kind.unique.then(|| unique_key(&[p])),
+                        delay: [0, 0, 100][rng.usize(..3)],
                     }
                 })
                 .collect(),
@@ -39,8 +43,22 @@ fn random_plan(rng: &mut fastrand::Rng, kind: Kind) -> Plan {
             order,
             limit: rng.u32(1..4),
             then: if kind.keep_done || rng.bool() { Claimed::Unacked } else { Claimed::Deleted },
+            lease,
         },
-        10 => Plan::ClaimId { id, then: Claimed::Unacked },
+        10 => Plan::ClaimId { id, then: Claimed::Unacked, lease },
+        20 | 21 => Plan::Settle {
+            leases: (0..rng.usize(1..4)).map(|_| (rng.u64(1..40), rng.u32(1..3))).collect(),
+            to: [
+                Target::Status(Status::Acked),
+                Target::Status(Status::Ready),
+                Target::Status(Status::Unacked),
+                Target::Status(Status::AckFailed),
+                Target::Delete,
+            ][rng.usize(..5)],
+            now,
+            delay: [0, 120][rng.usize(..2)],
+        },
+        22 => Plan::LeaseInFlight { lease },
         11..=14 => Plan::Transition {
             ids: (0..rng.usize(1..4)).map(|_| rng.u64(1..40)).collect(),
             from: StatusSet::of(Status::Unacked),
@@ -88,8 +106,10 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
     let image = match LogTable::open(FaultyStorage::new(plan), durability) {
         Err(_) => persist_queue_core::MemoryStorage::new(),
         Ok(mut t) => {
+            let mut now = 1_000;
             for _ in 0..rng.usize(1..80) {
-                let p = random_plan(&mut rng, kind);
+                now += rng.u64(0..60);
+                let p = random_plan(&mut rng, kind, now);
                 let before = model.clone();
                 let Ok(expected) = complete(model.execute(&p));
                 match complete(t.execute(&p)) {
@@ -122,7 +142,7 @@ fn check(seed: u64, kind: Kind) -> Result<(), String> {
     }
     // The reopened table keeps working and assigns fresh ids.
     let ids = match complete(reopened.execute(&Plan::Insert {
-        records: vec![NewRecord { payload: vec![1], priority: 0, timestamp: 0, unique_key: None }],
+        records: vec![NewRecord { payload: vec![1], priority: 0, timestamp: 0, unique_key: None, delay: 0 }],
     })) {
         Ok(Outcome::Inserted(ids)) => ids,
         other => return Err(format!("insert after reopen: {other:?}")),

@@ -123,14 +123,16 @@ fn a_server_table_from_before_keeps_its_items() {
                 let c = persist_queue_postgres::Connect::url(&url).expect("connect");
                 let t = persist_queue_postgres::PgTable::open(&c, table, Durability::Synced, Order::Fifo)
                     .expect("old");
-                let mut q = complete(RecordQueue::open(t, Kind::ACK, false)).expect("queue");
-                complete(q.put(Put { payload: &item, priority: 0, canonical: None }, 1)).expect("put");
+                let mut q = complete(RecordQueue::open(t, Kind::ACK, false, persist_queue_tests::LONG_LEASE))
+                    .expect("queue");
+                complete(q.put(Put::new(&item), 1)).expect("put");
             } else {
                 let c = persist_queue_mysql::Connect::url(&url).expect("connect");
                 let t = persist_queue_mysql::MySqlTable::open(&c, table, Durability::Synced, Order::Fifo)
                     .expect("old");
-                let mut q = complete(RecordQueue::open(t, Kind::ACK, false)).expect("queue");
-                complete(q.put(Put { payload: &item, priority: 0, canonical: None }, 1)).expect("put");
+                let mut q = complete(RecordQueue::open(t, Kind::ACK, false, persist_queue_tests::LONG_LEASE))
+                    .expect("queue");
+                complete(q.put(Put::new(&item), 1)).expect("put");
             }
         };
         put_old(&legacy);

@@ -7,10 +7,11 @@ use persist_queue_core::records::{
     FullTable, Kind, LogConfig, LogTable, MemoryTable, Put, RecordQueue, Status, Table, Verdict, complete,
 };
 use persist_queue_core::{Durability, FaultPlan, FaultyStorage};
+use persist_queue_tests::LONG_LEASE;
 
 fn put_all<T: Table>(q: &mut RecordQueue<FullTable<T>>, n: u8) {
     for i in 0..n {
-        complete(q.put(Put { payload: &[i], priority: 0, canonical: None }, 1)).expect("put");
+        complete(q.put(Put::new(&[i]), 1)).expect("put");
     }
 }
 
@@ -20,22 +21,21 @@ fn payloads(rs: &[persist_queue_core::records::Record]) -> Vec<u8> {
 
 fn drains<T: Table>(fresh: impl Fn() -> T) {
     // A plain queue: deleting claims are deletions.
-    let mut q = complete(RecordQueue::open(FullTable::new(fresh()), Kind::FIFO, true)).expect("open");
+    let mut q =
+        complete(RecordQueue::open(FullTable::new(fresh()), Kind::FIFO, true, LONG_LEASE)).expect("open");
     put_all(&mut q, 4);
     q.table_mut().full = true;
-    assert!(
-        complete(q.put(Put { payload: b"x", priority: 0, canonical: None }, 1)).is_err(),
-        "full: puts refused"
-    );
-    assert_eq!(payloads(&complete(q.get_many(2, true)).expect("deleting claim")), [0, 1]);
-    assert_eq!(payloads(&complete(q.get_many(9, true)).expect("deleting claim")), [2, 3]);
+    assert!(complete(q.put(Put::new(b"x"), 1)).is_err(), "full: puts refused");
+    assert_eq!(payloads(&complete(q.get_many(2, true, LONG_LEASE)).expect("deleting claim")), [0, 1]);
+    assert_eq!(payloads(&complete(q.get_many(9, true, LONG_LEASE)).expect("deleting claim")), [2, 3]);
 
     // An ack queue: claims cannot be marked, so they are held; acks delete.
-    let mut q = complete(RecordQueue::open(FullTable::new(fresh()), Kind::ACK, true)).expect("open");
+    let mut q =
+        complete(RecordQueue::open(FullTable::new(fresh()), Kind::ACK, true, LONG_LEASE)).expect("open");
     put_all(&mut q, 5);
-    let marked = complete(q.get_many(1, false)).expect("a claim before the quota");
+    let marked = complete(q.get_many(1, false, LONG_LEASE)).expect("a claim before the quota");
     q.table_mut().full = true;
-    assert!(complete(q.get_many(1, false)).is_err(), "a marking claim is refused");
+    assert!(complete(q.get_many(1, false, LONG_LEASE)).is_err(), "a marking claim is refused");
     let held = complete(q.claim_held(2)).expect("held claim");
     assert_eq!((payloads(&held), held[0].deliveries, q.held()), (vec![1, 2], 1, 2));
     assert_eq!(payloads(&complete(q.claim_held(9)).expect("held")), [3, 4], "held items are not taken twice");
@@ -52,8 +52,9 @@ fn drains<T: Table>(fresh: impl Fn() -> T) {
     table.full = false;
     let inner = std::mem::replace(&mut table.inner, fresh());
     drop(q);
-    let mut again = complete(RecordQueue::open(FullTable::new(inner), Kind::ACK, true)).expect("reopen");
-    let rest = complete(again.get_many(9, false)).expect("claim");
+    let mut again =
+        complete(RecordQueue::open(FullTable::new(inner), Kind::ACK, true, LONG_LEASE)).expect("reopen");
+    let rest = complete(again.get_many(9, false, LONG_LEASE)).expect("claim");
     assert_eq!(payloads(&rest), [2, 3, 4], "every held item is delivered again");
     assert!(rest.iter().all(|r| r.status == Status::Unacked && r.deliveries == 1));
 }
@@ -174,15 +175,15 @@ fn a_full_record_log_drains_by_making_room() {
         QuotaStorage { inner: persist_queue_core::MemoryStorage::new(), quota: 256 << 10, reserve: 4 << 10 };
     let config = LogConfig { chunk_bytes: 16 << 10, compact_min: 64 << 10, skip_corrupted: false };
     let table = LogTable::open_with(storage, Durability::Buffered, config).expect("log");
-    let mut q = complete(RecordQueue::open(table, Kind::FIFO, true)).expect("queue");
+    let mut q = complete(RecordQueue::open(table, Kind::FIFO, true, LONG_LEASE)).expect("queue");
     let item = |i: u32| -> Vec<u8> { i.to_le_bytes().iter().copied().cycle().take(1000).collect() };
     let mut put = 0u32;
-    while complete(q.put(Put { payload: &item(put), priority: 0, canonical: None }, 1)).is_ok() {
+    while complete(q.put(Put::new(&item(put)), 1)).is_ok() {
         put += 1;
     }
     assert!(put > 200, "stored {put} before the quota");
     let mut got = 0u32;
-    while let Some(r) = complete(q.get(true)).expect("a deleting claim at the quota") {
+    while let Some(r) = complete(q.get(true, LONG_LEASE)).expect("a deleting claim at the quota") {
         assert_eq!(r.payload, item(got), "in order");
         got += 1;
     }

@@ -175,7 +175,15 @@ fn fifo_filo_and_task_done_with_restart() {
     q.get().expect("get without task_done");
     drop(q);
     let q = FifoQueue::builder(tmp.path()).auto_commit(false).open::<u32>().expect("reopen");
-    assert_eq!(q.len().expect("len"), 8, "the un-confirmed get came back");
+    assert_eq!(
+        (q.len().expect("len"), q.unack_count().expect("unacked")),
+        (7, 1),
+        "leased: not taken back yet"
+    );
+    drop(q);
+    let q =
+        FifoQueue::builder(tmp.path()).auto_commit(false).auto_resume(true).open::<u32>().expect("reopen");
+    assert_eq!(q.len().expect("len"), 8, "the un-confirmed get came back (persist-queue's recovery)");
     assert_eq!(q.get().expect("get").item, 2);
 }
 
@@ -406,4 +414,40 @@ fn wrong_type_in_a_batch_loses_nothing() {
     let back = FifoQueue::builder(tmp.path()).codec(Json).open::<Value>().expect("open");
     let items: Vec<Value> = back.get_many(3).expect("get_many").into_iter().map(|d| d.item).collect();
     assert_eq!(items, [json!(1), json!("text"), json!(3)], "in their places");
+}
+
+/// The host's lease API on every embedded store: a heartbeat keeps an item
+/// past its lease; a nack waits out the back-off; a delayed put and the
+/// counts of `stats()`; a wrong-type read spends no attempt.
+#[test]
+fn heartbeats_back_off_and_stats_on_every_embedded_store() {
+    use persist_queue::{Backoff, Error, PutOptions};
+    use std::time::Duration;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let lease = Duration::from_millis(150);
+    let builders = [
+        ("sqlite", AckQueue::builder(tmp.path().join("s"))),
+        ("files", AckQueue::files(tmp.path().join("f"))),
+        ("memory", AckQueue::in_memory()),
+    ];
+    for (store, b) in builders {
+        let q =
+            b.lease(lease).max_attempts(3).backoff(Backoff::Fixed(60_000)).open::<String>().expect("open");
+        q.put(&"long".to_string()).expect("put");
+        let d = q.get().expect("get");
+        let beat = q.keep_alive(&d);
+        thread::sleep(lease * 3);
+        assert!(matches!(q.try_get(), Err(Error::Empty)), "{store}: the heartbeat kept the lease");
+        beat.finish().expect("every beat extended the lease");
+        q.nack(&d).expect("nack");
+        let s = q.stats().expect("stats");
+        assert_eq!((s.ready, s.in_flight, s.delayed), (0, 0, 1), "{store}: the nack waits out its back-off");
+        q.put_with(&"soon".to_string(), PutOptions::delayed(Duration::from_millis(1))).expect("put_with");
+        thread::sleep(Duration::from_millis(30));
+        let soon = q.get_timeout(Duration::from_secs(2)).expect("due");
+        assert_eq!((soon.item.as_str(), soon.deliveries), ("soon", 1), "{store}");
+        assert!(soon.lease_until > 0, "{store}: the delivery says when its lease ends");
+        q.ack(&soon).expect("ack");
+        assert_eq!(q.stats().expect("stats").acked, 1, "{store}");
+    }
 }

@@ -26,7 +26,7 @@ fn sigkill_loop_on_files_ack_queue() {
 fn sigkill_loop(store: &str) {
     let open = |dir: &std::path::Path, d: Durability| {
         let b = if store == "files" { AckQueue::files(dir) } else { AckQueue::builder(dir) };
-        b.durability(d).open::<u64>().expect("reopen")
+        b.durability(d).auto_resume(true).open::<u64>().expect("reopen")
     };
     let iters: usize = std::env::var("PQ_KILL_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let seed = fastrand::u64(..);

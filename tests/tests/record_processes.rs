@@ -53,7 +53,8 @@ fn run_processes(store: &[&str], path: &Path) -> Vec<usize> {
 }
 
 fn check_all_acked<T: Table>(table: T, per_consumer: &[usize]) {
-    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("queue");
+    let mut q =
+        complete(RecordQueue::open(table, Kind::ACK, false, persist_queue_tests::LONG_LEASE)).expect("queue");
     let c = complete(q.counts()).expect("counts");
     assert_eq!((c.ready, c.unacked, c.acked), (0, 0, N), "per consumer: {per_consumer:?}");
     eprintln!("4 consumer processes took {per_consumer:?} items");

@@ -50,7 +50,7 @@ fn the_record_suite_runs_in_a_guest() {
     let report = host.start(&host.load(&wasm).expect("load"), &["suite", "/data"]).expect("run");
     ok(&report);
     let passed = report.stdout.lines().filter(|l| l.starts_with("ok ")).count();
-    assert_eq!(passed, 23, "every suite test passed in the guest:\n{}", report.stdout);
+    assert_eq!(passed, 27, "every suite test passed in the guest:\n{}", report.stdout);
 }
 
 #[test]

@@ -5,6 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root="$(cd ../.. && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
-cargo build -p persist-queue-wasm --target wasm32-unknown-unknown --release --lib
+# The package is downloaded by every page that uses it: link-time
+# optimisation across crates in one unit (here only, not for the native
+# benchmarks) makes it about 12% smaller gzipped.
+CARGO_PROFILE_RELEASE_LTO=true CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 \
+  cargo build -p persist-queue-wasm --target wasm32-unknown-unknown --release --lib
 rm -rf web
 wasm-bindgen --target web --out-dir web "$target/wasm32-unknown-unknown/release/persist_queue_wasm.wasm"

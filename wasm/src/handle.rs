@@ -9,7 +9,7 @@ use std::rc::Rc;
 use async_lock::Mutex;
 use js_sys::{Array, Object, Promise, Reflect};
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Put, Record, RecordError, RecordQueue, Table, Verdict};
+use persist_queue_core::records::{Kind, Lease, Put, Record, RecordError, RecordQueue, Table, Verdict};
 
 use crate::name::Named;
 use persist_queue_indexeddb::IdbTable;
@@ -24,6 +24,10 @@ use crate::options::{Options, number};
 use crate::store::{Backend, Store};
 
 const SESSION_LOCKS: &str = "persist-queue-session/";
+/// How long a get leases its items unless the `leaseMs` option says
+/// otherwise: an item neither settled nor given back by then (its tab
+/// froze or was killed) is delivered again, to any tab.
+const DEFAULT_LEASE_MS: u64 = 30_000;
 /// How often a waiting get looks again without a wake-up (a put made by
 /// a browser without BroadcastChannel, a holder tab that closed).
 const FALLBACK_MS: f64 = 1000.0;
@@ -32,6 +36,8 @@ const FALLBACK_MS: f64 = 1000.0;
 pub(crate) struct Handle {
     kind: Kind,
     auto_commit: bool,
+    /// How long a get leases its items (ms, option `leaseMs`).
+    lease_ms: u64,
     queue: Mutex<Option<RecordQueue<Store>>>,
     waker: host::Waker,
     /// This handle's session id and its Web Lock (IndexedDB with locks).
@@ -76,10 +82,13 @@ impl Handle {
         let backend = o.backend()?;
         let name = &crate::name::stored_name(name, Named::Queue, backend == Backend::IndexedDb).await?;
         let auto_resume = o.flag("autoResume", true)?;
+        let lease_ms = o.number("leaseMs")?.map_or(DEFAULT_LEASE_MS, |ms| ms.max(0.0) as u64);
         let mut locks = Vec::new();
         let mut session = None;
+        let lease = Lease { now: host::now_ms(), ms: lease_ms };
         let opened =
-            Self::open_store(name, kind, durability, backend, auto_resume, &mut locks, &mut session).await;
+            Self::open_store(name, kind, durability, backend, auto_resume, lease, &mut locks, &mut session)
+                .await;
         let queue = match opened {
             Ok(queue) => queue,
             Err(e) => {
@@ -95,6 +104,7 @@ impl Handle {
         Ok(Handle {
             kind,
             auto_commit,
+            lease_ms,
             queue: Mutex::new(Some(queue)),
             waker: host::Waker::new(&format!("persist-queue/{prefix}/{name}")),
             session,
@@ -109,12 +119,14 @@ impl Handle {
     /// The store of `name` and the core's queue over it, taking the locks
     /// it needs into `locks` (a session's on IndexedDB, with its id in
     /// `session`; the queue's own on localStorage).
+    #[allow(clippy::too_many_arguments)]
     async fn open_store(
         name: &str,
         kind: Kind,
         durability: Durability,
         backend: Backend,
         auto_resume: bool,
+        lease: Lease,
         locks: &mut Vec<JsValue>,
         session: &mut Option<String>,
     ) -> Op<RecordQueue<Store>> {
@@ -151,10 +163,10 @@ impl Handle {
                 }
                 locks.push(lock);
                 let table = persist_queue_local_storage::open_table(name, durability).map_err(from_store)?;
-                (Store::Ls(table), auto_resume)
+                (Store::Ls(Box::new(table)), auto_resume)
             }
         };
-        RecordQueue::open(store, kind, resume_all).await.map_err(from_record)
+        RecordQueue::open(store, kind, resume_all, lease).await.map_err(from_record)
     }
 
     /// Runs `f` on the open queue, one operation at a time.
@@ -168,7 +180,7 @@ impl Handle {
     }
 
     fn put_of<'a>(&self, e: &'a item::Encoded, priority: i64) -> Put<'a> {
-        Put { payload: &e.payload, priority, canonical: e.canonical.as_deref() }
+        Put { payload: &e.payload, priority, canonical: e.canonical.as_deref(), delay: 0 }
     }
 
     /// Puts `values`, in one transaction with every other put waiting
@@ -236,7 +248,8 @@ impl Handle {
         let mut guard = self.queue.lock().await;
         let q = guard.as_mut().ok_or_else(closed)?;
         let marks_in_flight = !self.auto_commit || self.kind.keep_done;
-        match q.get_many(n, self.auto_commit).await {
+        let lease = Lease { now: host::now_ms(), ms: self.lease_ms };
+        match q.get_many(n, self.auto_commit, lease).await {
             Err(RecordError::Store(e)) if marks_in_flight && Store::only_deletes(&e) => {}
             other => return other.map_err(from_record),
         }

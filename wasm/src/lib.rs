@@ -53,6 +53,9 @@ export interface OpenOptions {
   durability?: "strict" | "relaxed";
   /** Make items left in flight by closed tabs ready again (default true). */
   autoResume?: boolean;
+  /** How long a get leases its item, ms (default 30000): an item neither
+   *  acked nor nacked by then is delivered again, to any tab. */
+  leaseMs?: number;
   /** Queue: false keeps got items in flight until ack (default true). */
   autoCommit?: boolean;
   /** Queue, AckQueue: delivery order (default "fifo"). */

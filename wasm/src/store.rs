@@ -41,7 +41,7 @@ impl Backend {
 /// A queue's table.
 pub(crate) enum Store {
     Idb(IdbTable),
-    Ls(LogTable<LocalStorage>),
+    Ls(Box<LogTable<LocalStorage>>),
 }
 
 impl Table for Store {

@@ -38,12 +38,23 @@ const SCHEMAS = {
     records.createIndex("prio", ["qp", "id"]);
     records.createIndex("status", "st");
     records.createIndex("unique", "u", { unique: true });
+    records.createIndex("timed", "v");
     db.createObjectStore("payloads");
     db.createObjectStore("meta");
   },
   map(db) {
     db.createObjectStore("entries");
   },
+};
+
+// The changes from each older version of a schema (FORMAT.md,
+// "IndexedDB"): version 2 of a queue adds the sparse index of leased and
+// delayed records by the time they are due.
+const UPGRADES = {
+  queue(tx, oldVersion) {
+    if (oldVersion < 2) tx.objectStore("records").createIndex("timed", "v");
+  },
+  map() {},
 };
 
 // Opens `name` at `version`, creating the schema `schema` ("queue", "map").
@@ -57,7 +68,10 @@ export function open(name, version, schema) {
       return;
     }
     const req = factory.open(name, version);
-    req.onupgradeneeded = (e) => { if (e.oldVersion === 0) SCHEMAS[schema](req.result); };
+    req.onupgradeneeded = (e) => {
+      if (e.oldVersion === 0) SCHEMAS[schema](req.result);
+      else UPGRADES[schema](req.transaction, e.oldVersion);
+    };
     req.onsuccess = () => {
       const db = req.result;
       // Another tab deletes or upgrades the database: let it, and fail our

@@ -4,8 +4,11 @@
 //! (status code), `pr` (priority), `t` (timestamp ms), `d` (deliveries),
 //! `q` = 0 and `qp` = priority only while ready (the sparse indexes
 //! `ready` on [q, id] and, in priority tables, `prio` on [qp, id]), `st` =
-//! the status code only while not ready (sparse index `status`), `u` (unique key, hex) only while live, `o` (the session that
-//! holds it) only while in flight.
+//! the status code only while not ready (sparse index `status`), `u`
+//! (unique key, hex) only while live, `o` (the session that holds it) only
+//! while in flight, `v` (`visible_at`: when its lease ends or its delay is
+//! due) only while in flight or delayed (sparse index `timed`, database
+//! version 2).
 
 use js_sys::{Array, Object};
 use persist_queue_core::records::{NewRecord, Record, Status};
@@ -65,8 +68,28 @@ impl Row {
         js::set(&o, "d", &deliveries.into());
         let mut row = Row(o);
         row.set_payload(&r.payload, r.unique_key.as_ref());
-        row.set_status(Status::Ready, None, prio)?;
+        if r.delay > 0 {
+            row.set_status(Status::Delayed, None, prio)?;
+            row.set_visible_at(r.timestamp.saturating_add(r.delay));
+        } else {
+            row.set_status(Status::Ready, None, prio)?;
+        }
         Ok(row)
+    }
+
+    /// When its lease ends or its delay is due (0: not timed).
+    pub(crate) fn visible_at(&self) -> u64 {
+        js::get(&self.0, "v").as_f64().map_or(0, |v| v as u64)
+    }
+
+    /// Sets `visible_at` (of a row in flight or delayed: call after
+    /// [`Row::set_status`]).
+    pub(crate) fn set_visible_at(&mut self, at: u64) {
+        js::set(&self.0, "v", &(at as f64).into());
+    }
+
+    pub(crate) fn deliveries(&self) -> Result<u32, IdbError> {
+        Ok(js::num(&self.0, "d")? as u32)
     }
 
     /// Reads a stored value.
@@ -113,6 +136,9 @@ impl Row {
         match (s, owner) {
             (Status::Unacked, Some(o)) => js::set(&self.0, "o", &o.into()),
             _ => js::unset(&self.0, "o"),
+        }
+        if !s.is_timed() {
+            js::unset(&self.0, "v");
         }
         if !s.is_live() {
             js::unset(&self.0, "u");
@@ -163,6 +189,7 @@ impl Row {
             status: self.status()?,
             timestamp: js::num(&self.0, "t")? as u64,
             deliveries: js::num(&self.0, "d")? as u32,
+            visible_at: self.visible_at(),
         })
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use js_sys::Array;
 use persist_queue_core::Durability;
 use persist_queue_core::records::{
-    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
-    purge_selection, transition_steps,
+    Claimed, Counts, Lease, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table,
+    Target, purge_selection, settle_steps, settled_status, transition_steps,
 };
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{IdbCursorDirection, IdbCursorWithValue, IdbDatabase, IdbIndex, IdbKeyRange, IdbObjectStore};
@@ -16,8 +16,9 @@ use crate::error::IdbError;
 use crate::js;
 use crate::row::{Meta, Row, id_key, prio_key, unique_hex};
 
-/// The database version of the schema in `js/idb.js`.
-const VERSION: u32 = 1;
+/// The database version of the schema in `js/idb.js` (2: the `timed`
+/// index; version-1 databases are upgraded when opened).
+const VERSION: u32 = 2;
 const RECORDS: &str = "records";
 const PAYLOADS: &str = "payloads";
 const META: &str = "meta";
@@ -378,7 +379,14 @@ impl IdbTable {
     }
 
     /// Claims `row` (whose record, payload included, is `before`).
-    fn claim_row(&self, tx: &Tx, mut row: Row, before: Record, then: Claimed) -> Result<Record, IdbError> {
+    fn claim_row(
+        &self,
+        tx: &Tx,
+        mut row: Row,
+        before: Record,
+        then: Claimed,
+        lease: Lease,
+    ) -> Result<Record, IdbError> {
         match then {
             Claimed::Deleted => {
                 tx.delete(before.id, row.external())?;
@@ -387,20 +395,42 @@ impl IdbTable {
             Claimed::Unacked => {
                 row.delivered()?;
                 row.set_status(Status::Unacked, self.session.as_deref(), tx.prio)?;
+                row.set_visible_at(lease.until());
                 tx.put(&row)?;
-                Ok(Record { status: Status::Unacked, deliveries: before.deliveries + 1, ..before })
+                Ok(Record {
+                    status: Status::Unacked,
+                    deliveries: before.deliveries + 1,
+                    visible_at: lease.until(),
+                    ..before
+                })
             }
         }
+    }
+
+    /// Makes ready the records whose lease or delay ended at `now` (index
+    /// `timed`: only those are read).
+    async fn expire(tx: &mut Tx, now: u64) -> Result<(), IdbError> {
+        let range = bound(None, Some((now as f64).into()), false)?;
+        for v in range_values(&tx.index("timed")?, &range, true, 0).await? {
+            Self::move_row(tx, Row::from_js(v)?, Target::Status(Status::Ready))?;
+        }
+        Ok(())
     }
 
     /// A claim. A deleting claim over the quota is tried again without
     /// moving the meta entry's bounds (they stay true lower bounds): a
     /// transaction that only deletes is the one Chromium still admits
     /// there, so a full queue drains.
-    async fn claim(&self, order: Order, limit: u32, then: Claimed) -> Result<Outcome, IdbError> {
-        match self.claim_moving_bounds(order, limit, then, true).await {
+    async fn claim(
+        &self,
+        order: Order,
+        limit: u32,
+        then: Claimed,
+        lease: Lease,
+    ) -> Result<Outcome, IdbError> {
+        match self.claim_moving_bounds(order, limit, then, lease, true).await {
             Err(IdbError::QuotaExceeded(_)) if then == Claimed::Deleted => {
-                self.claim_moving_bounds(order, limit, then, false).await
+                self.claim_moving_bounds(order, limit, then, lease, false).await
             }
             other => other,
         }
@@ -411,9 +441,13 @@ impl IdbTable {
         order: Order,
         limit: u32,
         then: Claimed,
+        lease: Lease,
         move_bounds: bool,
     ) -> Result<Outcome, IdbError> {
         let mut tx = self.begin(true).await?;
+        if move_bounds {
+            Self::expire(&mut tx, lease.now).await?;
+        }
         let meta = tx.meta()?.clone();
         let limit = limit.max(1);
         let rows = match order {
@@ -431,7 +465,7 @@ impl IdbTable {
         let records = tx.records_of(&rows).await?;
         let mut out = Vec::with_capacity(rows.len());
         for (row, record) in rows.into_iter().zip(records) {
-            out.push(self.claim_row(&tx, row, record, then)?);
+            out.push(self.claim_row(&tx, row, record, then, lease)?);
         }
         if let Some(last) = out.last().filter(|_| move_bounds) {
             let prio = tx.prio;
@@ -447,17 +481,67 @@ impl IdbTable {
         Ok(Outcome::Records(out))
     }
 
-    async fn claim_id(&self, id: u64, then: Claimed) -> Result<Outcome, IdbError> {
+    async fn claim_id(&self, id: u64, then: Claimed, lease: Lease) -> Result<Outcome, IdbError> {
         let tx = self.begin(true).await?;
         let mut out = Vec::new();
-        if let Some(row) = tx.get(id).await?
-            && row.status()? == Status::Ready
-        {
-            let record = tx.records_of(std::slice::from_ref(&row)).await?.remove(0);
-            out.push(self.claim_row(&tx, row, record, then)?);
+        if let Some(row) = tx.get(id).await? {
+            let s = row.status()?;
+            if s == Status::Ready || (s.is_timed() && row.visible_at() <= lease.now) {
+                let record = tx.records_of(std::slice::from_ref(&row)).await?.remove(0);
+                out.push(self.claim_row(&tx, row, record, then, lease)?);
+            }
         }
         tx.finish().await?;
         Ok(Outcome::Records(out))
+    }
+
+    async fn settle(
+        &self,
+        leases: &[(u64, u32)],
+        to: Target,
+        now: u64,
+        delay: u64,
+    ) -> Result<Outcome, IdbError> {
+        let mut tx = self.begin(true).await?;
+        let distinct: Vec<u64> = leases.iter().map(|l| l.0).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut rows: std::collections::BTreeMap<u64, Row> = std::collections::BTreeMap::new();
+        let mut current = std::collections::BTreeMap::new();
+        for (id, row) in distinct.iter().zip(tx.get_many(&distinct).await?) {
+            if let Some(r) = row {
+                current.insert(*id, (r.status()?, r.deliveries()?));
+                rows.insert(*id, r);
+            }
+        }
+        let (before, change) = settle_steps(leases, |id| current.get(&id).copied(), to);
+        for id in change {
+            if let Some(mut row) = rows.remove(&id) {
+                match to {
+                    Target::Status(s) if settled_status(s, delay).is_timed() => {
+                        row.set_status(settled_status(s, delay), self.session.as_deref(), tx.prio)?;
+                        row.set_visible_at(now.saturating_add(delay));
+                        tx.put(&row)?;
+                    }
+                    _ => Self::move_row(&mut tx, row, to)?,
+                }
+            }
+        }
+        tx.finish().await?;
+        Ok(Outcome::Leases(before))
+    }
+
+    async fn lease_in_flight(&self, lease: Lease) -> Result<Outcome, IdbError> {
+        let tx = self.begin(true).await?;
+        let mut n = 0;
+        for v in tx.with_status(Status::Unacked).await? {
+            let mut row = Row::from_js(v)?;
+            if row.visible_at() == 0 {
+                row.set_visible_at(lease.until());
+                tx.put(&row)?;
+                n += 1;
+            }
+        }
+        tx.finish().await?;
+        Ok(Outcome::Count(n))
     }
 
     /// Applies `to` to `row`, keeping the meta bounds true.
@@ -645,6 +729,7 @@ impl IdbTable {
                 priority: record.priority,
                 timestamp: record.timestamp,
                 unique_key: unique_key.copied(),
+                delay: 0,
             };
             tx.put(&Row::ready(Some(record.id), &r, record.deliveries, tx.prio)?)?;
             tx.put_payload(record.id, &r.payload)?;
@@ -667,8 +752,10 @@ impl Table for IdbTable {
     async fn execute(&mut self, plan: &Plan) -> Result<Outcome, IdbError> {
         match plan {
             Plan::Insert { records } => self.insert(records).await,
-            Plan::Claim { order, limit, then } => self.claim(*order, *limit, *then).await,
-            Plan::ClaimId { id, then } => self.claim_id(*id, *then).await,
+            Plan::Claim { order, limit, then, lease } => self.claim(*order, *limit, *then, *lease).await,
+            Plan::ClaimId { id, then, lease } => self.claim_id(*id, *then, *lease).await,
+            Plan::Settle { leases, to, now, delay } => self.settle(leases, *to, *now, *delay).await,
+            Plan::LeaseInFlight { lease } => self.lease_in_flight(*lease).await,
             Plan::Transition { ids, from, to } => self.transition(ids, *from, *to).await,
             Plan::TransitionAll { from, to } => self.transition_all(*from, *to).await,
             Plan::Update { id, payload, unique_key, from } => {

@@ -36,15 +36,18 @@
 //!
 //! ```no_run
 //! use persist_queue_core::Durability;
-//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict, complete};
+//! use persist_queue_core::records::{Kind, Lease, Put, RecordQueue, Verdict, complete};
 //! use persist_queue_mysql::{Connect, MySqlTable};
 //!
 //! let connect = Connect::url("mysql://root@127.0.0.1:3306/pq_test")?;
 //! let table = MySqlTable::open(&connect, "ack_queue_jobs", Durability::Synced, Kind::ACK.order)?;
-//! let mut q = complete(RecordQueue::open(table, Kind::ACK, true)).expect("open");
-//! complete(q.put(Put { payload: b"job", priority: 0, canonical: None }, 0)).expect("put");
-//! let job = complete(q.get(false)).expect("get").expect("an item");
-//! complete(q.settle(job.id, Verdict::Ack)).expect("ack");
+//! // A claim leases its item for 30 s (the host's clock; servers use their own).
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+//! let lease = Lease { now, ms: 30_000 };
+//! let mut q = complete(RecordQueue::open(table, Kind::ACK, false, lease)).expect("open");
+//! complete(q.put(Put::new(b"job"), lease.now)).expect("put");
+//! let job = complete(q.get(false, lease)).expect("get").expect("an item");
+//! complete(q.settle_leased(&[(job.id, job.deliveries)], Verdict::Ack, lease.now, 0)).expect("ack");
 //! # Ok::<(), persist_queue_mysql::MySqlError>(())
 //! ```
 

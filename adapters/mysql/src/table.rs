@@ -8,17 +8,26 @@ use persist_queue_core::Durability;
 use persist_queue_core::records::sql::{order_by, status_in};
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, Outcome, Plan, Record, Status, StatusSet, Table, Target, inserted_ids,
-    transition_steps,
+    settle_steps, settled_status, transition_steps,
 };
 
 use crate::connect::{Connect, table_ident};
 use crate::error::MySqlError;
 use crate::session::{Fail, Session, transaction};
 
-/// The schema version this crate creates and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this crate creates and reads. Version 1 (before
+/// leases) is upgraded at open under the schema lock: a `visible_at`
+/// column and a `timed` index on (status, visible_at).
+pub const SCHEMA_VERSION: i32 = 2;
 
-const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
+const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries, visible_at";
+
+/// The server's clock in ms since the Unix epoch: leases and delays are
+/// reckoned on it, so clients with skewed clocks agree.
+const NOW_MS: &str = "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS UNSIGNED)";
+
+/// Most expired leases or due delays one claim makes ready.
+const EXPIRE_BATCH: usize = 1000;
 
 /// Ids per `IN (…)` list.
 const CHUNK: usize = 1000;
@@ -32,7 +41,8 @@ fn ids_params(ids: &[u64]) -> Params {
 }
 
 fn record(row: Row) -> Result<Record, mysql::Error> {
-    let (id, payload, priority, code, timestamp, deliveries): (u64, Vec<u8>, i64, i16, u64, u32) =
+    type Columns = (u64, Vec<u8>, i64, i16, u64, u32, u64);
+    let (id, payload, priority, code, timestamp, deliveries, visible_at): Columns =
         mysql::from_row_opt(row).map_err(|e| mysql::Error::FromRowError(e.0))?;
     Ok(Record {
         id,
@@ -41,16 +51,31 @@ fn record(row: Row) -> Result<Record, mysql::Error> {
         status: u8::try_from(code).ok().and_then(Status::from_code).unwrap_or(Status::Ready),
         timestamp,
         deliveries,
+        visible_at,
     })
 }
 
 /// `status = n`, clearing the unique key of a record no longer live.
 fn set_status(s: Status) -> String {
     if s.is_live() {
-        format!("status = {}", s.code())
+        format!("status = {}, visible_at = 0", s.code())
     } else {
-        format!("status = {}, unique_key = NULL", s.code())
+        format!("status = {}, visible_at = 0, unique_key = NULL", s.code())
     }
+}
+
+/// `status = n` and the `visible_at` a settle to `n` after `delay` ms sets
+/// (`delay` is an integer of ours, never user text).
+fn set_settled(s: Status, delay: u64) -> String {
+    if s.is_timed() {
+        format!("status = {}, visible_at = {NOW_MS} + {delay}", s.code())
+    } else {
+        set_status(s)
+    }
+}
+
+fn state(code: i16, deliveries: u32) -> Option<(Status, u32)> {
+    u8::try_from(code).ok().and_then(Status::from_code).map(|s| (s, deliveries))
 }
 
 /// One queue's records in one InnoDB table. See the crate docs.
@@ -100,7 +125,7 @@ impl MySqlTable {
             Plan::Insert { records } => self
                 .session
                 .with_retry(|c| transaction(c, |c| Ok(Outcome::Inserted(insert(c, t, records, returning)?)))),
-            Plan::Claim { order, limit, then } => {
+            Plan::Claim { order, limit, then, lease } => {
                 // The index, forced: InnoDB locks every row a locking read
                 // scans, and a table scan + sort (the optimizer's choice
                 // for a table it thinks small) would lock every ready row,
@@ -110,19 +135,74 @@ impl MySqlTable {
                 let index = if served { "FORCE INDEX (ready)" } else { "" };
                 // Text protocol, two round trips: every value in it is an
                 // integer of ours (limit, ids), none is user text.
-                let sql = format!(
-                    "START TRANSACTION; SELECT {COLUMNS} FROM {t} {index} WHERE status = 1 ORDER BY {} LIMIT {}
-                     FOR UPDATE SKIP LOCKED",
-                    order_by(*order),
-                    (*limit).max(1)
+                // The first result: leases and delays that ended (a plain
+                // read, no locks), made ready with the claim's commit, so
+                // claimable from the next statement on.
+                let expired = format!(
+                    "SELECT id FROM {t} FORCE INDEX (timed) WHERE status IN (2, 3) AND visible_at <= {NOW_MS}
+                     LIMIT {EXPIRE_BATCH}"
                 );
-                self.session.with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
+                let select = |n: u32| {
+                    format!(
+                        "START TRANSACTION; {expired};
+                         SELECT {COLUMNS} FROM {t} {index} WHERE status = 1 ORDER BY {} LIMIT {n}
+                         FOR UPDATE SKIP LOCKED",
+                        order_by(*order),
+                    )
+                };
+                let want = (*limit).max(1);
+                self.session.with_retry(|c| {
+                    let (mut out, expired) = claim_text(c, t, &select(want), *then, lease.ms, true)?;
+                    if expired > 0 && out.len() < want as usize {
+                        let more = want - out.len() as u32;
+                        out.extend(claim_text(c, t, &select(more), *then, lease.ms, true)?.0);
+                    }
+                    Ok(Outcome::Records(out))
+                })
             }
-            Plan::ClaimId { id, then } => {
+            Plan::ClaimId { id, then, lease } => {
                 let sql = format!(
-                    "START TRANSACTION; SELECT {COLUMNS} FROM {t} WHERE id = {id} AND status = 1 FOR UPDATE"
+                    "START TRANSACTION; SELECT {COLUMNS} FROM {t} WHERE id = {id}
+                     AND (status = 1 OR (status IN (2, 3) AND visible_at <= {NOW_MS})) FOR UPDATE"
                 );
-                self.session.with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then)?)))
+                self.session
+                    .with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then, lease.ms, false)?.0)))
+            }
+            Plan::Settle { leases, to, now: _, delay } if leases.len() == 1 => {
+                // One delivery: one autocommit statement; its state is read
+                // only if nothing changed (then a retry changes nothing).
+                let (id, token) = leases[0];
+                let sql = match to {
+                    Target::Delete => {
+                        format!("DELETE FROM {t} WHERE id = ? AND status = 2 AND deliveries = ?")
+                    }
+                    Target::Status(s) => format!(
+                        "UPDATE {t} SET {} WHERE id = ? AND status = 2 AND deliveries = ?",
+                        set_settled(settled_status(*s, *delay), *delay)
+                    ),
+                };
+                self.session.with_retry(|c| {
+                    c.exec_drop(&sql, (id, token)).map_err(Fail::AtCommit)?;
+                    if c.affected_rows() == 1 {
+                        return Ok(Outcome::Leases(vec![Some((Status::Unacked, token))]));
+                    }
+                    let found: Option<(i16, u32)> =
+                        c.exec_first(format!("SELECT status, deliveries FROM {t} WHERE id = ?"), (id,))?;
+                    Ok(Outcome::Leases(vec![found.and_then(|(code, d)| state(code, d))]))
+                })
+            }
+            Plan::Settle { leases, to, now: _, delay } => self
+                .session
+                .with_retry(|c| transaction(c, |c| Ok(Outcome::Leases(settle(c, t, leases, *to, *delay)?)))),
+            Plan::LeaseInFlight { lease } => {
+                let sql =
+                    format!("UPDATE {t} SET visible_at = {NOW_MS} + ? WHERE status = 2 AND visible_at = 0");
+                self.session.with_retry(|c| {
+                    transaction(c, |c| {
+                        c.exec_drop(&sql, (lease.ms,))?;
+                        Ok(Outcome::Count(c.affected_rows()))
+                    })
+                })
             }
             Plan::Transition { ids, from, to } if ids.len() == 1 && from.iter().count() == 1 => {
                 // An ack: one autocommit statement; the status is read only
@@ -265,8 +345,8 @@ impl MySqlTable {
                 // keeps its key); a deleted one is inserted again.
                 let find = format!("SELECT id FROM {t} WHERE id = ? FOR UPDATE");
                 let update = format!(
-                    "UPDATE {t} SET payload = ?, priority = ?, status = 1, timestamp = ?, deliveries = ?
-                     WHERE id = ?"
+                    "UPDATE {t} SET payload = ?, priority = ?, status = 1, timestamp = ?, deliveries = ?,
+                     visible_at = 0 WHERE id = ?"
                 );
                 let insert = format!(
                     "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
@@ -292,16 +372,41 @@ impl MySqlTable {
     }
 }
 
-/// Runs `select` (`START TRANSACTION; SELECT … FOR UPDATE …`), then marks
-/// the rows in flight or deletes them and commits, in one more round trip.
-fn claim_text(c: &mut PooledConn, t: &str, select: &str, then: Claimed) -> Result<Vec<Record>, Fail> {
+/// Runs `select` (`START TRANSACTION; [SELECT expired ids;] SELECT … FOR
+/// UPDATE …`), then makes the expired ready, marks the rows in flight
+/// (leased for `lease_ms`) or deletes them, and commits, in one more round
+/// trip. The records claimed and how many were made ready.
+fn claim_text(
+    c: &mut PooledConn,
+    t: &str,
+    select: &str,
+    then: Claimed,
+    lease_ms: u64,
+    expiring: bool,
+) -> Result<(Vec<Record>, usize), Fail> {
     let mut found = Vec::new();
+    let mut expired: Vec<String> = Vec::new();
     let read = (|| {
         let mut result = c.query_iter(select)?;
+        let mut first = expiring;
         while let Some(set) = result.iter() {
-            for row in set {
-                found.push(record(row?)?);
+            // START TRANSACTION answers no rows: its set is skipped here.
+            if set.columns().as_ref().is_empty() {
+                continue;
             }
+            for row in set {
+                let row = row?;
+                if first {
+                    expired.push(
+                        mysql::from_row_opt::<u64>(row)
+                            .map_err(|e| mysql::Error::FromRowError(e.0))?
+                            .to_string(),
+                    );
+                } else {
+                    found.push(record(row)?);
+                }
+            }
+            first = false;
         }
         Ok::<_, mysql::Error>(())
     })();
@@ -309,20 +414,50 @@ fn claim_text(c: &mut PooledConn, t: &str, select: &str, then: Claimed) -> Resul
         let _ = c.query_drop("ROLLBACK");
         return Err(Fail::Before(e));
     }
-    if found.is_empty() {
-        c.query_drop("COMMIT").map_err(Fail::AtCommit)?;
-        return Ok(found);
+    let mut changes = Vec::new();
+    if !expired.is_empty() {
+        changes.push(format!(
+            "UPDATE {t} SET status = 1, visible_at = 0 WHERE id IN ({}) AND status IN (2, 3)
+             AND visible_at <= {NOW_MS}",
+            expired.join(",")
+        ));
     }
-    let ids: Vec<String> = found.iter().map(|r| r.id.to_string()).collect();
-    let change = match then {
-        Claimed::Unacked => {
-            format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE id IN ({})", ids.join(","))
-        }
-        Claimed::Deleted => format!("DELETE FROM {t} WHERE id IN ({})", ids.join(",")),
+    if !found.is_empty() {
+        let ids: Vec<String> = found.iter().map(|r| r.id.to_string()).collect();
+        changes.push(match then {
+            Claimed::Unacked => format!(
+                "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = {NOW_MS} + {lease_ms}
+                 WHERE id IN ({})",
+                ids.join(",")
+            ),
+            Claimed::Deleted => format!("DELETE FROM {t} WHERE id IN ({})", ids.join(",")),
+        });
+    }
+    if changes.is_empty() {
+        c.query_drop("COMMIT").map_err(Fail::AtCommit)?;
+        return Ok((found, 0));
+    }
+    let until: Option<u64> = if found.is_empty() || then == Claimed::Deleted {
+        None
+    } else {
+        changes.push(format!("SELECT {NOW_MS} + {lease_ms}"));
+        Some(0)
     };
-    // The change and the COMMIT in one round trip: a failure of the change
+    changes.push("COMMIT".into());
+    // The changes and the COMMIT in one round trip: a failure of a change
     // stops the batch before the COMMIT, so it is rolled back here.
-    if let Err(e) = c.query_drop(format!("{change}; COMMIT")) {
+    let mut leased_until = until;
+    let run = (|| {
+        let mut result = c.query_iter(changes.join("; "))?;
+        while let Some(set) = result.iter() {
+            for row in set {
+                leased_until =
+                    Some(mysql::from_row_opt::<u64>(row?).map_err(|e| mysql::Error::FromRowError(e.0))?);
+            }
+        }
+        Ok::<_, mysql::Error>(())
+    })();
+    if let Err(e) = run {
         // The server answered with an error: nothing was committed.
         let ambiguous = !matches!(&e, mysql::Error::MySqlError(_));
         if ambiguous {
@@ -331,13 +466,52 @@ fn claim_text(c: &mut PooledConn, t: &str, select: &str, then: Claimed) -> Resul
         let _ = c.query_drop("ROLLBACK");
         return Err(Fail::Before(e));
     }
-    Ok(match then {
+    let out = match then {
         Claimed::Deleted => found,
         Claimed::Unacked => found
             .into_iter()
-            .map(|r| Record { status: Status::Unacked, deliveries: r.deliveries.saturating_add(1), ..r })
+            .map(|r| Record {
+                status: Status::Unacked,
+                deliveries: r.deliveries.saturating_add(1),
+                visible_at: leased_until.unwrap_or(0),
+                ..r
+            })
             .collect(),
-    })
+    };
+    Ok((out, expired.len()))
+}
+
+/// Settles deliveries in a transaction: rows locked, read, then changed.
+fn settle(
+    c: &mut PooledConn,
+    t: &str,
+    leases: &[(u64, u32)],
+    to: Target,
+    delay: u64,
+) -> Result<Vec<Option<(Status, u32)>>, mysql::Error> {
+    let mut distinct: Vec<u64> = leases.iter().map(|&(id, _)| id).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut current = HashMap::with_capacity(distinct.len());
+    for part in distinct.chunks(CHUNK) {
+        let sql =
+            format!("SELECT id, status, deliveries FROM {t} WHERE id IN ({}) FOR UPDATE", marks(part.len()));
+        let rows: Vec<(u64, i16, u32)> = c.exec(sql, ids_params(part))?;
+        current.extend(rows.into_iter().map(|(id, code, d)| (id, state(code, d))));
+    }
+    let (before, change) = settle_steps(leases, |id| current.get(&id).copied().flatten(), to);
+    for part in change.chunks(CHUNK) {
+        let sql = match to {
+            Target::Delete => format!("DELETE FROM {t} WHERE id IN ({})", marks(part.len())),
+            Target::Status(s) => format!(
+                "UPDATE {t} SET {} WHERE id IN ({})",
+                set_settled(settled_status(s, delay), delay),
+                marks(part.len())
+            ),
+        };
+        c.exec_drop(sql, ids_params(part))?;
+    }
+    Ok(before)
 }
 
 /// The statuses of `ids`, rows locked until the transaction ends.
@@ -383,13 +557,25 @@ fn insert(
     records: &[NewRecord],
     returning: bool,
 ) -> Result<Vec<Option<u64>>, mysql::Error> {
-    let columns = "(payload, priority, status, timestamp, unique_key)";
+    let columns = "(payload, priority, status, timestamp, unique_key, visible_at)";
+    let values = format!("(?, ?, ?, ?, ?, IF(? > 0, {NOW_MS} + ?, 0))");
+    let status = |r: &NewRecord| if r.delay > 0 { Status::Delayed.code() } else { Status::Ready.code() };
     if !returning || records.len() == 1 {
         // One row per statement: its id is the connection's last insert id.
-        let sql = format!("INSERT IGNORE INTO {t} {columns} VALUES (?, ?, 1, ?, ?)");
+        let sql = format!("INSERT IGNORE INTO {t} {columns} VALUES {values}");
         let mut ids = Vec::with_capacity(records.len());
         for r in records {
-            c.exec_drop(&sql, (&r.payload, r.priority, r.timestamp, r.unique_key.map(|k| k.to_vec())))?;
+            let key = r.unique_key.map(|k| k.to_vec());
+            let params: Vec<Value> = vec![
+                Value::from(&r.payload),
+                r.priority.into(),
+                status(r).into(),
+                r.timestamp.into(),
+                key.into(),
+                r.delay.into(),
+                r.delay.into(),
+            ];
+            c.exec_drop(&sql, Params::Positional(params))?;
             ids.push((c.affected_rows() == 1).then(|| c.last_insert_id()));
         }
         return Ok(ids);
@@ -398,14 +584,17 @@ fn insert(
     for part in records.chunks(CHUNK) {
         let sql = format!(
             "INSERT IGNORE INTO {t} {columns} VALUES {} RETURNING id, unique_key",
-            vec!["(?, ?, 1, ?, ?)"; part.len()].join(",")
+            vec![values.as_str(); part.len()].join(",")
         );
-        let mut params = Vec::with_capacity(part.len() * 4);
+        let mut params = Vec::with_capacity(part.len() * 7);
         for r in part {
             params.push(Value::from(&r.payload));
             params.push(r.priority.into());
+            params.push(status(r).into());
             params.push(r.timestamp.into());
             params.push(r.unique_key.map(|k| k.to_vec()).into());
+            params.push(r.delay.into());
+            params.push(r.delay.into());
         }
         let rows: Vec<(u64, Option<Vec<u8>>)> = c.exec(sql, Params::Positional(params))?;
         // Rows are inserted, and ids assigned, in the VALUES order.
@@ -426,6 +615,24 @@ fn create(c: &mut PooledConn, name: &str, t: &str, order: Order) -> Result<Optio
             "CREATE TABLE IF NOT EXISTS pq_schema (name VARCHAR(64) PRIMARY KEY, version INT NOT NULL) ENGINE=InnoDB",
         )?;
         let found: Option<i32> = c.exec_first("SELECT version FROM pq_schema WHERE name = ?", (name,))?;
+        if found == Some(1) {
+            // Before leases: in-flight items get theirs when a queue opens
+            // (`Plan::LeaseInFlight`). DDL commits on its own: a crash between the
+            // ALTER and the version leaves the column, found next time.
+            let has: Option<u64> = c.exec_first(
+                "SELECT COUNT(*) FROM information_schema.columns
+                 WHERE table_schema = DATABASE() AND table_name = ? AND column_name = 'visible_at'",
+                (name,),
+            )?;
+            if has != Some(1) {
+                c.query_drop(format!(
+                    "ALTER TABLE {t} ADD COLUMN visible_at BIGINT UNSIGNED NOT NULL DEFAULT 0,
+                     ADD KEY timed (status, visible_at)"
+                ))?;
+            }
+            c.exec_drop("UPDATE pq_schema SET version = ? WHERE name = ?", (SCHEMA_VERSION, name))?;
+            return Ok(Some(SCHEMA_VERSION));
+        }
         if found.is_some() {
             return Ok(found);
         }
@@ -442,8 +649,10 @@ fn create(c: &mut PooledConn, name: &str, t: &str, order: Order) -> Result<Optio
                  timestamp BIGINT UNSIGNED NOT NULL,
                  deliveries INT UNSIGNED NOT NULL DEFAULT 0,
                  unique_key VARBINARY(32) NULL,
+                 visible_at BIGINT UNSIGNED NOT NULL DEFAULT 0,
                  UNIQUE KEY unique_key (unique_key),
-                 KEY ready {index}
+                 KEY ready {index},
+                 KEY timed (status, visible_at)
              ) ENGINE=InnoDB"
         ))?;
         c.exec_drop("INSERT INTO pq_schema (name, version) VALUES (?, ?)", (name, SCHEMA_VERSION))?;

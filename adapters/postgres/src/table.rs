@@ -6,7 +6,7 @@ use persist_queue_core::Durability;
 use persist_queue_core::records::sql::order_by;
 use persist_queue_core::records::{
     Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
-    inserted_ids, transition_steps,
+    inserted_ids, settle_steps, settled_status, transition_steps,
 };
 use postgres::error::SqlState;
 use postgres::types::ToSql;
@@ -16,14 +16,20 @@ use crate::connect::{Connect, table_ident};
 use crate::error::PgError;
 use crate::session::{Fail, Session, transaction};
 
-/// The schema version this crate creates and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+/// The schema version this crate creates and reads. Version 1 (before
+/// leases) is upgraded at open under the schema lock: a `visible_at`
+/// column and an index on (status, visible_at).
+pub const SCHEMA_VERSION: i32 = 2;
+
+/// The server's clock in ms since the Unix epoch: leases and delays are
+/// reckoned on it, so clients with skewed clocks agree.
+const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::int8";
 
 /// Serialises schema changes of every persist-queue table on a server
 /// (concurrent `CREATE TABLE IF NOT EXISTS` can fail in PostgreSQL).
 pub(crate) const DDL_LOCK: i64 = 0x7071_5f73_6368_656d; // "pq_schem"
 
-const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
+const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries, visible_at";
 
 fn codes(set: StatusSet) -> Vec<i16> {
     set.iter().map(|s| i16::from(s.code())).collect()
@@ -40,6 +46,7 @@ fn record(row: &Row) -> Result<Record, postgres::Error> {
         status: u8::try_from(code).ok().and_then(Status::from_code).unwrap_or(Status::Ready),
         timestamp: row.try_get::<_, i64>(4)? as u64,
         deliveries: row.try_get::<_, i32>(5)? as u32,
+        visible_at: row.try_get::<_, i64>(6)? as u64,
     })
 }
 
@@ -49,6 +56,8 @@ pub(crate) struct Stmts {
     insert_many: Statement,
     fetch: Statement,
     statuses: Statement,
+    /// Locks records and reads their status and deliveries.
+    leases: Statement,
     /// Claims in the table's order: mark in flight, or delete.
     claim: [Statement; 2],
     claim_id: [Statement; 2],
@@ -69,46 +78,85 @@ impl Stmts {
     }
 }
 
-/// The head of a claim of `then` kind: mark in flight, or delete.
+/// The head of a claim of `then` kind: mark in flight leased for `$2`
+/// ms, or delete.
 fn claim_head(t: &str, then: Claimed) -> String {
     match then {
-        Claimed::Unacked => format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE"),
-        Claimed::Deleted => format!("DELETE FROM {t} WHERE"),
+        Claimed::Unacked => format!(
+            "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = {NOW_MS} + $2::int8 WHERE"
+        ),
+        Claimed::Deleted => format!("DELETE FROM {t} WHERE $2::int8 IS NOT NULL AND"),
     }
 }
 
-/// One statement claiming the first `$1` ready records in `order`.
+/// One statement that makes ready the records whose lease or delay ended
+/// and claims the first `$1` ready records in `order`. Both see the same
+/// snapshot, so the records it made ready are claimable from the next
+/// statement on: the last column counts them (one row with a NULL id
+/// when nothing was claimed).
 fn claim_sql(t: &str, order: Order, then: Claimed) -> String {
     format!(
-        "{} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
-         RETURNING {COLUMNS}",
+        "WITH expired AS (
+             UPDATE {t} SET status = 1, visible_at = 0 WHERE id = ANY(ARRAY(
+                 SELECT id FROM {t} WHERE status IN (2, 3) AND visible_at <= {NOW_MS} FOR UPDATE SKIP LOCKED))
+             RETURNING id),
+         claimed AS (
+             {} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
+             RETURNING {COLUMNS})
+         SELECT c.*, (SELECT count(*) FROM expired) FROM (SELECT 1) one LEFT JOIN claimed c ON true",
         claim_head(t, then),
         order_by(order)
     )
 }
 
+/// The records a claim statement returned, and how many it made ready.
+fn claimed_rows(rows: &[Row]) -> Result<(Vec<Record>, i64), postgres::Error> {
+    let mut out = Vec::with_capacity(rows.len());
+    let mut expired = 0;
+    for row in rows {
+        expired = row.try_get::<_, i64>(7)?;
+        if row.try_get::<_, Option<i64>>(0)?.is_some() {
+            out.push(record(row)?);
+        }
+    }
+    Ok((out, expired))
+}
+
+/// A claim of the record `$1` only, if it is ready or due.
+fn claim_id_sql(t: &str, then: Claimed) -> String {
+    format!(
+        "{} id = $1 AND (status = 1 OR (status IN (2, 3) AND visible_at <= {NOW_MS})) RETURNING {COLUMNS}",
+        claim_head(t, then)
+    )
+}
+
 fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
-    let (mark, delete) = (claim_head(t, Claimed::Unacked), claim_head(t, Claimed::Deleted));
     Ok(Stmts {
         insert: client.prepare(&format!(
-            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key) VALUES ($1, $2, 1, $3, $4)
+            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
+             VALUES ($1, $2, CASE WHEN $5::int8 > 0 THEN 3 ELSE 1 END, $3, $4,
+                     CASE WHEN $5::int8 > 0 THEN {NOW_MS} + $5::int8 ELSE 0 END)
              ON CONFLICT DO NOTHING RETURNING id"
         ))?,
         insert_many: client.prepare(&format!(
-            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key)
-             SELECT p, pr, 1, ts, k FROM UNNEST($1::bytea[], $2::int8[], $3::int8[], $4::bytea[])
-                 WITH ORDINALITY AS u(p, pr, ts, k, n) ORDER BY n
+            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
+             SELECT p, pr, CASE WHEN d > 0 THEN 3 ELSE 1 END, ts, k,
+                    CASE WHEN d > 0 THEN {NOW_MS} + d ELSE 0 END
+             FROM UNNEST($1::bytea[], $2::int8[], $3::int8[], $4::bytea[], $5::int8[])
+                 WITH ORDINALITY AS u(p, pr, ts, k, d, n) ORDER BY n
              ON CONFLICT DO NOTHING RETURNING id, unique_key"
         ))?,
         fetch: client.prepare(&format!("SELECT {COLUMNS} FROM {t} WHERE id = ANY($1)"))?,
         statuses: client.prepare(&format!("SELECT id, status FROM {t} WHERE id = ANY($1) FOR UPDATE"))?,
+        leases: client
+            .prepare(&format!("SELECT id, status, deliveries FROM {t} WHERE id = ANY($1) FOR UPDATE"))?,
         claim: [
             client.prepare(&claim_sql(t, order, Claimed::Unacked))?,
             client.prepare(&claim_sql(t, order, Claimed::Deleted))?,
         ],
         claim_id: [
-            client.prepare(&format!("{mark} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
-            client.prepare(&format!("{delete} id = $1 AND status = 1 RETURNING {COLUMNS}"))?,
+            client.prepare(&claim_id_sql(t, Claimed::Unacked))?,
+            client.prepare(&claim_id_sql(t, Claimed::Deleted))?,
         ],
         cache: Default::default(),
     })
@@ -179,8 +227,10 @@ impl PgTable {
             Plan::Insert { records } => {
                 self.session.with_retry(|c, st| Ok(Outcome::Inserted(single(insert(c, st, records))?)))
             }
-            Plan::Claim { order: o, limit, then } => {
+            Plan::Claim { order: o, limit, then, lease } => {
+                let want = (*limit).max(1) as usize;
                 let limit = i64::from((*limit).max(1));
+                let ms = lease.ms.min(i64::MAX as u64) as i64;
                 // Another order than the table's: prepared on first use.
                 let other = (*o != order).then(|| claim_sql(t, *o, *then));
                 claims(*then).with_retry(|c, st| {
@@ -188,16 +238,62 @@ impl PgTable {
                         None => st.claim[claim_index(*then)].clone(),
                         Some(sql) => st.cached(c, sql)?,
                     };
-                    let rows = single(c.query(&stmt, &[&limit]))?;
-                    let mut out = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+                    let (mut out, expired) = claimed_rows(&single(c.query(&stmt, &[&limit, &ms]))?)?;
+                    if expired > 0 && out.len() < want {
+                        // What it made ready is claimable now, in order.
+                        let more = i64::try_from(want - out.len()).unwrap_or(limit);
+                        out.extend(claimed_rows(&single(c.query(&stmt, &[&more, &ms]))?)?.0);
+                    }
                     out.sort_by(|a, b| o.compare(key(a), key(b)));
                     Ok(Outcome::Records(out))
                 })
             }
-            Plan::ClaimId { id, then } => claims(*then).with_retry(|c, st| {
-                let rows = single(c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64)]))?;
-                Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
-            }),
+            Plan::ClaimId { id, then, lease } => {
+                let ms = lease.ms.min(i64::MAX as u64) as i64;
+                claims(*then).with_retry(|c, st| {
+                    let rows = single(c.query(&st.claim_id[claim_index(*then)], &[&(*id as i64), &ms]))?;
+                    Ok(Outcome::Records(rows.iter().map(record).collect::<Result<_, _>>()?))
+                })
+            }
+            Plan::Settle { leases, to, now: _, delay } => {
+                let distinct = leases.iter().map(|l| l.0).collect::<std::collections::HashSet<_>>().len()
+                    == leases.len();
+                let ids: Vec<i64> = leases.iter().map(|&(id, _)| id as i64).collect();
+                let tokens: Vec<i32> = leases.iter().map(|&(_, d)| d as i32).collect();
+                let delay = (*delay).min(i64::MAX as u64) as i64;
+                if distinct {
+                    let sql = settle_sql(t, *to, delay);
+                    self.session.with_retry(|c, st| {
+                        let stmt = st.cached(c, &sql)?;
+                        let rows = match to {
+                            Target::Delete => single(c.query(&stmt, &[&ids, &tokens]))?,
+                            Target::Status(_) => single(c.query(&stmt, &[&ids, &tokens, &delay]))?,
+                        };
+                        let mut before = HashMap::with_capacity(rows.len());
+                        for row in rows {
+                            let (id, code, d): (i64, i16, i32) =
+                                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                            let status = u8::try_from(code).ok().and_then(Status::from_code);
+                            before.insert(id as u64, status.map(|s| (s, d as u32)));
+                        }
+                        Ok(Outcome::Leases(
+                            leases.iter().map(|(id, _)| before.get(id).copied().flatten()).collect(),
+                        ))
+                    })
+                } else {
+                    self.session.with_retry(|c, st| {
+                        transaction(c, "BEGIN", |c| {
+                            Ok(Outcome::Leases(settle(c, st, t, leases, *to, delay)?))
+                        })
+                    })
+                }
+            }
+            Plan::LeaseInFlight { lease } => {
+                let sql =
+                    format!("UPDATE {t} SET visible_at = {NOW_MS} + $1 WHERE status = 2 AND visible_at = 0");
+                let ms = lease.ms.min(i64::MAX as u64) as i64;
+                self.session.with_retry(|c, _| Ok(Outcome::Count(single(c.execute(&sql, &[&ms]))?)))
+            }
             Plan::Transition { ids, from, to } => {
                 let mut only = from.iter();
                 let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
@@ -336,7 +432,7 @@ impl PgTable {
                 let sql = format!(
                     "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
                      VALUES ($1, $2, $3, 1, $4, $5, $6)
-                     ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload,
+                     ON CONFLICT (id) DO UPDATE SET payload = EXCLUDED.payload, visible_at = 0,
                        priority = EXCLUDED.priority, status = 1, timestamp = EXCLUDED.timestamp,
                        deliveries = EXCLUDED.deliveries,
                        unique_key = COALESCE({t}.unique_key, EXCLUDED.unique_key)"
@@ -368,10 +464,84 @@ fn claim_index(then: Claimed) -> usize {
 /// `status = n`, clearing the unique key of a record no longer live.
 fn set_status(s: Status) -> String {
     if s.is_live() {
-        format!("status = {}", s.code())
+        format!("status = {}, visible_at = 0", s.code())
     } else {
-        format!("status = {}, unique_key = NULL", s.code())
+        format!("status = {}, visible_at = 0, unique_key = NULL", s.code())
     }
+}
+
+/// `status = n` and the `visible_at` a settle to `n` after `$3` ms sets.
+fn set_settled(s: Status) -> String {
+    match (s.is_timed(), s.is_live()) {
+        (true, _) => format!("status = {}, visible_at = {NOW_MS} + $3::int8", s.code()),
+        (false, true) => format!("status = {}, visible_at = 0", s.code()),
+        (false, false) => format!("status = {}, visible_at = 0, unique_key = NULL", s.code()),
+    }
+}
+
+/// One statement settling the distinct deliveries `($1 ids, $2 tokens)`
+/// to `to` (a status after `$3` ms): per delivery, the record's status
+/// and deliveries before. A record the statement's snapshot shows held
+/// under the token but that it did not change (another transaction took
+/// it meanwhile) reports deliveries -1: the lease is lost.
+fn settle_sql(t: &str, to: Target, delay: i64) -> String {
+    let change = match to {
+        Target::Delete => format!(
+            "DELETE FROM {t} USING input
+             WHERE {t}.id = input.id AND {t}.deliveries = input.token AND {t}.status = 2 RETURNING {t}.id"
+        ),
+        Target::Status(s) => format!(
+            "UPDATE {t} SET {} FROM input
+             WHERE {t}.id = input.id AND {t}.deliveries = input.token AND {t}.status = 2
+               AND $3::int8 IS NOT NULL RETURNING {t}.id",
+            set_settled(settled_status(s, delay.max(0) as u64))
+        ),
+    };
+    format!(
+        "WITH input AS (SELECT * FROM UNNEST($1::int8[], $2::int4[]) AS u(id, token)),
+         changed AS ({change})
+         SELECT s.id, s.status,
+                CASE WHEN s.status = 2 AND s.deliveries = i.token AND s.id NOT IN (SELECT id FROM changed)
+                     THEN -1 ELSE s.deliveries END
+         FROM {t} s JOIN input i ON s.id = i.id"
+    )
+}
+
+/// Settles deliveries one at a time in a transaction (repeated ids).
+fn settle(
+    c: &mut Client,
+    st: &Stmts,
+    t: &str,
+    leases: &[(u64, u32)],
+    to: Target,
+    delay: i64,
+) -> Result<Vec<Option<(Status, u32)>>, postgres::Error> {
+    let mut distinct: Vec<i64> = leases.iter().map(|&(id, _)| id as i64).collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut current = HashMap::with_capacity(distinct.len());
+    for row in c.query(&st.leases, &[&distinct])? {
+        let (id, code, d): (i64, i16, i32) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let status = u8::try_from(code).ok().and_then(Status::from_code);
+        current.insert(id as u64, status.map(|s| (s, d as u32)));
+    }
+    let (before, change) = settle_steps(leases, |id| current.get(&id).copied().flatten(), to);
+    if !change.is_empty() {
+        let change: Vec<i64> = change.into_iter().map(|id| id as i64).collect();
+        match to {
+            Target::Delete => {
+                c.execute(&format!("DELETE FROM {t} WHERE id = ANY($1)"), &[&change])?;
+            }
+            Target::Status(s) => {
+                let sql = format!(
+                    "UPDATE {t} SET {} WHERE id = ANY($1) AND $2::int8 IS NOT NULL",
+                    set_settled(settled_status(s, delay.max(0) as u64)).replace("$3", "$2")
+                );
+                c.execute(&sql, &[&change, &delay])?;
+            }
+        }
+    }
+    Ok(before)
 }
 
 fn status_of(c: &mut Client, st: &Stmts, id: i64) -> Result<Option<Status>, postgres::Error> {
@@ -385,14 +555,16 @@ fn status_of(c: &mut Client, st: &Stmts, id: i64) -> Result<Option<Status>, post
 fn insert(c: &mut Client, st: &Stmts, records: &[NewRecord]) -> Result<Vec<Option<u64>>, postgres::Error> {
     if let [r] = records {
         let key = r.unique_key.map(|k| k.to_vec());
-        let rows = c.query(&st.insert, &[&r.payload, &r.priority, &(r.timestamp as i64), &key])?;
+        let delay = r.delay.min(i64::MAX as u64) as i64;
+        let rows = c.query(&st.insert, &[&r.payload, &r.priority, &(r.timestamp as i64), &key, &delay])?;
         return Ok(vec![rows.first().map(|row| row.try_get::<_, i64>(0)).transpose()?.map(|id| id as u64)]);
     }
     let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
     let priorities: Vec<i64> = records.iter().map(|r| r.priority).collect();
     let stamps: Vec<i64> = records.iter().map(|r| r.timestamp as i64).collect();
     let keys: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect();
-    let rows = c.query(&st.insert_many, &[&payloads, &priorities, &stamps, &keys])?;
+    let delays: Vec<i64> = records.iter().map(|r| r.delay.min(i64::MAX as u64) as i64).collect();
+    let rows = c.query(&st.insert_many, &[&payloads, &priorities, &stamps, &keys, &delays])?;
     // Rows are inserted in the plan's order (ORDER BY n), so identity
     // values increase along it.
     let inserted = rows
@@ -448,7 +620,19 @@ fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i3
         )?;
         let found = c.query("SELECT version FROM pq_schema WHERE name = $1", &[&name])?;
         if let Some(row) = found.first() {
-            return Ok(Some(row.try_get::<_, i32>(0)?));
+            let version = row.try_get::<_, i32>(0)?;
+            if version == 1 {
+                // Before leases: in-flight items get theirs when a queue
+                // opens (`Plan::LeaseInFlight`).
+                // In this transaction: all of it or none.
+                c.batch_execute(&format!(
+                    "ALTER TABLE {t} ADD COLUMN visible_at BIGINT NOT NULL DEFAULT 0;
+                     CREATE INDEX ON {t} (status, visible_at);"
+                ))?;
+                c.execute("UPDATE pq_schema SET version = $2 WHERE name = $1", &[&name, &SCHEMA_VERSION])?;
+                return Ok(Some(SCHEMA_VERSION));
+            }
+            return Ok(Some(version));
         }
         let index = match order {
             Order::Priority => "(status, priority, id)",
@@ -462,9 +646,11 @@ fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i3
                  status SMALLINT NOT NULL,
                  timestamp BIGINT NOT NULL,
                  deliveries INTEGER NOT NULL DEFAULT 0,
-                 unique_key BYTEA
+                 unique_key BYTEA,
+                 visible_at BIGINT NOT NULL DEFAULT 0
              );
              CREATE INDEX ON {t} {index};
+             CREATE INDEX ON {t} (status, visible_at);
              CREATE UNIQUE INDEX ON {t} (unique_key) WHERE unique_key IS NOT NULL;
              CREATE TRIGGER pq_put AFTER INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION pq_notify();
              CREATE TRIGGER pq_ready AFTER UPDATE OF status ON {t} FOR EACH ROW

@@ -15,17 +15,20 @@
 //!
 //! ```
 //! use persist_queue_core::Durability;
-//! use persist_queue_core::records::{Kind, Put, RecordQueue, Verdict, complete};
+//! use persist_queue_core::records::{Kind, Lease, Put, RecordQueue, Verdict, complete};
 //! use persist_queue_sqlite::SqliteTable;
 //!
 //! // The table answers at once: `complete` runs each of the core's
 //! // operations to its end.
 //! let dir = tempfile::tempdir().unwrap();
 //! let table = SqliteTable::open(dir.path().join("data.db"), "ack_queue_default", Durability::Synced).unwrap();
-//! let mut q = complete(RecordQueue::open(table, Kind::ACK, true)).unwrap();
-//! complete(q.put(Put { payload: b"job", priority: 0, canonical: None }, 0)).unwrap();
-//! let job = complete(q.get(false)).unwrap().unwrap();
-//! complete(q.settle(job.id, Verdict::Ack)).unwrap();
+//! // A claim leases its item for 30 s (the host's clock; servers use their own).
+//! let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+//! let lease = Lease { now, ms: 30_000 };
+//! let mut q = complete(RecordQueue::open(table, Kind::ACK, false, lease)).unwrap();
+//! complete(q.put(Put::new(b"job"), lease.now)).unwrap();
+//! let job = complete(q.get(false, lease)).unwrap().unwrap();
+//! complete(q.settle_leased(&[(job.id, job.deliveries)], Verdict::Ack, lease.now, 0)).unwrap();
 //! ```
 
 mod catalog;

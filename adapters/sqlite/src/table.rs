@@ -5,7 +5,8 @@ use std::path::Path;
 use persist_queue_core::Durability;
 use persist_queue_core::records::sql::{order_by, status_in};
 use persist_queue_core::records::{
-    Claimed, Counts, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table, Target,
+    Claimed, Counts, Lease, NewRecord, Order, OrderKey, Outcome, Plan, Record, Status, StatusSet, Table,
+    Target, settled_status,
 };
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
@@ -13,8 +14,10 @@ use crate::connection::{configure, immediate};
 use crate::error::SqliteError;
 use crate::name::Ident;
 
-/// The schema version this crate creates (it also reads version 1).
-pub const SCHEMA_VERSION: i64 = 2;
+/// The schema version this crate creates. Versions 1 and 2 (before
+/// leases) are upgraded at open: a `visible_at` column and an index on
+/// (status, visible_at) are added.
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The status code of the marker row that keeps the last id taken after
 /// the newest record is deleted (schema 2; never a record).
@@ -43,6 +46,11 @@ struct Sql {
     set_live: String,
     set_done: String,
     claim: String,
+    /// Leases and delays that ended: ready again.
+    expire: String,
+    state: String,
+    settle_live: String,
+    settle_done: String,
     insert: String,
     /// First ready records, per order (FIFO, FILO, priority).
     ready: [String; 3],
@@ -56,12 +64,18 @@ impl Sql {
         Sql {
             fetch: format!("SELECT {COLUMNS} FROM {t} WHERE id = ?1 AND status <> {MARKER}"),
             delete: format!("DELETE FROM {t} WHERE id = ?1"),
-            set_live: format!("UPDATE {t} SET status = ?2 WHERE id = ?1"),
-            set_done: format!("UPDATE {t} SET status = ?2, unique_key = NULL WHERE id = ?1"),
-            claim: format!("UPDATE {t} SET status = 2, deliveries = deliveries + 1 WHERE id = ?1"),
+            set_live: format!("UPDATE {t} SET status = ?2, visible_at = 0 WHERE id = ?1"),
+            set_done: format!("UPDATE {t} SET status = ?2, visible_at = 0, unique_key = NULL WHERE id = ?1"),
+            claim: format!(
+                "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = ?2 WHERE id = ?1"
+            ),
+            expire: format!("UPDATE {t} SET status = 1, visible_at = 0 WHERE status IN (2, 3) AND visible_at <= ?1"),
+            state: format!("SELECT status, deliveries FROM {t} WHERE id = ?1 AND status <> {MARKER}"),
+            settle_live: format!("UPDATE {t} SET status = ?2, visible_at = ?3 WHERE id = ?1"),
+            settle_done: format!("UPDATE {t} SET status = ?2, visible_at = 0, unique_key = NULL WHERE id = ?1"),
             insert: format!(
-                "INSERT OR IGNORE INTO {t} (payload, priority, status, timestamp, deliveries, unique_key)
-                 VALUES (?1, ?2, 1, ?3, 0, ?4)"
+                "INSERT OR IGNORE INTO {t} (payload, priority, status, timestamp, deliveries, unique_key, visible_at)
+                 VALUES (?1, ?2, ?5, ?3, 0, ?4, ?6)"
             ),
             ready: [ready(Order::Fifo), ready(Order::Filo), ready(Order::Priority)],
         }
@@ -76,7 +90,7 @@ impl Sql {
     }
 }
 
-const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries";
+const COLUMNS: &str = "id, payload, priority, status, timestamp, deliveries, visible_at";
 
 fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
     let code: i64 = row.get(3)?;
@@ -94,6 +108,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
         status,
         timestamp: row.get::<_, i64>(4)? as u64,
         deliveries: row.get::<_, i64>(5)? as u32,
+        visible_at: row.get::<_, i64>(6)? as u64,
     })
 }
 
@@ -154,7 +169,19 @@ impl SqliteTable {
             tx.query_row("SELECT version FROM pq_schema WHERE name = ?1 COLLATE NOCASE", [n], |r| r.get(0))
                 .optional()?;
         match found {
-            Some(1 | SCHEMA_VERSION) => {}
+            Some(SCHEMA_VERSION) => {}
+            Some(1 | 2) => {
+                // Before leases: in-flight items get theirs when a queue
+                // opens (`Plan::LeaseInFlight`).
+                tx.execute_batch(&format!(
+                    "ALTER TABLE {t} ADD COLUMN visible_at INTEGER NOT NULL DEFAULT 0;
+                     CREATE INDEX IF NOT EXISTS \"{n}_by_status_visible\" ON {t} (status, visible_at);"
+                ))?;
+                tx.execute(
+                    "UPDATE pq_schema SET version = ?2 WHERE name = ?1 COLLATE NOCASE",
+                    params![n, SCHEMA_VERSION],
+                )?;
+            }
             Some(found) => return Err(SqliteError::Schema { found }),
             None => {
                 let by_id = if order != Some(Order::Priority) {
@@ -182,8 +209,10 @@ impl SqliteTable {
                         status INTEGER NOT NULL,
                         timestamp INTEGER NOT NULL,
                         deliveries INTEGER NOT NULL DEFAULT 0,
-                        unique_key BLOB
+                        unique_key BLOB,
+                        visible_at INTEGER NOT NULL DEFAULT 0
                     );
+                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_visible\" ON {t} (status, visible_at);
                     {by_id}
                     {by_priority}
                     CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_unique\" ON {t} (unique_key)
@@ -229,18 +258,72 @@ impl SqliteTable {
         Ok(())
     }
 
-    /// Claims a record known to be ready (read in this transaction).
-    fn claim_one(tx: &Connection, sql: &Sql, r: Record, then: Claimed) -> rusqlite::Result<Record> {
+    /// Claims a record known to be claimable (read in this transaction).
+    fn claim_one(
+        tx: &Connection,
+        sql: &Sql,
+        r: Record,
+        then: Claimed,
+        lease: Lease,
+    ) -> rusqlite::Result<Record> {
         match then {
             Claimed::Deleted => {
                 Self::apply(tx, sql, r.id, Target::Delete)?;
                 Ok(r)
             }
             Claimed::Unacked => {
-                tx.prepare_cached(&sql.claim)?.execute([r.id as i64])?;
-                Ok(Record { status: Status::Unacked, deliveries: r.deliveries.saturating_add(1), ..r })
+                let until = lease.until().min(i64::MAX as u64) as i64;
+                tx.prepare_cached(&sql.claim)?.execute(params![r.id as i64, until])?;
+                Ok(Record {
+                    status: Status::Unacked,
+                    deliveries: r.deliveries.saturating_add(1),
+                    visible_at: until as u64,
+                    ..r
+                })
             }
         }
+    }
+
+    /// Per delivery, its state before, settling those still held.
+    fn settle(
+        tx: &Connection,
+        sql: &Sql,
+        leases: &[(u64, u32)],
+        to: Target,
+        now: u64,
+        delay: u64,
+    ) -> rusqlite::Result<Vec<Option<(Status, u32)>>> {
+        let mut before = Vec::with_capacity(leases.len());
+        for &(id, token) in leases {
+            let state: Option<(i64, i64)> = tx
+                .prepare_cached(&sql.state)?
+                .query_row([id as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let state = state
+                .and_then(|(code, d)| Some((u8::try_from(code).ok().and_then(Status::from_code)?, d as u32)));
+            if state == Some((Status::Unacked, token)) {
+                match to {
+                    Target::Delete => Self::apply(tx, sql, id, Target::Delete)?,
+                    Target::Status(s) => {
+                        let status = settled_status(s, delay);
+                        if status.is_live() {
+                            let at = if status.is_timed() { now.saturating_add(delay) } else { 0 };
+                            let at = at.min(i64::MAX as u64) as i64;
+                            tx.prepare_cached(&sql.settle_live)?.execute(params![
+                                id as i64,
+                                status.code(),
+                                at
+                            ])?;
+                        } else {
+                            tx.prepare_cached(&sql.settle_done)?
+                                .execute(params![id as i64, status.code()])?;
+                        }
+                    }
+                }
+            }
+            before.push(state);
+        }
+        Ok(before)
     }
 
     /// A transition of many distinct ids: one UPDATE (or DELETE) per 500
@@ -270,10 +353,13 @@ impl SqliteTable {
             let change = match to {
                 Target::Delete => format!("DELETE FROM {t} WHERE {cond}"),
                 Target::Status(s) if s.is_live() => {
-                    format!("UPDATE {t} SET status = {} WHERE {cond}", s.code())
+                    format!("UPDATE {t} SET status = {}, visible_at = 0 WHERE {cond}", s.code())
                 }
                 Target::Status(s) => {
-                    format!("UPDATE {t} SET status = {}, unique_key = NULL WHERE {cond}", s.code())
+                    format!(
+                        "UPDATE {t} SET status = {}, visible_at = 0, unique_key = NULL WHERE {cond}",
+                        s.code()
+                    )
                 }
             };
             let mut stmt = tx.prepare(&format!("{change} RETURNING id"))?;
@@ -316,7 +402,13 @@ impl SqliteTable {
         let mut ids = Vec::with_capacity(records.len());
         for r in records {
             let key = r.unique_key.as_ref().map(|k| k.as_slice());
-            let changed = stmt.execute(params![r.payload, r.priority, r.timestamp as i64, key])?;
+            let (status, at) = if r.delay > 0 {
+                (Status::Delayed, r.timestamp.saturating_add(r.delay).min(i64::MAX as u64) as i64)
+            } else {
+                (Status::Ready, 0)
+            };
+            let changed =
+                stmt.execute(params![r.payload, r.priority, r.timestamp as i64, key, status.code(), at])?;
             ids.push((changed == 1).then(|| tx.last_insert_rowid() as u64));
         }
         Ok(ids)
@@ -381,23 +473,37 @@ impl SqliteTable {
     fn body(tx: &Connection, t: &str, sql: &Sql, plan: &Plan) -> rusqlite::Result<Outcome> {
         let outcome = match plan {
             Plan::Insert { records } => Outcome::Inserted(Self::insert(tx, sql, records)?),
-            Plan::Claim { order, limit, then } => {
+            Plan::Claim { order, limit, then, lease } => {
+                tx.prepare_cached(&sql.expire)?.execute([lease.now.min(i64::MAX as u64) as i64])?;
                 let mut stmt = tx.prepare_cached(sql.ready(*order))?;
                 let candidates: Vec<Record> =
                     stmt.query_map([i64::from((*limit).max(1))], row_to_record)?.collect::<Result<_, _>>()?;
                 drop(stmt);
                 let mut out = Vec::with_capacity(candidates.len());
                 for c in candidates {
-                    out.push(Self::claim_one(tx, sql, c, *then)?);
+                    out.push(Self::claim_one(tx, sql, c, *then, *lease)?);
                 }
                 Outcome::Records(out)
             }
-            Plan::ClaimId { id, then } => match Self::fetch(tx, sql, *id)? {
-                Some(r) if r.status == Status::Ready => {
-                    Outcome::Records(vec![Self::claim_one(tx, sql, r, *then)?])
+            Plan::ClaimId { id, then, lease } => match Self::fetch(tx, sql, *id)? {
+                Some(r)
+                    if r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now) =>
+                {
+                    Outcome::Records(vec![Self::claim_one(tx, sql, r, *then, *lease)?])
                 }
                 _ => Outcome::Records(vec![]),
             },
+            Plan::Settle { leases, to, now, delay } => {
+                Outcome::Leases(Self::settle(tx, sql, leases, *to, *now, *delay)?)
+            }
+            Plan::LeaseInFlight { lease } => {
+                let until = lease.until().min(i64::MAX as u64) as i64;
+                let n = tx.execute(
+                    &format!("UPDATE {t} SET visible_at = ?1 WHERE status = 2 AND visible_at = 0"),
+                    [until],
+                )?;
+                Outcome::Count(n as u64)
+            }
             Plan::Transition { ids, from, to } => {
                 let distinct = ids.iter().collect::<std::collections::HashSet<_>>().len() == ids.len();
                 if distinct && ids.len() > 8 {
@@ -421,11 +527,14 @@ impl SqliteTable {
                         tx.execute(&format!("DELETE FROM {t} WHERE {}", status_in(*from)), [])?
                     }
                     Target::Status(s) if s.is_live() => tx.execute(
-                        &format!("UPDATE {t} SET status = ?1 WHERE {}", status_in(*from)),
+                        &format!("UPDATE {t} SET status = ?1, visible_at = 0 WHERE {}", status_in(*from)),
                         [s.code()],
                     )?,
                     Target::Status(s) => tx.execute(
-                        &format!("UPDATE {t} SET status = ?1, unique_key = NULL WHERE {}", status_in(*from)),
+                        &format!(
+                            "UPDATE {t} SET status = ?1, visible_at = 0, unique_key = NULL WHERE {}",
+                            status_in(*from)
+                        ),
                         [s.code()],
                     )?,
                 };
@@ -491,7 +600,7 @@ impl SqliteTable {
                         // a marker behind; one in flight keeps its key.
                         "INSERT INTO {t} (id, payload, priority, status, timestamp, deliveries, unique_key)
                          VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)
-                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload,
+                         ON CONFLICT (id) DO UPDATE SET payload = excluded.payload, visible_at = 0,
                            priority = excluded.priority, status = 1, timestamp = excluded.timestamp,
                            deliveries = excluded.deliveries,
                            unique_key = COALESCE(unique_key, excluded.unique_key)"

@@ -7,7 +7,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use persist_queue_core::records::{
-    Kind, LogConfig, LogTable, Order, Outcome, Plan, Put, RecordQueue, StatusSet, Table, Verdict, complete,
+    Kind, Lease, LogConfig, LogTable, Order, Outcome, Plan, Put, RecordQueue, StatusSet, Table, Verdict,
+    complete,
 };
 use persist_queue_core::{Durability, MemoryStorage};
 use persist_queue_core_fuzz::{Input, damage, index_of, item};
@@ -16,20 +17,34 @@ fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
     let config = LogConfig { chunk_bytes: 256, compact_min: 512, skip_corrupted: false };
     let table = LogTable::open_with(MemoryStorage::new(), Durability::Synced, config).expect("open");
-    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("queue");
+    // Leases of 500 ms on a clock the input moves: claims take back
+    // expired leases, settles are fenced (some stale), puts are delayed.
+    let mut now = 1_000u64;
+    let mut q =
+        complete(RecordQueue::open(table, Kind::ACK, false, Lease { now, ms: 500 })).expect("queue");
     let items = u32::from(input.byte() % 40);
     for i in 0..items {
-        complete(q.put(Put { payload: &item(i), priority: 0, canonical: None }, 1)).expect("put");
+        let delay = u64::from(input.byte() % 4) * 300;
+        complete(q.put(Put { delay, ..Put::new(&item(i)) }, now)).expect("put");
     }
     for _ in 0..input.byte() % 8 {
-        let got = complete(q.get_many(u32::from(input.byte() % 4) + 1, false)).expect("claim");
+        now += u64::from(input.byte()) * 10;
+        let got = complete(q.get_many(u32::from(input.byte() % 4) + 1, false, Lease { now, ms: 500 }))
+            .expect("claim");
         let verdict = match input.byte() % 3 {
             0 => Verdict::Ack,
             1 => Verdict::Nack,
             _ => Verdict::Fail,
         };
-        let ids: Vec<u64> = got.iter().map(|r| r.id).collect();
-        complete(q.settle_many(&ids, verdict)).expect("settle");
+        if input.byte() % 2 == 0 {
+            let ids: Vec<u64> = got.iter().map(|r| r.id).collect();
+            complete(q.settle_many(&ids, verdict)).expect("settle");
+        } else {
+            let stale = u32::from(input.byte() % 2);
+            let leases: Vec<(u64, u32)> = got.iter().map(|r| (r.id, r.deliveries - stale)).collect();
+            let delay = u64::from(input.byte() % 3) * 200;
+            complete(q.settle_leased(&leases, verdict, now, delay)).expect("settle leased");
+        }
     }
     let mut image = q.into_table().into_storage();
     damage(&mut image, &mut input, true);

@@ -12,11 +12,12 @@ use core::pin::pin;
 use core::task::{Context, Poll, Waker};
 
 use crate::records::kind::{Kind, Put, Verdict};
-use crate::records::order::OrderKey;
+use crate::records::order::{Order, OrderKey};
 use crate::records::outcome::{
-    Settled, read_count, read_counts, read_inserted, read_records, read_settled, read_settled_from,
+    Settled, read_count, read_counts, read_inserted, read_leases, read_records, read_settled,
+    read_settled_from,
 };
-use crate::records::plan::{Counts, Outcome, Plan, Table};
+use crate::records::plan::{Counts, Lease, Outcome, Plan, Table};
 use crate::records::record::{Record, Status, StatusSet};
 use crate::records::record_error::RecordError;
 use crate::records::unique::unique_key;
@@ -34,6 +35,21 @@ pub fn complete<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// A delivery: a record id and its lease token.
+type Delivery = (u64, u32);
+
+/// What [`RecordQueue::stats`] reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Records per status (ready, in flight, delayed, dead letters, acked).
+    pub counts: Counts,
+    /// When the oldest ready item was put (ms; `None`: none is ready).
+    pub oldest_ready: Option<u64>,
+    /// In-flight items whose lease has ended (their consumer is late or
+    /// gone); the next claim takes them back.
+    pub expired_leases: u64,
+}
+
 /// A record queue of one [`Kind`] on a [`Table`]: each method is one
 /// atomic plan (two for `next_in_order`, which is then a claim of a known
 /// id: still atomic against other consumers).
@@ -44,15 +60,27 @@ pub struct RecordQueue<T: Table> {
     /// Items this queue took while the store was at its quota, without
     /// writing: ready in the store, held here (see [`Self::claim_held`]).
     held: BTreeSet<u64>,
+    /// Deliveries an item may have (0: no limit); see
+    /// [`Self::set_max_attempts`].
+    max_attempts: u32,
 }
 
 impl<T: Table> RecordQueue<T> {
-    /// A queue over `table`. With `auto_resume`, items left in flight by a
-    /// previous run are made ready again.
-    pub async fn open(table: T, kind: Kind, auto_resume: bool) -> Result<Self, RecordError<T::Error>> {
-        let mut q = RecordQueue { table, kind, held: BTreeSet::new() };
-        if auto_resume {
-            match q.resume().await {
+    /// A queue over `table`. With `auto_resume` (persist-queue's
+    /// behaviour), every item in flight is made ready again, including
+    /// those live consumers hold; without it, items in flight since before
+    /// leases existed get a lease from `lease.now`, and every other item in
+    /// flight comes back when its lease ends.
+    pub async fn open(
+        table: T,
+        kind: Kind,
+        auto_resume: bool,
+        lease: Lease,
+    ) -> Result<Self, RecordError<T::Error>> {
+        let mut q = RecordQueue { table, kind, held: BTreeSet::new(), max_attempts: 0 };
+        let recovery = if auto_resume { q.resume().await } else { q.lease_in_flight(lease).await };
+        {
+            match recovery {
                 // At its quota the store cannot make them ready: they stay
                 // in flight until it can, and the queue still opens.
                 Err(RecordError::Store(e)) if T::only_deletes(&e) => {}
@@ -62,6 +90,19 @@ impl<T: Table> RecordQueue<T> {
             }
         }
         Ok(q)
+    }
+
+    async fn lease_in_flight(&mut self, lease: Lease) -> Result<u64, RecordError<T::Error>> {
+        let o = self.execute(&self.kind.lease_in_flight_plan(lease)).await?;
+        read_count(o)
+    }
+
+    /// Items delivered `n` times whose lease ends or which are nacked are
+    /// dead letters (`AckFailed`) instead of being delivered again: a claim
+    /// that takes an item for the `n + 1`-th time fails it under that
+    /// delivery's lease and takes the next. 0: no limit (the default).
+    pub fn set_max_attempts(&mut self, n: u32) {
+        self.max_attempts = n;
     }
 
     async fn execute(&mut self, plan: &Plan) -> Result<Outcome, RecordError<T::Error>> {
@@ -104,30 +145,112 @@ impl<T: Table> RecordQueue<T> {
         read_inserted(o, items.len())
     }
 
-    /// Takes the next item in order.
-    pub async fn get(&mut self, auto_commit: bool) -> Result<Option<Record>, RecordError<T::Error>> {
-        Ok(self.get_many(1, auto_commit).await?.into_iter().next())
+    /// Takes the next item in order, leased for `lease.ms`.
+    pub async fn get(
+        &mut self,
+        auto_commit: bool,
+        lease: Lease,
+    ) -> Result<Option<Record>, RecordError<T::Error>> {
+        Ok(self.get_many(1, auto_commit, lease).await?.into_iter().next())
     }
 
-    /// Takes up to `n` items in order, atomically.
+    /// Takes up to `n` items in order, atomically, each leased for
+    /// `lease.ms` (its `deliveries` is the lease token).
     pub async fn get_many(
         &mut self,
         n: u32,
         auto_commit: bool,
+        lease: Lease,
     ) -> Result<Vec<Record>, RecordError<T::Error>> {
-        let o = self.execute(&self.kind.claim_plan(n, auto_commit)).await?;
-        read_records(o)
+        loop {
+            let o = self.execute(&self.kind.claim_plan(n, auto_commit, lease)).await?;
+            let claimed = read_records(o)?;
+            let taken = claimed.len();
+            let delivered = self.drop_exhausted(claimed, lease.now).await?;
+            // All of them were dead letters: try the next ones.
+            if delivered.len() == taken || !delivered.is_empty() {
+                return Ok(delivered);
+            }
+        }
     }
 
-    /// Takes the item `id`; `None` unless it is ready (never hands out an
-    /// item in flight or done: B12).
+    /// The claimed records that may be delivered; those past
+    /// `max_attempts` are failed under the lease just taken.
+    async fn drop_exhausted(
+        &mut self,
+        claimed: Vec<Record>,
+        now: u64,
+    ) -> Result<Vec<Record>, RecordError<T::Error>> {
+        let max = self.max_attempts;
+        if max == 0 || claimed.iter().all(|r| r.status != Status::Unacked || r.deliveries <= max) {
+            return Ok(claimed);
+        }
+        let (dead, live): (Vec<Record>, Vec<Record>) =
+            claimed.into_iter().partition(|r| r.status == Status::Unacked && r.deliveries > max);
+        let leases: Vec<(u64, u32)> = dead.iter().map(|r| (r.id, r.deliveries)).collect();
+        self.execute(&self.kind.settle_lease_plan(leases, Verdict::Fail, now, 0)).await?;
+        Ok(live)
+    }
+
+    /// Takes the item `id`, leased; `None` unless it is ready or its lease
+    /// or delay ended (never hands out an item in flight or done: B12).
     pub async fn get_id(
         &mut self,
         id: u64,
         auto_commit: bool,
+        lease: Lease,
     ) -> Result<Option<Record>, RecordError<T::Error>> {
-        let o = self.execute(&self.kind.claim_id_plan(id, auto_commit)).await?;
-        Ok(read_records(o)?.into_iter().next())
+        let o = self.execute(&self.kind.claim_id_plan(id, auto_commit, lease)).await?;
+        let claimed = read_records(o)?;
+        Ok(self.drop_exhausted(claimed, lease.now).await?.into_iter().next())
+    }
+
+    /// Settles deliveries `(id, lease token)` atomically, fenced: per
+    /// delivery, `Ok` if it was in flight under that token,
+    /// [`RecordError::LeaseLost`] if its lease ended and the item was taken
+    /// back or delivered again. A nack with `delay` above 0 makes the item
+    /// due `delay` ms after `now`; a nack of an item whose deliveries
+    /// reached `max_attempts` fails it (a dead letter).
+    pub async fn settle_leased(
+        &mut self,
+        leases: &[(u64, u32)],
+        verdict: Verdict,
+        now: u64,
+        delay: u64,
+    ) -> Result<Settled<T::Error>, RecordError<T::Error>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let max = self.max_attempts;
+        if verdict == Verdict::Nack && max > 0 && leases.iter().any(|&(_, t)| t >= max) {
+            // Two plans (exhausted ones fail, the rest go back), each
+            // atomic; the answers in the callers' order.
+            let (dead, back): (Vec<Delivery>, Vec<Delivery>) = leases.iter().partition(|&&(_, t)| t >= max);
+            let plan = self.kind.settle_lease_plan(dead.clone(), Verdict::Fail, now, 0);
+            let mut dead_r = read_leases(&dead, self.execute(&plan).await?)?.into_iter();
+            let mut back_r = if back.is_empty() {
+                Vec::new().into_iter()
+            } else {
+                let plan = self.kind.settle_lease_plan(back.clone(), verdict, now, delay);
+                read_leases(&back, self.execute(&plan).await?)?.into_iter()
+            };
+            return Ok(leases
+                .iter()
+                .map(|&(_, t)| {
+                    let next = if t >= max { dead_r.next() } else { back_r.next() };
+                    next.unwrap_or(Err(RecordError::Protocol("settle answered too few slots")))
+                })
+                .collect());
+        }
+        let o = self.execute(&self.kind.settle_lease_plan(leases.to_vec(), verdict, now, delay)).await?;
+        read_leases(leases, o)
+    }
+
+    /// Extends the lease of delivery `(id, token)` to `lease.until()` (a
+    /// heartbeat): [`RecordError::LeaseLost`] if it is no longer held.
+    pub async fn extend(&mut self, id: u64, token: u32, lease: Lease) -> Result<(), RecordError<T::Error>> {
+        let o = self.execute(&self.kind.extend_plan(id, token, lease)).await?;
+        read_leases(&[(id, token)], o)?.pop().unwrap_or(Err(RecordError::Protocol("empty extend outcome")))
     }
 
     /// Takes the next ready item after `after_id` in the queue's order,
@@ -136,6 +259,7 @@ impl<T: Table> RecordQueue<T> {
         &mut self,
         after_id: u64,
         auto_commit: bool,
+        lease: Lease,
     ) -> Result<Option<Record>, RecordError<T::Error>> {
         let fetched = read_records(self.execute(&Plan::Fetch { ids: alloc::vec![after_id] }).await?)?;
         let after = match fetched.first() {
@@ -154,7 +278,7 @@ impl<T: Table> RecordQueue<T> {
                 let Some(candidate) = read_records(self.execute(&scan).await?)?.into_iter().next() else {
                     break;
                 };
-                if let Some(r) = self.get_id(candidate.id, auto_commit).await? {
+                if let Some(r) = self.get_id(candidate.id, auto_commit, lease).await? {
                     return Ok(Some(r));
                 }
             }
@@ -279,6 +403,46 @@ impl<T: Table> RecordQueue<T> {
             },
             _ => Err(RecordError::Protocol("update must answer Before or Duplicate")),
         }
+    }
+
+    /// Puts dead letters (`AckFailed` records) `ids` back, ready at their
+    /// place with no delivery counted (each one atomic); returns how many
+    /// were dead letters. `None`: every dead letter.
+    pub async fn requeue_dead(&mut self, ids: Option<&[u64]>) -> Result<u64, RecordError<T::Error>> {
+        let dead = match ids {
+            Some(ids) => read_records(self.execute(&Plan::Fetch { ids: ids.to_vec() }).await?)?
+                .into_iter()
+                .filter(|r| r.status == Status::AckFailed)
+                .collect(),
+            None => self.list(StatusSet::of(Status::AckFailed)).await?,
+        };
+        let n = dead.len() as u64;
+        for r in dead {
+            let unique_key = self.kind.unique.then(|| unique_key(&r.payload));
+            self.execute(&Plan::Restore { record: Record { deliveries: 0, ..r }, unique_key }).await?;
+        }
+        Ok(n)
+    }
+
+    /// Deletes the records whose status is in `statuses`; returns how many.
+    pub async fn purge(&mut self, statuses: StatusSet) -> Result<u64, RecordError<T::Error>> {
+        read_count(self.execute(&Plan::Purge { statuses, keep_latest: 0, max_delete: 0 }).await?)
+    }
+
+    /// Counts per status, the oldest ready item's put time, and how many
+    /// leases ended at `now` whose items no claim has taken back yet.
+    pub async fn stats(&mut self, now: u64) -> Result<Stats, RecordError<T::Error>> {
+        let counts = self.counts().await?;
+        let oldest =
+            Plan::Scan { statuses: StatusSet::of(Status::Ready), order: Order::Fifo, after: None, limit: 1 };
+        let oldest_ready = read_records(self.execute(&oldest).await?)?.first().map(|r| r.timestamp);
+        let expired_leases = if counts.unacked == 0 {
+            0
+        } else {
+            self.list(StatusSet::of(Status::Unacked)).await?.iter().filter(|r| r.visible_at <= now).count()
+                as u64
+        };
+        Ok(Stats { counts, oldest_ready, expired_leases })
     }
 
     /// Every in-flight item is ready again; returns how many.

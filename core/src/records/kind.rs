@@ -6,7 +6,7 @@
 use alloc::vec::Vec;
 
 use crate::records::order::Order;
-use crate::records::plan::{Claimed, Plan, Target};
+use crate::records::plan::{Claimed, Lease, Plan, Target};
 use crate::records::record::{NewRecord, Status, StatusSet};
 use crate::records::unique::unique_key;
 
@@ -60,6 +60,15 @@ pub struct Put<'a> {
     /// The item's canonical encoding, for unique queues (`None`: the
     /// payload is canonical).
     pub canonical: Option<&'a [u8]>,
+    /// Milliseconds before it is due (0: at once; more: `Delayed`).
+    pub delay: u64,
+}
+
+impl<'a> Put<'a> {
+    /// An item due at once, priority 0, its payload canonical.
+    pub fn new(payload: &'a [u8]) -> Put<'a> {
+        Put { payload, priority: 0, canonical: None, delay: 0 }
+    }
 }
 
 impl Kind {
@@ -72,21 +81,55 @@ impl Kind {
                 priority: if self.order == Order::Priority { p.priority } else { 0 },
                 timestamp: now,
                 unique_key: self.unique.then(|| unique_key(p.canonical.unwrap_or(p.payload))),
+                delay: p.delay,
             })
             .collect();
         Plan::Insert { records }
     }
 
     /// Taking up to `limit` items. `auto_commit`: delete them at once
-    /// (plain queues' default, at-most-once); otherwise they are in flight
-    /// until settled. Ack queues always keep them in flight.
-    pub fn claim_plan(&self, limit: u32, auto_commit: bool) -> Plan {
-        Plan::Claim { order: self.order, limit: limit.max(1), then: self.claimed(auto_commit) }
+    /// (plain queues' default, at-most-once); otherwise they are in flight,
+    /// leased for `lease.ms`, until settled or the lease ends. Ack queues
+    /// always keep them in flight.
+    pub fn claim_plan(&self, limit: u32, auto_commit: bool, lease: Lease) -> Plan {
+        Plan::Claim { order: self.order, limit: limit.max(1), then: self.claimed(auto_commit), lease }
     }
 
-    /// Taking the item `id`, if it is ready.
-    pub fn claim_id_plan(&self, id: u64, auto_commit: bool) -> Plan {
-        Plan::ClaimId { id, then: self.claimed(auto_commit) }
+    /// Taking the item `id`, if it is ready (or its lease or delay ended).
+    pub fn claim_id_plan(&self, id: u64, auto_commit: bool, lease: Lease) -> Plan {
+        Plan::ClaimId { id, then: self.claimed(auto_commit), lease }
+    }
+
+    /// Settling deliveries `(id, lease token)`, fenced: only a record still
+    /// in flight under that token changes. A nack with a `delay` makes it
+    /// `Delayed` for that long.
+    pub fn settle_lease_plan(&self, leases: Vec<(u64, u32)>, verdict: Verdict, now: u64, delay: u64) -> Plan {
+        Plan::Settle { leases, to: self.verdict_target(verdict), now, delay }
+    }
+
+    /// Extending the lease of delivery `(id, token)` to `lease.until()`.
+    pub fn extend_plan(&self, id: u64, token: u32, lease: Lease) -> Plan {
+        Plan::Settle {
+            leases: alloc::vec![(id, token)],
+            to: Target::Status(Status::Unacked),
+            now: lease.now,
+            delay: lease.ms,
+        }
+    }
+
+    /// At open: items in flight since before leases existed get a lease
+    /// from now.
+    pub fn lease_in_flight_plan(&self, lease: Lease) -> Plan {
+        Plan::LeaseInFlight { lease }
+    }
+
+    fn verdict_target(&self, verdict: Verdict) -> Target {
+        match verdict {
+            Verdict::Nack => Target::Status(Status::Ready),
+            Verdict::Ack if !self.keep_done => Target::Delete,
+            Verdict::Ack => Target::Status(Status::Acked),
+            Verdict::Fail => Target::Status(Status::AckFailed),
+        }
     }
 
     fn claimed(&self, auto_commit: bool) -> Claimed {
@@ -95,13 +138,7 @@ impl Kind {
 
     /// Settling in-flight items `ids`. Only `Unacked` records change.
     pub fn settle_plan(&self, ids: Vec<u64>, verdict: Verdict) -> Plan {
-        let to = match verdict {
-            Verdict::Nack => Target::Status(Status::Ready),
-            Verdict::Ack if !self.keep_done => Target::Delete,
-            Verdict::Ack => Target::Status(Status::Acked),
-            Verdict::Fail => Target::Status(Status::AckFailed),
-        };
-        Plan::Transition { ids, from: StatusSet::of(Status::Unacked), to }
+        Plan::Transition { ids, from: StatusSet::of(Status::Unacked), to: self.verdict_target(verdict) }
     }
 
     /// Deleting the items `ids` whose status is `from`: at a store's quota

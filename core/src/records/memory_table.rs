@@ -9,7 +9,9 @@ use core::future::Future;
 
 use crate::records::index::Index;
 use crate::records::order::{Order, OrderKey};
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Table, Target, purge_selection};
+use crate::records::plan::{
+    Claimed, Counts, Lease, Outcome, Plan, Table, Target, purge_selection, settled_status,
+};
 use crate::records::record::{Record, Status, StatusSet};
 
 #[derive(Clone, Debug)]
@@ -44,13 +46,14 @@ impl MemoryTable {
 
     fn index(&mut self, id: u64) {
         if let Some(row) = self.rows.get(&id) {
-            self.index.add(id, row.record.status, row.record.priority, row.unique_key);
+            let r = &row.record;
+            self.index.add(id, r.status, r.priority, row.unique_key, r.visible_at);
         }
     }
 
     fn unindex(&mut self, id: u64) {
         if let Some(row) = self.rows.get(&id) {
-            self.index.remove(id, row.record.priority, row.unique_key);
+            self.index.remove(id, row.record.priority, row.unique_key, row.record.visible_at);
         }
     }
 
@@ -64,6 +67,9 @@ impl MemoryTable {
             Target::Status(s) => {
                 if let Some(row) = self.rows.get_mut(&id) {
                     row.record.status = s;
+                    if !s.is_timed() {
+                        row.record.visible_at = 0;
+                    }
                     if !s.is_live() {
                         row.unique_key = None;
                     }
@@ -73,7 +79,23 @@ impl MemoryTable {
         }
     }
 
-    fn claim(&mut self, id: u64, then: Claimed) -> Option<Record> {
+    /// Sets record `id`'s status and `visible_at` (it exists and stays).
+    fn set(&mut self, id: u64, status: Status, visible_at: u64) {
+        self.unindex(id);
+        if let Some(row) = self.rows.get_mut(&id) {
+            row.record.visible_at = visible_at;
+        }
+        self.apply(id, Target::Status(status));
+    }
+
+    /// Leases and delays that ended at `now` are ready again.
+    fn expire(&mut self, now: u64) {
+        for id in self.index.due(now) {
+            self.set(id, Status::Ready, 0);
+        }
+    }
+
+    fn claim(&mut self, id: u64, then: Claimed, lease: Lease) -> Option<Record> {
         let before = self.rows.get(&id)?.record.clone();
         match then {
             Claimed::Deleted => {
@@ -84,7 +106,7 @@ impl MemoryTable {
                 if let Some(row) = self.rows.get_mut(&id) {
                     row.record.deliveries = row.record.deliveries.saturating_add(1);
                 }
-                self.apply(id, Target::Status(Status::Unacked));
+                self.set(id, Status::Unacked, lease.until());
                 self.rows.get(&id).map(|r| r.record.clone())
             }
         }
@@ -116,13 +138,15 @@ impl MemoryTable {
                     }
                     self.next_id += 1;
                     let id = self.next_id;
+                    let delayed = n.delay > 0;
                     let record = Record {
                         id,
                         payload: n.payload.clone(),
                         priority: n.priority,
-                        status: Status::Ready,
+                        status: if delayed { Status::Delayed } else { Status::Ready },
                         timestamp: n.timestamp,
                         deliveries: 0,
+                        visible_at: if delayed { n.timestamp.saturating_add(n.delay) } else { 0 },
                     };
                     self.rows.insert(id, Row { record, unique_key: n.unique_key });
                     self.index(id);
@@ -130,20 +154,54 @@ impl MemoryTable {
                 }
                 Outcome::Inserted(ids)
             }
-            Plan::Claim { order, limit, then } => {
+            Plan::Claim { order, limit, then, lease } => {
+                self.expire(lease.now);
                 let mut out = Vec::new();
                 for id in self.index.first_ready(*order, (*limit).max(1) as usize) {
-                    out.extend(self.claim(id, *then));
+                    out.extend(self.claim(id, *then, *lease));
                 }
                 Outcome::Records(out)
             }
-            Plan::ClaimId { id, then } => {
-                let ready = self.rows.get(id).is_some_and(|r| r.record.status == Status::Ready);
+            Plan::ClaimId { id, then, lease } => {
+                let ready = self.rows.get(id).is_some_and(|r| {
+                    let r = &r.record;
+                    r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now)
+                });
                 Outcome::Records(if ready {
-                    self.claim(*id, *then).into_iter().collect()
+                    self.claim(*id, *then, *lease).into_iter().collect()
                 } else {
                     Vec::new()
                 })
+            }
+            Plan::Settle { leases, to, now, delay } => {
+                let mut before = Vec::with_capacity(leases.len());
+                for &(id, token) in leases {
+                    let state = self.rows.get(&id).map(|r| (r.record.status, r.record.deliveries));
+                    if state == Some((Status::Unacked, token)) {
+                        match to {
+                            Target::Delete => self.apply(id, Target::Delete),
+                            Target::Status(s) => {
+                                let status = settled_status(*s, *delay);
+                                let at = if status.is_timed() { now.saturating_add(*delay) } else { 0 };
+                                self.set(id, status, at);
+                            }
+                        }
+                    }
+                    before.push(state);
+                }
+                Outcome::Leases(before)
+            }
+            Plan::LeaseInFlight { lease } => {
+                let ids: Vec<u64> = self
+                    .rows
+                    .values()
+                    .filter(|r| r.record.status == Status::Unacked && r.record.visible_at == 0)
+                    .map(|r| r.record.id)
+                    .collect();
+                for id in &ids {
+                    self.set(*id, Status::Unacked, lease.until());
+                }
+                Outcome::Count(ids.len() as u64)
             }
             Plan::Transition { ids, from, to } => {
                 let mut before = Vec::with_capacity(ids.len());
@@ -216,7 +274,7 @@ impl MemoryTable {
             }
             Plan::Compact => Outcome::Done,
             Plan::Restore { record, unique_key } => {
-                let record = Record { status: Status::Ready, ..record.clone() };
+                let record = Record { status: Status::Ready, visible_at: 0, ..record.clone() };
                 let id = record.id;
                 let unique_key = self.rows.get(&id).map_or(*unique_key, |row| row.unique_key);
                 self.unindex(id);

@@ -2,6 +2,7 @@
 //! contract every record store implements ([`Plan`] → [`Table`] →
 //! [`Outcome`]), and the rules of the queue kinds.
 
+pub(crate) mod backoff;
 pub(crate) mod driver;
 #[cfg(feature = "testing")]
 pub(crate) mod full_table;
@@ -19,7 +20,8 @@ pub(crate) mod record_error;
 pub mod sql;
 pub(crate) mod unique;
 
-pub use driver::{RecordQueue, complete};
+pub use backoff::Backoff;
+pub use driver::{RecordQueue, Stats, complete};
 #[cfg(feature = "testing")]
 pub use full_table::{FullError, FullTable};
 pub use kind::{Kind, Put, Verdict};
@@ -29,10 +31,12 @@ pub use memory_table::MemoryTable;
 pub use name::{NAME_MAX, STORE_NAME_MAX, fit_identifier, store_name, valid_name, valid_store_name};
 pub use order::{Order, OrderKey};
 pub use outcome::{
-    Settled, read_count, read_counts, read_inserted, read_records, read_settled, read_settled_from,
+    Settled, read_count, read_counts, read_inserted, read_leases, read_records, read_settled,
+    read_settled_from,
 };
 pub use plan::{
-    Claimed, Counts, Outcome, Plan, Table, Target, inserted_ids, purge_selection, transition_steps,
+    Claimed, Counts, Lease, Outcome, Plan, Table, Target, inserted_ids, purge_selection, settle_steps,
+    settled_status, transition_steps,
 };
 pub use record::{NewRecord, Record, Status, StatusSet};
 pub use record_error::RecordError;

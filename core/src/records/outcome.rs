@@ -52,6 +52,29 @@ pub fn read_settled_from<E>(ids: &[u64], o: Outcome, from: Status) -> Result<Set
         .collect())
 }
 
+/// Per delivery `(id, token)`, whether settling it under its lease
+/// succeeded: the record was in flight under that token.
+pub fn read_leases<E>(leases: &[(u64, u32)], o: Outcome) -> Result<Settled<E>, RecordError<E>> {
+    let Outcome::Leases(before) = o else {
+        return Err(RecordError::Protocol("settle must answer Leases"));
+    };
+    if before.len() != leases.len() {
+        return Err(RecordError::Protocol("settle must answer one slot per delivery"));
+    }
+    Ok(leases
+        .iter()
+        .zip(before)
+        .map(|(&(id, token), b)| match b {
+            None => Err(RecordError::UnknownId(id)),
+            Some((Status::Unacked, d)) if d == token => Ok(()),
+            Some((Status::Acked | Status::AckFailed, d)) if d == token => {
+                Err(RecordError::NotInFlight { id, status: b.map_or(Status::Acked, |(s, _)| s) })
+            }
+            Some(_) => Err(RecordError::LeaseLost { id, token }),
+        })
+        .collect())
+}
+
 /// Records counted per status.
 pub fn read_counts<E>(o: Outcome) -> Result<Counts, RecordError<E>> {
     match o {

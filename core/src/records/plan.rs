@@ -32,6 +32,25 @@ pub enum Target {
     Delete,
 }
 
+/// The clock and lease of a claim: the store's `now` (ms since the Unix
+/// epoch; embedded stores take it from the plan, SQL servers use their
+/// own clock instead so machines with skewed clocks agree) and how long a
+/// claimed record stays leased to its consumer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Lease {
+    /// The host's clock now (ms).
+    pub now: u64,
+    /// The lease length (ms).
+    pub ms: u64,
+}
+
+impl Lease {
+    /// When a lease taken now ends.
+    pub fn until(self) -> u64 {
+        self.now.saturating_add(self.ms)
+    }
+}
+
 /// One atomic operation on a record store. Each variant's doc is its
 /// contract; "atomic" means all of it or none, and isolated from every
 /// other user of the same store (other threads, processes and machines).
@@ -47,8 +66,13 @@ pub enum Plan {
         /// The records, in put order.
         records: Vec<NewRecord>,
     },
-    /// Takes up to `limit` `Ready` records, first in `order`, and applies
-    /// `then` to them, so that no other claim can take the same record.
+    /// First makes every `Unacked` or `Delayed` record whose `visible_at`
+    /// is at or before `lease.now` `Ready` (a lease ended, a delay is due;
+    /// deliveries kept). Then takes up to `limit` `Ready` records, first
+    /// in `order`, and applies `then` to them, so that no other claim can
+    /// take the same record: marked in flight, each counts a delivery and
+    /// is leased until `lease.until()`. Both steps use an index on
+    /// (status, visible_at): a claim never scans records that are not due.
     /// Outcome: [`Outcome::Records`] in order, as they are after the claim
     /// (a deleted record is returned as it was).
     Claim {
@@ -58,14 +82,44 @@ pub enum Plan {
         limit: u32,
         /// Mark in flight, or delete.
         then: Claimed,
+        /// The store's clock and the lease length.
+        lease: Lease,
     },
-    /// Like `Claim`, for the record `id` only, and only if it is `Ready`.
-    /// Outcome: [`Outcome::Records`] with zero or one record.
+    /// Like `Claim`, for the record `id` only, and only if it is `Ready`
+    /// or `Unacked`/`Delayed` and due at `lease.now`. Outcome:
+    /// [`Outcome::Records`] with zero or one record.
     ClaimId {
         /// The record.
         id: u64,
         /// Mark in flight, or delete.
         then: Claimed,
+        /// The store's clock and the lease length.
+        lease: Lease,
+    },
+    /// Settles deliveries, fenced by their lease tokens: for each
+    /// `(id, token)` in order, if the record is `Unacked` and its
+    /// `deliveries` equal `token` (no one claimed it since), applies `to`
+    /// and sets `visible_at` to `now + delay`; a move to `Ready` with a
+    /// `delay` above 0 makes it `Delayed`, and a move to `Unacked` extends
+    /// the lease (a heartbeat). A repeated id sees its earlier change.
+    /// Outcome: [`Outcome::Leases`]: per pair, the record's status and
+    /// deliveries just before its step (`None`: no such record).
+    Settle {
+        /// The deliveries: record id and lease token.
+        leases: Vec<(u64, u32)>,
+        /// What happens to each.
+        to: Target,
+        /// The store's clock (SQL servers use their own).
+        now: u64,
+        /// Milliseconds from `now` to the new `visible_at`.
+        delay: u64,
+    },
+    /// Gives every `Unacked` record with `visible_at` 0 (in flight since
+    /// before leases existed) a lease until `lease.until()`. Run when a
+    /// queue opens. Outcome: [`Outcome::Count`] of records changed.
+    LeaseInFlight {
+        /// The store's clock and the lease length.
+        lease: Lease,
     },
     /// For each id whose record's status is in `from`, applies `to`, in
     /// the order given (a repeated id sees its earlier change). Outcome:
@@ -159,6 +213,7 @@ impl Plan {
         matches!(
             self,
             Plan::Claim { then: Claimed::Deleted, .. }
+                | Plan::Settle { to: Target::Delete, .. }
                 | Plan::ClaimId { then: Claimed::Deleted, .. }
                 | Plan::Transition { to: Target::Delete, .. }
                 | Plan::TransitionAll { to: Target::Delete, .. }
@@ -214,6 +269,44 @@ pub fn transition_steps(
     (before, change)
 }
 
+/// What a [`Plan::Settle`] does, given each distinct id's status and
+/// deliveries before the plan (`current`): per pair in order, the state
+/// just before its step (a repeated id sees its earlier change), and the
+/// distinct ids that change. Stores that change many rows in one statement
+/// use it to keep the one-at-a-time meaning.
+pub fn settle_steps(
+    leases: &[(u64, u32)],
+    mut current: impl FnMut(u64) -> Option<(Status, u32)>,
+    to: Target,
+) -> (Vec<Option<(Status, u32)>>, Vec<u64>) {
+    let mut now: BTreeMap<u64, (Option<(Status, u32)>, bool)> = BTreeMap::new();
+    let mut before = Vec::with_capacity(leases.len());
+    let mut change = Vec::new();
+    for &(id, token) in leases {
+        let (state, changed) = now.entry(id).or_insert_with(|| (current(id), false));
+        before.push(*state);
+        if let Some((Status::Unacked, d)) = *state
+            && d == token
+        {
+            if !*changed {
+                change.push(id);
+                *changed = true;
+            }
+            *state = match to {
+                Target::Delete => None,
+                Target::Status(t) => Some((t, d)),
+            };
+        }
+    }
+    (before, change)
+}
+
+/// The status a [`Plan::Settle`] to `to` with `delay` writes: `Ready`
+/// with a delay is `Delayed`.
+pub fn settled_status(to: Status, delay: u64) -> Status {
+    if to == Status::Ready && delay > 0 { Status::Delayed } else { to }
+}
+
 /// The outcome of a [`Plan::Insert`] of `records`, from the rows a store
 /// reports it inserted (`(id, unique_key)`, in any order), for a store that
 /// assigns increasing ids along the plan's order and skips duplicate keys
@@ -254,8 +347,10 @@ pub struct Counts {
     pub unacked: u64,
     /// `Acked` records kept.
     pub acked: u64,
-    /// `AckFailed` records kept.
+    /// `AckFailed` records kept (dead letters).
     pub ack_failed: u64,
+    /// `Delayed` records.
+    pub delayed: u64,
 }
 
 impl Counts {
@@ -266,6 +361,7 @@ impl Counts {
             Status::Unacked => self.unacked += n,
             Status::Acked => self.acked += n,
             Status::AckFailed => self.ack_failed += n,
+            Status::Delayed => self.delayed += n,
         }
     }
 
@@ -284,6 +380,8 @@ pub enum Outcome {
     Records(Vec<Record>),
     /// Statuses before a transition or update (`None`: no such record).
     Before(Vec<Option<Status>>),
+    /// Statuses and deliveries before a settle (`None`: no such record).
+    Leases(Vec<Option<(Status, u32)>>),
     /// An update's new unique key belongs to another live record.
     Duplicate,
     /// Per-status counts.

@@ -20,6 +20,15 @@ pub enum RecordError<E> {
         /// Its status.
         status: Status,
     },
+    /// The delivery's lease is no longer its holder's: it ended and the
+    /// item was taken back or delivered again, or it was settled. Nothing
+    /// changed (fencing: a slow consumer cannot settle another's delivery).
+    LeaseLost {
+        /// The record.
+        id: u64,
+        /// The token the caller held.
+        token: u32,
+    },
     /// An update would make the item equal to another live one (unique
     /// queues).
     Duplicate,
@@ -35,6 +44,12 @@ impl<E: fmt::Display> fmt::Display for RecordError<E> {
             RecordError::UnknownId(id) => write!(f, "no item has id {id}"),
             RecordError::NotInFlight { id, status } => {
                 write!(f, "item {id} is not in flight (its status is {status:?})")
+            }
+            RecordError::LeaseLost { id, token } => {
+                write!(
+                    f,
+                    "delivery {token} of item {id} no longer holds its lease (it ended, or the item was settled)"
+                )
             }
             RecordError::Duplicate => f.write_str("an equal item is already in the queue"),
             RecordError::Protocol(what) => write!(f, "store answered with the wrong outcome: {what}"),

@@ -265,6 +265,7 @@ pub(crate) fn measure(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::Pa
     let pg = priority_gets(&fresh(), args.sqlite_items, window)?;
     row(&format!("raw rusqlite priority claim, {queued} queued (baseline P)"), raw_p, "1.00");
     row(&format!("PriorityQueue get, {queued} queued (buffered)"), pg, &format!("{:.2}x P", pg / raw_p));
+    crate::bench_lease::rows(args, Store::Sqlite, fresh)?;
     println!();
     Ok(())
 }
@@ -291,6 +292,7 @@ pub(crate) fn measure_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::pa
     let c = ack_cycle(Store::Files, &(shared.borrow_mut())(), window)?;
     row("AckQueue::files put + get + ack", c, "");
     batch_rows(Store::Files, &(shared.borrow_mut())(), args.rounds)?;
+    crate::bench_lease::rows(args, Store::Files, &mut || (shared.borrow_mut())())?;
     println!();
     Ok(())
 }

@@ -18,8 +18,10 @@ use crate::opened::Opened;
 pub(crate) enum StatusArg {
     /// Waiting to be delivered.
     Ready,
-    /// Delivered, not settled: in flight.
+    /// Delivered, not settled: in flight (leased).
     Unacked,
+    /// Put or nacked with a delay, not yet due.
+    Delayed,
     /// Acked, kept until purged (ack queues).
     Acked,
     /// Failed for good (`ack --failed`), kept until purged.
@@ -32,6 +34,7 @@ impl StatusArg {
             (self, s),
             (StatusArg::Ready, Status::Ready)
                 | (StatusArg::Unacked, Status::Unacked)
+                | (StatusArg::Delayed, Status::Delayed)
                 | (StatusArg::Acked, Status::Acked)
                 | (StatusArg::Failed, Status::AckFailed)
         )
@@ -43,6 +46,7 @@ pub(crate) fn status_name(s: Status) -> &'static str {
     match s {
         Status::Ready => "ready",
         Status::Unacked => "unacked",
+        Status::Delayed => "delayed",
         Status::Acked => "acked",
         Status::AckFailed => "failed",
     }

@@ -12,6 +12,7 @@
 mod address;
 mod baseline;
 mod bench;
+mod bench_lease;
 #[cfg(feature = "servers")]
 mod bench_server;
 mod bench_sqlite;
@@ -20,6 +21,7 @@ mod bench_wasi;
 mod chart;
 mod checkup;
 mod compare;
+mod dead;
 mod import;
 mod inspect;
 mod item;
@@ -264,6 +266,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A record queue's dead letters: items failed for good, or out of
+    /// attempts.
+    Dead {
+        #[command(subcommand)]
+        action: DeadAction,
+    },
     /// Copy every item to another queue on any backend, in id order, with
     /// priorities and ack states; the source is not changed.
     Copy {
@@ -314,6 +322,43 @@ enum Command {
         url: String,
         /// Queue name.
         name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeadAction {
+    /// List them (exit code 3: none).
+    List {
+        #[command(flatten)]
+        at: At,
+        /// The serializer of the items (default json).
+        #[arg(long, value_enum)]
+        codec: Option<CodecArg>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put them back in the queue, ready, their attempts from 0 (no ids:
+    /// every one).
+    Requeue {
+        #[command(flatten)]
+        at: At,
+        /// Their ids (none: all).
+        ids: Vec<u64>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete every dead letter.
+    Purge {
+        #[command(flatten)]
+        at: At,
+        /// Yes, delete them.
+        #[arg(long, required = true)]
+        yes: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -401,6 +446,13 @@ fn dispatch(cli: Cli) -> Result<Outcome, String> {
             maintenance::clear_acked(&existing(&at, None)?, keep_latest, failed, json)
         }
         Command::Purge { at, yes: _, json } => maintenance::purge(&existing(&at, None)?, json),
+        Command::Dead { action } => match action {
+            DeadAction::List { at, codec, json } => {
+                return dead::list(&existing(&at, codec)?, json).map(given);
+            }
+            DeadAction::Requeue { at, ids, json } => dead::requeue(&existing(&at, None)?, &ids, json),
+            DeadAction::Purge { at, yes: _, json } => dead::purge(&existing(&at, None)?, json),
+        },
         Command::ImportPersistQueue { path, dst, serializer, json } => {
             import::import(&path, &dst, serializer, json)
         }

@@ -78,6 +78,8 @@ pub(crate) fn purge(opened: &Opened, as_json: bool) -> Result<(), String> {
             }
             progress.finish_and_clear();
             records.clear_acked_data(0, 0, true).map_err(err)?;
+            // Items not yet due are not taken by a get.
+            n += records.purge_status(persist_queue::Status::Delayed).map_err(err)?;
         }
     }
     if as_json {

@@ -253,7 +253,8 @@ pub(crate) fn write_rows(to: &Opened, rows: &[Row], keep_states: bool) -> Result
         for ((_, _, status), id) in rows.iter().zip(&ids) {
             let Some(id) = *id else { continue };
             let slot = match status {
-                Status::Ready => continue,
+                // A delayed item arrives ready: the copy is due at once.
+                Status::Ready | Status::Delayed => continue,
                 Status::Unacked => 0,
                 Status::Acked => 1,
                 Status::AckFailed => 2,

@@ -209,6 +209,28 @@ fn every_subcommand(location: &str, name: &str, copy_to: &str) {
     assert_eq!(stat["counts"], serde_json::json!({"ready": 0, "unacked": 0, "acked": 0, "failed": 0}));
     assert_eq!(code(&with("get", &[])), Some(3), "an empty queue's get exits 3");
     assert_eq!(code(&["purge", location, "--kind", "ack", "--name", name]), Some(2), "purge needs --yes");
+    // Dead letters: listed, requeued (ready again, attempts from 0), purged.
+    assert_eq!(code(&with("dead", &[])), Some(2), "dead needs an action");
+    let d = |action: &'static str, more: &[&str]| -> Vec<String> {
+        let mut v =
+            vec!["dead".to_string(), action.to_string(), location.into(), "--kind".into(), "ack".into()];
+        v.extend(["--name".to_string(), name.to_string()]);
+        v.extend(more.iter().map(|m| m.to_string()));
+        v
+    };
+    assert_eq!(code(&d("list", &[])), Some(3), "no dead letters: exit 3");
+    let put = json(&with("put", &["--json", "doomed"]));
+    let doomed = put["ids"][0].as_u64().expect("id");
+    json(&with("get", &["--json"]));
+    assert!(pq(&with("ack", &["--failed", &doomed.to_string()])).0);
+    assert_eq!(ids(&json(&d("list", &["--json"]))), [doomed]);
+    assert_eq!(json(&d("requeue", &[&doomed.to_string(), "--json"]))["requeued"], 1);
+    let again = json(&with("get", &["--json"]));
+    assert_eq!((ids(&again), again[0]["deliveries"].as_u64()), (vec![doomed], Some(1)), "{again}");
+    assert!(pq(&with("ack", &["--failed", &doomed.to_string()])).0);
+    assert_eq!(code(&d("purge", &[])), Some(2), "dead purge needs --yes");
+    assert_eq!(json(&d("purge", &["--yes", "--json"]))["purged"], 1);
+    assert_eq!(code(&d("list", &[])), Some(3));
 }
 
 #[test]

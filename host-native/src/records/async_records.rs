@@ -4,12 +4,12 @@
 
 use std::time::Duration;
 
-use persist_queue_core::records::Kind;
+use persist_queue_core::records::{Kind, Status, Verdict};
 use serde::Serialize;
 
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::records::delivery::{Delivery, Entry, ItemId};
+use crate::records::delivery::{Delivery, Entry, ItemId, PutOptions, QueueStats};
 use crate::records::handle::Records;
 use crate::wait::{fail_after, first_of, wait_async};
 
@@ -156,22 +156,83 @@ where
         self.claim(move |q| q.next_in_order(after)).await
     }
 
-    /// Acks an in-flight item.
+    /// Acks an in-flight item; given its delivery, fenced by its lease
+    /// (see [`Records::ack`]).
     pub async fn ack(&self, item: impl ItemId) -> Result<()> {
-        let id = item.item_id();
-        self.write(move |q| q.ack(id)).await
+        let (id, token) = (item.item_id(), item.lease_token());
+        self.write(move |q| q.settle_fenced(id, token, Verdict::Ack)).await
     }
 
-    /// Gives an in-flight item back.
+    /// Gives an in-flight item back, after the queue's back-off; see
+    /// [`Records::nack`].
     pub async fn nack(&self, item: impl ItemId) -> Result<()> {
-        let id = item.item_id();
-        self.write(move |q| q.nack(id)).await
+        let (id, token) = (item.item_id(), item.lease_token());
+        self.write(move |q| q.nack_fenced(id, token, None)).await
     }
 
-    /// Marks an in-flight item failed for good.
+    /// Gives a delivery back, due again after `delay`; see
+    /// [`Records::nack_after`].
+    pub async fn nack_after(&self, delivery: &Delivery<T>, delay: Duration) -> Result<()> {
+        let (id, token) = (delivery.id, delivery.deliveries);
+        self.write(move |q| q.nack_fenced(id, Some(token), Some(delay))).await
+    }
+
+    /// Marks an in-flight item failed for good (a dead letter).
     pub async fn ack_failed(&self, item: impl ItemId) -> Result<()> {
-        let id = item.item_id();
-        self.write(move |q| q.ack_failed(id)).await
+        let (id, token) = (item.item_id(), item.lease_token());
+        self.write(move |q| q.settle_fenced(id, token, Verdict::Fail)).await
+    }
+
+    /// Extends a delivery's lease to `by` from now; see
+    /// [`Records::extend`].
+    pub async fn extend(&self, delivery: &Delivery<T>, by: Duration) -> Result<()> {
+        let (id, token) = (delivery.id, delivery.deliveries);
+        self.write(move |q| q.extend_lease(id, token, by)).await
+    }
+
+    /// Keeps extending a delivery's lease while the task works; see
+    /// [`Records::keep_alive`] (the heartbeat runs on its own thread, so a
+    /// busy executor does not miss a beat).
+    pub fn keep_alive(&self, delivery: &Delivery<T>) -> crate::KeepAlive {
+        self.inner.keep_alive(delivery)
+    }
+
+    /// Puts one item with [`PutOptions`] (priority, delay); see
+    /// [`Records::put_with`].
+    pub async fn put_with(&self, item: T, options: PutOptions) -> Result<u64> {
+        self.write(move |q| q.put_with(&item, options)).await
+    }
+
+    /// Puts many items with the same [`PutOptions`] in one transaction;
+    /// see [`Records::put_many_with`].
+    pub async fn put_many_with(&self, items: Vec<T>, options: PutOptions) -> Result<Vec<Option<u64>>> {
+        self.write(move |q| q.put_many_with(&items, options)).await
+    }
+
+    /// The dead letters; see [`Records::dead_letters`].
+    pub async fn dead_letters(&self) -> Result<Vec<Entry<T>>> {
+        self.read(|q| q.dead_letters()).await
+    }
+
+    /// Puts dead letters back; see [`Records::requeue_dead`].
+    pub async fn requeue_dead(&self, ids: &[u64]) -> Result<u64> {
+        let ids = ids.to_vec();
+        self.write(move |q| q.requeue_dead(&ids)).await
+    }
+
+    /// Puts every dead letter back; see [`Records::requeue_all_dead`].
+    pub async fn requeue_all_dead(&self) -> Result<u64> {
+        self.write(|q| q.requeue_all_dead()).await
+    }
+
+    /// Deletes every item of `status`; see [`Records::purge_status`].
+    pub async fn purge_status(&self, status: Status) -> Result<u64> {
+        self.write(move |q| q.purge_status(status)).await
+    }
+
+    /// The queue's state at a glance; see [`Records::stats`].
+    pub async fn stats(&self) -> Result<QueueStats> {
+        self.read(|q| q.stats()).await
     }
 
     /// Acks many in-flight items in one transaction; see

@@ -3,14 +3,18 @@
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use persist_queue_core::Durability;
-use persist_queue_core::records::{Kind, Order, RecordQueue, complete, store_name, valid_name};
+use persist_queue_core::records::{
+    Backoff, Kind, Lease, Order, RecordQueue, complete, store_name, valid_name,
+};
 
 use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Misconfiguration, Result};
 use crate::records::catalog::QueueKind;
 use crate::records::handle::Records;
+use crate::records::shared::{DEFAULT_LEASE, Retries, millis};
 use crate::records::store::{RecordStore, SharedTable};
 use crate::telemetry::QueueMetrics;
 
@@ -106,6 +110,9 @@ pub struct RecordBuilder<K, C = Postcard> {
     auto_resume: bool,
     auto_commit: bool,
     skip_corrupted: bool,
+    lease: Duration,
+    max_attempts: u32,
+    backoff: Backoff,
     kind: Kind,
     codec: C,
     _kind: PhantomData<fn() -> K>,
@@ -120,6 +127,9 @@ impl<K, C: Clone> Clone for RecordBuilder<K, C> {
             auto_resume: self.auto_resume,
             auto_commit: self.auto_commit,
             skip_corrupted: self.skip_corrupted,
+            lease: self.lease,
+            max_attempts: self.max_attempts,
+            backoff: self.backoff,
             kind: self.kind,
             codec: self.codec.clone(),
             _kind: PhantomData,
@@ -149,8 +159,8 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
     /// UPDATE SKIP LOCKED`): no item reaches two consumers. A waiting `get`
     /// wakes on a put from anywhere within milliseconds on PostgreSQL
     /// (`LISTEN/NOTIFY`) and within 50 ms on MySQL (polling, 2 ms doubling
-    /// to 50 ms). Turn [`auto_resume`](Self::auto_resume) off when several
-    /// consumers share the queue.
+    /// to 50 ms). Leases are reckoned on the server's clock, so consumers
+    /// on machines with skewed clocks agree.
     ///
     /// `at` is a URL (`&str`/`String`) or persist-queue's parameters,
     /// [`ServerAddress::mysql`](crate::ServerAddress::mysql)`(host, user,
@@ -171,9 +181,12 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
             location,
             name: "default".into(),
             durability: Durability::Synced,
-            auto_resume: true,
+            auto_resume: false,
             auto_commit: true,
             skip_corrupted: false,
+            lease: DEFAULT_LEASE,
+            max_attempts: 0,
+            backoff: Backoff::None,
             kind: K::KIND,
             codec: Postcard,
             _kind: PhantomData,
@@ -204,11 +217,42 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
         self
     }
 
-    /// Make items left in flight by a previous run ready again at open
-    /// (default on). Turn it off when several processes share the queue
-    /// and one may start while others hold items.
+    /// persist-queue's recovery (default off): make every item in flight
+    /// ready again at open, including those that live consumers in other
+    /// processes hold. Leases make it unneeded: an item whose consumer
+    /// died comes back when its lease ends ([`Self::lease`]), and never
+    /// while its consumer holds it.
     pub fn auto_resume(mut self, on: bool) -> Self {
         self.auto_resume = on;
+        self
+    }
+
+    /// How long a get leases an item to its consumer (default 30 s,
+    /// [`crate::DEFAULT_LEASE`]): unless it is settled or extended
+    /// ([`Records::extend`](crate::Records::extend)) before then, it is
+    /// delivered again, and the first consumer's late settle is refused
+    /// with [`Error::LeaseLost`] once another delivery took over. Embedded
+    /// stores reckon it on this machine's clock (held from going
+    /// backwards), servers on theirs.
+    pub fn lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// Deliveries an item may have (default 0: no limit): an item nacked
+    /// on its last attempt, or whose last lease ends, becomes a dead letter
+    /// ([`Records::dead_letters`](crate::Records::dead_letters)) instead of
+    /// being delivered again. An item that does not decode as the queue's
+    /// type spends no attempt.
+    pub fn max_attempts(mut self, n: u32) -> Self {
+        self.max_attempts = n;
+        self
+    }
+
+    /// How long a nacked delivery waits before it is due again (default
+    /// [`Backoff::None`]: at once, persist-queue's nack).
+    pub fn backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
         self
     }
 
@@ -258,6 +302,9 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             auto_resume: self.auto_resume,
             auto_commit: self.auto_commit,
             skip_corrupted: self.skip_corrupted,
+            lease: self.lease,
+            max_attempts: self.max_attempts,
+            backoff: self.backoff,
             kind: self.kind,
             codec,
             _kind: PhantomData,
@@ -332,7 +379,8 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     self.durability,
                     self.kind.order,
                 )?;
-                let queue = complete(RecordQueue::open(table, self.kind, self.auto_resume))?;
+                let queue = self.open_queue(table)?;
+                let retries = self.retries();
                 let records = Records::new(
                     queue,
                     self.auto_commit,
@@ -341,6 +389,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                     self.codec,
                     poll,
                     QueueMetrics::new(&self.name.to_ascii_lowercase(), QueueKind::of(self.kind).label()),
+                    retries,
                 );
                 if let Some(listen) = listen {
                     records.listen_later(listen);
@@ -348,8 +397,9 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 return Ok(K::wrap(records));
             }
         };
-        let queue = complete(RecordQueue::open(table, self.kind, self.auto_resume))?;
+        let queue = self.open_queue(table)?;
         let synced = self.durability.is_synced();
+        let retries = self.retries();
         Ok(K::wrap(Records::new(
             queue,
             self.auto_commit,
@@ -358,6 +408,19 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
             self.codec,
             crate::records::shared::POLL,
             QueueMetrics::new(&self.name.to_ascii_lowercase(), QueueKind::of(self.kind).label()),
+            retries,
         )))
+    }
+
+    /// The core's queue over `table`, recovered as configured.
+    fn open_queue(&self, table: RecordStore) -> Result<RecordQueue<RecordStore>> {
+        let lease = Lease { now: crate::records::shared::now_ms(), ms: millis(self.lease) };
+        let mut queue = complete(RecordQueue::open(table, self.kind, self.auto_resume, lease))?;
+        queue.set_max_attempts(self.max_attempts);
+        Ok(queue)
+    }
+
+    fn retries(&self) -> Retries {
+        Retries { lease: self.lease, backoff: self.backoff }
     }
 }

@@ -6,12 +6,12 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-use persist_queue_core::records::{Kind, Put, StatusSet, Verdict, complete};
+use persist_queue_core::records::{Kind, Put, Status, StatusSet, Verdict, complete};
 
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::records::delivery::{Delivery, Entry, ItemId};
-use crate::records::shared::{OwnedPut, Shared};
+use crate::records::delivery::{Delivery, Entry, ItemId, PutOptions, QueueStats};
+use crate::records::shared::{OwnedPut, Shared, millis};
 use crate::wait::Deadline;
 
 /// The operations shared by every record queue type (`AckQueue`,
@@ -53,12 +53,20 @@ impl<T, C: Codec<T>> Records<T, C> {
     where
         T: serde::Serialize,
     {
+        self.put_delayed(items, 0)
+    }
+
+    /// Puts `items`, each due `delay` ms from now.
+    fn put_delayed(&self, items: &[(&T, i64)], delay: u64) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
         let unique = self.kind().unique;
         let mut encoded: Vec<OwnedPut> = Vec::with_capacity(items.len());
-        for (item, prio) in items {
-            let bytes = self.codec.encode(item)?;
-            let canonical = if unique { self.canonical(item, &bytes) } else { None };
-            encoded.push((bytes, canonical, *prio));
+        for (item, priority) in items {
+            let payload = self.codec.encode(item)?;
+            let canonical = if unique { self.canonical(item, &payload) } else { None };
+            encoded.push(OwnedPut { payload, canonical, priority: *priority, delay });
         }
         let ids = self.commit_puts(encoded)?;
         self.wake();
@@ -94,8 +102,36 @@ impl<T, C: Codec<T>> Records<T, C> {
         self.put_items(&refs)
     }
 
+    /// Puts one item with [`PutOptions`]: a priority (priority queues) and a
+    /// delay (invisible to consumers until it is due, then delivered in
+    /// the queue's order among the ready items). Its id; a unique queue's
+    /// duplicate is `Error::Duplicate`.
+    pub fn put_with(&self, item: &T, options: PutOptions) -> Result<u64>
+    where
+        T: serde::Serialize,
+    {
+        self.put_delayed(&[(item, options.priority)], millis(options.delay))?
+            .into_iter()
+            .next()
+            .flatten()
+            .ok_or(Error::Duplicate)
+    }
+
+    /// Puts many items with the same [`PutOptions`] in one transaction (one
+    /// flush); their ids (`None`: a unique queue's duplicate).
+    pub fn put_many_with(&self, items: &[T], options: PutOptions) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
+        let pairs: Vec<(&T, i64)> = items.iter().map(|item| (item, options.priority)).collect();
+        self.put_delayed(&pairs, millis(options.delay))
+    }
+
     /// Takes the next item in the queue's order, waiting for one (a put in
     /// this process wakes it at once, one in another process within 20 ms).
+    /// The item is leased to this consumer ([`crate::RecordBuilder::lease`],
+    /// 30 s by default): if it is neither settled nor extended before the
+    /// lease ends, it is delivered again, to whichever consumer asks next.
     pub fn get(&self) -> Result<Delivery<T>> {
         self.get_until(Deadline::Never)
     }
@@ -113,37 +149,128 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     /// Takes up to `n` items at once (one transaction), without waiting.
     pub fn get_many(&self, n: u32) -> Result<Vec<Delivery<T>>> {
-        let records = complete(self.lock().get_many(n, self.deletes_on_get()))?;
+        let records = complete(self.lock().get_many(n, self.deletes_on_get(), self.lease()))?;
         self.take(records)
     }
 
     /// Takes the item `id` if it is ready; `None` otherwise (in flight,
     /// done, or unknown: never hands out an item twice, B12).
     pub fn get_id(&self, id: u64) -> Result<Option<Delivery<T>>> {
-        let r = complete(self.lock().get_id(id, self.deletes_on_get()))?;
+        let r = complete(self.lock().get_id(id, self.deletes_on_get(), self.lease()))?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
     /// Takes the next ready item after `after` in the queue's order,
     /// wrapping to the start (persist-queue's `next_in_order`).
     pub fn next_in_order(&self, after: impl ItemId) -> Result<Option<Delivery<T>>> {
-        let r = complete(self.lock().next_in_order(after.item_id(), self.deletes_on_get()))?;
+        let r = complete(self.lock().next_in_order(after.item_id(), self.deletes_on_get(), self.lease()))?;
         Ok(self.take(r.into_iter().collect())?.pop())
     }
 
-    /// Marks an in-flight item done.
+    /// Marks an in-flight item done. Given its [`Delivery`], the ack is
+    /// fenced by the delivery's lease: [`Error::LeaseLost`] if the lease
+    /// ended and the item was taken back or delivered again (nothing
+    /// changes). Given a bare id, it acks the item whoever holds it
+    /// (persist-queue's behaviour).
     pub fn ack(&self, item: impl ItemId) -> Result<()> {
-        self.settle(item.item_id(), Verdict::Ack)
+        self.settle_fenced(item.item_id(), item.lease_token(), Verdict::Ack)
     }
 
-    /// Gives an in-flight item back: ready again, at its place in the order.
+    /// Gives an in-flight item back: ready again, at its place in the
+    /// order (fenced like [`Self::ack`]), after the queue's
+    /// [`crate::RecordBuilder::backoff`] delay. With `max_attempts`, an
+    /// item nacked on its last attempt becomes a dead letter instead.
     pub fn nack(&self, item: impl ItemId) -> Result<()> {
-        self.settle(item.item_id(), Verdict::Nack)
+        self.nack_fenced(item.item_id(), item.lease_token(), None)
     }
 
-    /// Marks an in-flight item failed for good: never delivered again.
+    /// Gives a delivery back to be delivered again `delay` from now (a
+    /// retry with back-off; see [`crate::Backoff`]): delayed until then,
+    /// then at its place in the order. Fenced like [`Self::ack`].
+    pub fn nack_after(&self, delivery: &Delivery<T>, delay: Duration) -> Result<()> {
+        self.settle(delivery.id, Some(delivery.deliveries), Verdict::Nack, delay)
+    }
+
+    /// Gives delivery `(id, token)` back; see [`Self::nack`] (`delay`:
+    /// `None` for the queue's back-off).
+    pub(crate) fn nack_fenced(&self, id: u64, token: Option<u32>, delay: Option<Duration>) -> Result<()> {
+        let delay = match (token, delay) {
+            (_, Some(d)) => d,
+            (Some(t), None) => self.backoff(id, t),
+            (None, None) => Duration::ZERO,
+        };
+        self.settle(id, token, Verdict::Nack, delay)
+    }
+
+    /// Marks an in-flight item failed for good (a dead letter): never
+    /// delivered again unless requeued ([`Self::requeue_dead`]). Fenced
+    /// like [`Self::ack`].
     pub fn ack_failed(&self, item: impl ItemId) -> Result<()> {
-        self.settle(item.item_id(), Verdict::Fail)
+        self.settle_fenced(item.item_id(), item.lease_token(), Verdict::Fail)
+    }
+
+    /// Settles delivery `(id, token)` (`None`: unfenced) with `verdict`.
+    pub(crate) fn settle_fenced(&self, id: u64, token: Option<u32>, verdict: Verdict) -> Result<()> {
+        self.settle(id, token, verdict, Duration::ZERO)
+    }
+
+    /// Extends the lease of a delivery to `by` from now (a heartbeat for
+    /// long work): [`Error::LeaseLost`] if it no longer holds it.
+    pub fn extend(&self, delivery: &Delivery<T>, by: Duration) -> Result<()> {
+        self.extend_lease(delivery.id, delivery.deliveries, by)
+    }
+
+    /// Keeps extending a delivery's lease from a thread of its own while
+    /// the work goes on, until the [`crate::KeepAlive`] is dropped (native
+    /// hosts with threads; not inside a WASI guest).
+    pub fn keep_alive(&self, delivery: &Delivery<T>) -> crate::KeepAlive {
+        crate::KeepAlive::start(Arc::clone(&self.shared), delivery.id, delivery.deliveries)
+    }
+
+    pub(crate) fn extend_lease(&self, id: u64, token: u32, by: Duration) -> Result<()> {
+        let lease = persist_queue_core::records::Lease { now: self.shared.clock.now(), ms: millis(by) };
+        Ok(complete(self.lock().extend(id, token, lease))?)
+    }
+
+    /// The dead letters: items failed for good by a consumer
+    /// ([`Self::ack_failed`]) or whose attempts ran out
+    /// ([`crate::RecordBuilder::max_attempts`]), in the queue's order.
+    pub fn dead_letters(&self) -> Result<Vec<Entry<T>>> {
+        self.entries(StatusSet::of(Status::AckFailed))
+    }
+
+    /// Puts dead letters `ids` back in the queue, ready at their place,
+    /// their attempts counted from 0 again; returns how many were dead
+    /// letters (other ids are left alone).
+    pub fn requeue_dead(&self, ids: &[u64]) -> Result<u64> {
+        let n = complete(self.lock().requeue_dead(Some(ids)))?;
+        self.wake();
+        Ok(n)
+    }
+
+    /// Puts every dead letter back in the queue; returns how many.
+    pub fn requeue_all_dead(&self) -> Result<u64> {
+        let n = complete(self.lock().requeue_dead(None))?;
+        self.wake();
+        Ok(n)
+    }
+
+    /// Deletes every item of `status` (`Status::AckFailed`: the dead
+    /// letters; `Status::Delayed`: the items not yet due); returns how many.
+    /// In-flight items deleted this way are gone: their consumers' acks
+    /// then fail with [`Error::UnknownId`].
+    pub fn purge_status(&self, status: Status) -> Result<u64> {
+        Ok(complete(self.lock().purge(StatusSet::of(status)))?)
+    }
+
+    /// Counts by state (ready, in flight, delayed, dead letters, acked),
+    /// the age of the oldest ready item, and how many leases have ended
+    /// with their items not yet taken back.
+    pub fn stats(&self) -> Result<QueueStats> {
+        let now = self.shared.clock.now();
+        let s = complete(self.lock().stats(now))?;
+        self.shared.metrics.depth(s.counts.ready);
+        Ok(QueueStats::new(s, now))
     }
 
     /// Acks many in-flight items in one transaction; per id, whether it
@@ -174,14 +301,18 @@ impl<T, C: Codec<T>> Records<T, C> {
     {
         let bytes = self.codec.encode(value)?;
         let canonical = if self.kind().unique { self.canonical(value, &bytes) } else { None };
-        let put = Put { payload: &bytes, priority: 0, canonical: canonical.as_deref() };
+        let put = Put { payload: &bytes, priority: 0, canonical: canonical.as_deref(), delay: 0 };
         Ok(complete(self.lock().update(item.item_id(), put))?)
     }
 
     /// Every stored item (ready, in flight, acked, failed) in the queue's
     /// order (persist-queue's `queue()`).
     pub fn queue(&self) -> Result<Vec<Entry<T>>> {
-        let records = complete(self.lock().list(StatusSet::ALL))?;
+        self.entries(StatusSet::ALL)
+    }
+
+    fn entries(&self, statuses: StatusSet) -> Result<Vec<Entry<T>>> {
+        let records = complete(self.lock().list(statuses))?;
         records
             .into_iter()
             .map(|r| {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::codec::{Codec, Postcard};
 use crate::error::Result;
 use crate::records::builder::{QueueType, RecordBuilder};
-use crate::records::delivery::{Delivery, Entry, ItemId};
+use crate::records::delivery::{Delivery, Entry, ItemId, PutOptions, QueueStats};
 use crate::records::handle::Records;
 
 /// Methods a typed queue hands to its [`Records`], written as their
@@ -119,6 +119,22 @@ macro_rules! record_queue_type {
                 fn clear_acked_data(&self, max_delete: u64, keep_latest: u64, clear_ack_failed: bool) -> Result<u64>;
                 /// Gives unused disk space back (VACUUM), without reopening.
                 fn shrink_disk_usage(&self) -> Result<()>;
+                /// Gives a delivery back, due again after `delay`; see [`Records::nack_after`].
+                fn nack_after(&self, delivery: &Delivery<T>, delay: Duration) -> Result<()>;
+                /// Extends a delivery's lease (a heartbeat); see [`Records::extend`].
+                fn extend(&self, delivery: &Delivery<T>, by: Duration) -> Result<()>;
+                /// Keeps extending a delivery's lease while the work goes on; see [`Records::keep_alive`].
+                fn keep_alive(&self, delivery: &Delivery<T>) -> crate::KeepAlive;
+                /// The dead letters; see [`Records::dead_letters`].
+                fn dead_letters(&self) -> Result<Vec<Entry<T>>>;
+                /// Puts dead letters back; see [`Records::requeue_dead`].
+                fn requeue_dead(&self, ids: &[u64]) -> Result<u64>;
+                /// Puts every dead letter back; see [`Records::requeue_all_dead`].
+                fn requeue_all_dead(&self) -> Result<u64>;
+                /// Deletes every item of a status (dead letters, delayed); see [`Records::purge_status`].
+                fn purge_status(&self, status: crate::Status) -> Result<u64>;
+                /// Counts by state, oldest ready age, expired leases; see [`Records::stats`].
+                fn stats(&self) -> Result<QueueStats>;
             }
         }
 
@@ -128,6 +144,10 @@ macro_rules! record_queue_type {
                 fn put_many(&self, items: &[T]) -> Result<Vec<Option<u64>>>;
                 /// Replaces a live item (ready or in flight).
                 fn update(&self, item: impl ItemId, value: &T) -> Result<()>;
+                /// Puts one item with a priority and a delay; see [`Records::put_with`].
+                fn put_with(&self, item: &T, options: PutOptions) -> Result<u64>;
+                /// Puts many items with a priority and a delay in one transaction; see [`Records::put_many_with`].
+                fn put_many_with(&self, items: &[T], options: PutOptions) -> Result<Vec<Option<u64>>>;
             }
         }
 

@@ -10,6 +10,7 @@ mod canonical;
 mod catalog;
 mod delivery;
 mod handle;
+mod keep_alive;
 mod kinds;
 mod pdict;
 mod server;
@@ -24,11 +25,13 @@ pub use builder::{AnyQueue, QueueType, RecordBuilder};
 #[cfg(feature = "sqlite")]
 pub use catalog::queues_in_sqlite;
 pub use catalog::{QueueKind, StoredQueue, queues_in_dir, queues_on_server};
-pub use delivery::{Delivery, Entry, ItemId};
+pub use delivery::{Delivery, Entry, ItemId, PutOptions, QueueStats};
 pub use handle::Records;
+pub use keep_alive::KeepAlive;
 pub use kinds::{
     AckKind, AckQueue, FifoKind, FifoQueue, FiloKind, FiloQueue, PriorityKind, PriorityQueue, UniqueKind,
     UniqueQueue,
 };
 pub use pdict::{Iter as PDictIter, PDict, PDictBuilder};
 pub use server::{ServerAddress, ServerKind};
+pub use shared::DEFAULT_LEASE;

@@ -6,7 +6,9 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use persist_queue_core::records::{Kind, Put, Record, RecordQueue, Verdict, complete};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use persist_queue_core::records::{Kind, Lease, Put, Record, RecordQueue, Verdict, complete};
 
 use crate::codec::Codec;
 use crate::commit::GroupCommit;
@@ -24,8 +26,40 @@ use std::sync::Arc;
 /// processes (puts from this process wake it at once).
 pub(crate) const POLL: PollPolicy = PollPolicy::fixed(Duration::from_millis(20));
 
-/// One caller's puts: payload, canonical form (unique queues), priority.
-pub(crate) type OwnedPut = (Vec<u8>, Option<Vec<u8>>, i64);
+/// One item a caller puts.
+pub(crate) struct OwnedPut {
+    /// The encoded item.
+    pub(crate) payload: Vec<u8>,
+    /// Its canonical form (unique queues).
+    pub(crate) canonical: Option<Vec<u8>>,
+    pub(crate) priority: i64,
+    /// Milliseconds before it is due.
+    pub(crate) delay: u64,
+}
+
+/// A queue's lease length and retry delays.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Retries {
+    pub(crate) lease: Duration,
+    pub(crate) backoff: persist_queue_core::records::Backoff,
+}
+
+/// How long a claimed item stays leased to its consumer unless the
+/// builder says otherwise ([`crate::RecordBuilder::lease`]).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30);
+
+/// The host's wall clock in ms since the Unix epoch, never going back: a
+/// step of the system clock backwards holds it at the latest reading
+/// until the clock catches up (leases and delays never shrink by it).
+#[derive(Debug, Default)]
+pub(crate) struct Clock(AtomicU64);
+
+impl Clock {
+    pub(crate) fn now(&self) -> u64 {
+        let t = now_ms();
+        self.0.fetch_max(t, Ordering::Relaxed).max(t)
+    }
+}
 
 /// The state every handle of one queue shares.
 pub(crate) struct Shared {
@@ -50,6 +84,9 @@ pub(crate) struct Shared {
     pub(crate) pending: Mutex<Vec<u64>>,
     /// How a waiting `get` polls the store.
     pub(crate) poll: PollPolicy,
+    /// How long a claim leases an item, and how a nack waits.
+    pub(crate) retries: Retries,
+    pub(crate) clock: Clock,
     /// The store's notifier (a listener thread), started by the first
     /// `get` that finds nothing (a handle that only puts never listens),
     /// then kept alive here.
@@ -74,6 +111,11 @@ pub(crate) fn wake_shared(shared: &Shared) {
     shared.events.notify(usize::MAX);
 }
 
+/// `d` in whole milliseconds (saturating).
+pub(crate) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
@@ -95,6 +137,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         codec: C,
         poll: PollPolicy,
         metrics: QueueMetrics,
+        retries: Retries,
     ) -> Self {
         let shared = Shared {
             kind: queue.kind(),
@@ -108,6 +151,8 @@ impl<T, C: Codec<T>> Records<T, C> {
             remote,
             pending: Mutex::default(),
             poll,
+            retries,
+            clock: Clock::default(),
             listener: Mutex::default(),
         };
         Records { shared: Arc::new(shared), codec, _item: PhantomData }
@@ -115,6 +160,20 @@ impl<T, C: Codec<T>> Records<T, C> {
 
     pub(crate) fn wake(&self) {
         wake_shared(&self.shared);
+    }
+
+    /// The lease a claim takes now.
+    pub(crate) fn lease(&self) -> Lease {
+        Lease { now: self.shared.clock.now(), ms: millis(self.shared.retries.lease) }
+    }
+
+    /// How long a nack of delivery number `attempt` of item `id` waits.
+    pub(crate) fn backoff(&self, id: u64, attempt: u32) -> Duration {
+        // Jitter from the clock and the id: spread, not secret.
+        let mut x = self.shared.clock.now() ^ id.rotate_left(32) ^ u64::from(attempt);
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        Duration::from_millis(self.shared.retries.backoff.delay_ms(attempt, x ^ (x >> 31)))
     }
 
     /// A waker for a store's notifier thread; it does not keep the queue
@@ -187,9 +246,14 @@ impl<T, C: Codec<T>> Records<T, C> {
             let puts: Vec<Put<'_>> = batch
                 .iter()
                 .flatten()
-                .map(|(b, c, pr)| Put { payload: b, priority: *pr, canonical: c.as_deref() })
+                .map(|p| Put {
+                    payload: &p.payload,
+                    priority: p.priority,
+                    canonical: p.canonical.as_deref(),
+                    delay: p.delay,
+                })
                 .collect();
-            let ids = complete(self.lock().put_many(&puts, now_ms()))?;
+            let ids = complete(self.lock().put_many(&puts, self.shared.clock.now()))?;
             self.shared.metrics.put(ids.iter().filter(|id| id.is_some()).count());
             let mut ids = ids.into_iter();
             Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
@@ -217,6 +281,11 @@ impl<T, C: Codec<T>> Records<T, C> {
                     priority: r.priority,
                     timestamp: r.timestamp,
                     deliveries: r.deliveries,
+                    lease_until: if r.status == persist_queue_core::records::Status::Unacked {
+                        r.visible_at
+                    } else {
+                        0
+                    },
                 }),
                 Err(e) => {
                     self.give_back(records);
@@ -248,7 +317,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         let mut q = self.lock();
         let mut polls = self.shared.poll.intervals();
         loop {
-            if let Some(r) = complete(q.get(self.deletes_on_get()))? {
+            if let Some(r) = complete(q.get(self.deletes_on_get(), self.lease()))? {
                 drop(q);
                 return self.take(vec![r])?.pop().ok_or(Error::Empty);
             }
@@ -259,8 +328,27 @@ impl<T, C: Codec<T>> Records<T, C> {
         }
     }
 
-    pub(crate) fn settle(&self, id: u64, verdict: Verdict) -> Result<()> {
-        complete(self.lock().settle(id, verdict))?;
+    /// Settles item `id`; with its lease `token`, fenced (refused with
+    /// [`Error::LeaseLost`] if the lease is no longer the caller's). A nack
+    /// with `delay` makes it due that much later.
+    pub(crate) fn settle(
+        &self,
+        id: u64,
+        token: Option<u32>,
+        verdict: Verdict,
+        delay: Duration,
+    ) -> Result<()> {
+        match token {
+            // A bare id: persist-queue's unfenced settle (its callers give
+            // no delay).
+            None => complete(self.lock().settle(id, verdict))?,
+            Some(t) => {
+                let now = self.shared.clock.now();
+                let mut done = complete(self.lock().settle_leased(&[(id, t)], verdict, now, millis(delay)))?;
+                done.pop()
+                    .unwrap_or(Err(persist_queue_core::records::RecordError::Protocol("empty settle")))?;
+            }
+        }
         match verdict {
             Verdict::Ack => self.shared.metrics.acked(1),
             Verdict::Fail => self.shared.metrics.failed(),

@@ -32,29 +32,29 @@ fn work_on<T: Table>(table: T, args: &[String]) {
     let db = args.get(1).expect("path");
     // auto_resume off: a process starting late must not take back items
     // that live processes hold.
-    let mut q = complete(RecordQueue::open(table, Kind::ACK, false)).expect("open queue");
+    let mut q = complete(RecordQueue::open(table, Kind::ACK, false, persist_queue_tests::LONG_LEASE))
+        .expect("open queue");
     let done = format!("{db}.done");
     match args.get(2).map(String::as_str) {
         Some("produce") => {
             let n: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("N");
             for i in 0..n {
                 let payload = i.to_string();
-                complete(q.put(Put { payload: payload.as_bytes(), priority: 0, canonical: None }, 0))
-                    .expect("put");
+                complete(q.put(Put::new(payload.as_bytes()), 0)).expect("put");
             }
             std::fs::write(&done, b"").expect("done marker");
         }
         Some("produce_after") => {
             let ms: u64 = args.get(3).and_then(|s| s.parse().ok()).expect("MS");
             std::thread::sleep(std::time::Duration::from_millis(ms));
-            complete(q.put(Put { payload: b"late", priority: 0, canonical: None }, 0)).expect("put");
+            complete(q.put(Put::new(b"late"), 0)).expect("put");
         }
         Some("consume") => {
             let out = std::io::stdout();
             let mut out = out.lock();
             loop {
                 let finished = std::path::Path::new(&done).exists();
-                match complete(q.get(false)).expect("get") {
+                match complete(q.get(false, persist_queue_tests::LONG_LEASE)).expect("get") {
                     Some(r) => {
                         complete(q.settle(r.id, Verdict::Ack)).expect("ack");
                         writeln!(out, "G {} {}", r.id, String::from_utf8_lossy(&r.payload)).expect("stdout");

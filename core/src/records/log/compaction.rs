@@ -107,15 +107,16 @@ impl<S: Storage> LogTable<S> {
         for id in ids {
             if let Some(r) = self.record(id)? {
                 let key = self.rows.get(&id).and_then(|row| row.key);
-                snapshot.push(Entry::Put {
+                snapshot.push(Entry::put(
                     id,
-                    status: r.status.code(),
-                    priority: r.priority,
-                    timestamp: r.timestamp,
-                    deliveries: r.deliveries,
+                    r.status,
+                    r.priority,
+                    r.timestamp,
+                    r.deliveries,
+                    r.visible_at,
                     key,
-                    payload: r.payload,
-                });
+                    r.payload,
+                ));
             }
         }
         self.logged = 0;

@@ -34,6 +34,48 @@ pub(super) enum Entry {
     Update { id: u64, key: Option<[u8; 32]>, payload: Vec<u8> },
     /// The end of one plan: its entries take effect.
     Commit { next_id: u64 },
+    /// A status change that ends at a time: a lease, a delay, or a record
+    /// made ready (meta version 2).
+    Timed { id: u64, status: u8, deliveries: u32, visible_at: u64 },
+    /// A record's whole state with its `visible_at` (meta version 2).
+    PutTimed {
+        id: u64,
+        status: u8,
+        priority: i64,
+        timestamp: u64,
+        deliveries: u32,
+        visible_at: u64,
+        key: Option<[u8; 32]>,
+        payload: Vec<u8>,
+    },
+}
+
+impl Entry {
+    /// Whether a reader of meta version 1 would not know this entry.
+    pub(super) fn is_v2(&self) -> bool {
+        matches!(self, Entry::Timed { .. } | Entry::PutTimed { .. })
+    }
+
+    /// A record's whole state, in the entry of the oldest version that
+    /// holds it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn put(
+        id: u64,
+        status: Status,
+        priority: i64,
+        timestamp: u64,
+        deliveries: u32,
+        visible_at: u64,
+        key: Option<[u8; 32]>,
+        payload: Vec<u8>,
+    ) -> Entry {
+        let status = status.code();
+        if visible_at == 0 {
+            Entry::Put { id, status, priority, timestamp, deliveries, key, payload }
+        } else {
+            Entry::PutTimed { id, status, priority, timestamp, deliveries, visible_at, key, payload }
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +90,7 @@ pub(super) struct Row {
     pub(super) priority: i64,
     pub(super) timestamp: u64,
     pub(super) deliveries: u32,
+    pub(super) visible_at: u64,
     pub(super) key: Option<[u8; 32]>,
     pub(super) payload_at: Loc,
     /// The chunk of its last `Put` (its whole state): replay must start
@@ -67,48 +110,54 @@ pub(super) type Framed = (Entry, u64, Option<u32>);
 impl<S: Storage> LogTable<S> {
     pub(super) fn unindex(&mut self, id: u64) {
         if let Some(r) = self.rows.get(&id) {
-            self.index.remove(id, r.priority, r.key);
+            self.index.remove(id, r.priority, r.key, r.visible_at);
         }
     }
 
     pub(super) fn index(&mut self, id: u64) {
         if let Some(r) = self.rows.get(&id) {
-            self.index.add(id, r.status, r.priority, r.key);
+            self.index.add(id, r.status, r.priority, r.key, r.visible_at);
         }
     }
 
     pub(super) fn apply(&mut self, e: &Entry, at: Loc, size: u64) {
         match e {
             Entry::Put { id, status: s, priority, timestamp, deliveries, key, .. } => {
-                self.unindex(*id);
-                if let Some(old) = self.rows.get(id) {
-                    self.live = self.live.saturating_sub(old.size);
-                }
-                self.live += size;
+                let status = status(*s);
+                let (priority, timestamp, deliveries, key) = (*priority, *timestamp, *deliveries, *key);
                 let row = Row {
-                    status: status(*s),
-                    priority: *priority,
-                    timestamp: *timestamp,
-                    deliveries: *deliveries,
-                    key: *key,
+                    status,
+                    priority,
+                    timestamp,
+                    deliveries,
+                    visible_at: 0,
+                    key,
                     payload_at: at,
                     since: at.chunk,
                     size,
                 };
-                self.rows.insert(*id, row);
-                self.index(*id);
-                self.next_id = self.next_id.max(*id);
+                self.insert_row(*id, row);
             }
-            Entry::Status { id, status: s, deliveries } => {
-                self.unindex(*id);
-                if let Some(r) = self.rows.get_mut(id) {
-                    r.status = status(*s);
-                    r.deliveries = *deliveries;
-                    if !r.status.is_live() {
-                        r.key = None;
-                    }
-                }
-                self.index(*id);
+            Entry::PutTimed { id, status: s, priority, timestamp, deliveries, visible_at, key, .. } => {
+                let status = status(*s);
+                let visible_at = if status.is_timed() { *visible_at } else { 0 };
+                let (priority, timestamp, deliveries, key) = (*priority, *timestamp, *deliveries, *key);
+                let row = Row {
+                    status,
+                    priority,
+                    timestamp,
+                    deliveries,
+                    visible_at,
+                    key,
+                    payload_at: at,
+                    since: at.chunk,
+                    size,
+                };
+                self.insert_row(*id, row);
+            }
+            Entry::Status { id, status: s, deliveries } => self.apply_status(*id, status(*s), *deliveries, 0),
+            Entry::Timed { id, status: s, deliveries, visible_at } => {
+                self.apply_status(*id, status(*s), *deliveries, *visible_at);
             }
             Entry::Delete { id } => {
                 self.unindex(*id);
@@ -128,6 +177,31 @@ impl<S: Storage> LogTable<S> {
             }
             Entry::Commit { next_id } => self.next_id = self.next_id.max(*next_id),
         }
+    }
+
+    /// Stores `row` as record `id`'s whole state.
+    fn insert_row(&mut self, id: u64, row: Row) {
+        self.unindex(id);
+        if let Some(old) = self.rows.get(&id) {
+            self.live = self.live.saturating_sub(old.size);
+        }
+        self.live += row.size;
+        self.rows.insert(id, row);
+        self.index(id);
+        self.next_id = self.next_id.max(id);
+    }
+
+    fn apply_status(&mut self, id: u64, status: Status, deliveries: u32, visible_at: u64) {
+        self.unindex(id);
+        if let Some(r) = self.rows.get_mut(&id) {
+            r.status = status;
+            r.deliveries = deliveries;
+            r.visible_at = if status.is_timed() { visible_at } else { 0 };
+            if !r.status.is_live() {
+                r.key = None;
+            }
+        }
+        self.index(id);
     }
 
     /// The entry at `at` of a chunk laid out in `layout`, its frame length

@@ -68,7 +68,10 @@ impl Default for LogConfig {
 }
 
 const META_MAGIC: [u8; 4] = *b"PQRL";
-const META_VERSION: u16 = 1;
+/// Version 2: entries may carry `visible_at` (leases, delays). Version-1
+/// logs open; their meta is rewritten as version 2 before the first such
+/// entry, so an older reader refuses the log instead of misreading it.
+const META_VERSION: u16 = 2;
 
 /// The record contract over a byte storage.
 pub struct LogTable<S: Storage> {
@@ -97,6 +100,8 @@ pub struct LogTable<S: Storage> {
     /// The plan running only deletes: at the quota it may use the
     /// storage's reserve and drop dead chunks to make room.
     shrinking: bool,
+    /// The version the meta on storage says.
+    meta_version: u16,
 }
 
 impl<S: Storage> LogTable<S> {
@@ -135,6 +140,7 @@ impl<S: Storage> LogTable<S> {
             layouts: BTreeMap::new(),
             skipped: 0,
             shrinking: false,
+            meta_version: META_VERSION,
         };
         match t.storage.size(Blob::Meta).map_err(LogError::Storage)? {
             None => {
@@ -146,7 +152,7 @@ impl<S: Storage> LogTable<S> {
                 let mut m = alloc::vec![0; usize::try_from(n).unwrap_or(0)];
                 let got = t.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
                 m.truncate(got);
-                t.start = decode_meta(&m).ok_or(corrupted(
+                (t.start, t.meta_version) = decode_meta(&m).ok_or(corrupted(
                     Blob::Meta,
                     0,
                     CorruptionKind::Meta(MetaProblem::Damaged),
@@ -189,7 +195,19 @@ impl<S: Storage> LogTable<S> {
         bytes.extend_from_slice(&META_VERSION.to_le_bytes());
         bytes.extend_from_slice(&[0, 0]);
         frame::encode_into(&mut bytes, &start.to_le_bytes());
-        self.storage.replace(Blob::Meta, &bytes)
+        self.storage.replace(Blob::Meta, &bytes)?;
+        self.meta_version = META_VERSION;
+        Ok(())
+    }
+
+    /// Before entries of version 2 are written to a version-1 log: its
+    /// meta says version 2 from now on.
+    fn upgrade_meta(&mut self) -> Result<(), LogError<S::Error>> {
+        if self.meta_version < META_VERSION {
+            let r = self.write_meta(self.start);
+            self.mutated(r)?;
+        }
+        Ok(())
     }
 
     /// A storage write's outcome: a failure poisons the table, whose
@@ -214,12 +232,14 @@ impl<S: Storage> LogTable<S> {
     }
 }
 
-fn decode_meta(m: &[u8]) -> Option<u64> {
-    if m.get(..4)? != META_MAGIC || m.get(4..6)? != META_VERSION.to_le_bytes() {
+/// The first chunk to replay and the meta's version (1 or 2).
+fn decode_meta(m: &[u8]) -> Option<(u64, u16)> {
+    let version = u16::from_le_bytes(m.get(4..6)?.try_into().ok()?);
+    if m.get(..4)? != META_MAGIC || !(1..=META_VERSION).contains(&version) {
         return None;
     }
     match frame::parse(m.get(8..)?, Layout::V1, 64) {
-        frame::Parsed::Frame(p, _, _) => Some(u64::from_le_bytes(p.try_into().ok()?)),
+        frame::Parsed::Frame(p, _, _) => Some((u64::from_le_bytes(p.try_into().ok()?), version)),
         _ => None,
     }
 }
@@ -288,7 +308,7 @@ pub(super) mod test_support {
     pub(crate) fn insert(t: &mut Log, payloads: &[&[u8]]) -> Vec<Option<u64>> {
         let records = payloads
             .iter()
-            .map(|p| NewRecord { payload: p.to_vec(), priority: 0, timestamp: 7, unique_key: None })
+            .map(|p| NewRecord { payload: p.to_vec(), priority: 0, timestamp: 7, unique_key: None, delay: 0 })
             .collect();
         match run(t, &Plan::Insert { records }) {
             Outcome::Inserted(ids) => ids,

@@ -12,7 +12,7 @@ use crate::error::CorruptionKind;
 use crate::format::chunk::{self, CHUNK_HEADER_LEN};
 use crate::format::frame::{self, Layout};
 use crate::records::order::OrderKey;
-use crate::records::plan::{Claimed, Counts, Outcome, Plan, Target, purge_selection};
+use crate::records::plan::{Claimed, Counts, Lease, Outcome, Plan, Target, purge_selection, settled_status};
 use crate::records::record::{Record, Status};
 use crate::storage::{Blob, Storage};
 
@@ -45,31 +45,119 @@ impl<S: Storage> LogTable<S> {
                     }
                     next += 1;
                     ids.push(Some(next));
-                    entries.push(Entry::Put {
-                        id: next,
-                        status: Status::Ready.code(),
-                        priority: r.priority,
-                        timestamp: r.timestamp,
-                        deliveries: 0,
-                        key: r.unique_key,
-                        payload: r.payload.clone(),
-                    });
+                    let (status, visible_at) = if r.delay > 0 {
+                        (Status::Delayed, r.timestamp.saturating_add(r.delay))
+                    } else {
+                        (Status::Ready, 0)
+                    };
+                    entries.push(Entry::put(
+                        next,
+                        status,
+                        r.priority,
+                        r.timestamp,
+                        0,
+                        visible_at,
+                        r.unique_key,
+                        r.payload.clone(),
+                    ));
                 }
                 self.commit(entries)?;
                 Outcome::Inserted(ids)
             }
-            Plan::Claim { order, limit, then } => {
-                let ids = self.index.first_ready(*order, (*limit).max(1) as usize);
-                let mut out = Vec::with_capacity(ids.len());
-                for id in ids {
-                    out.extend(self.record(id)?);
+            Plan::Claim { order, limit, then, lease } => {
+                // One committed group: the records due at `now` made ready,
+                // and the claim taking the first ready ones among them.
+                let n = (*limit).max(1) as usize;
+                let due = self.index.due(lease.now);
+                let mut keys: Vec<OrderKey> = self
+                    .index
+                    .first_ready(*order, n)
+                    .into_iter()
+                    .chain(due.iter().copied())
+                    .filter_map(|id| self.rows.get(&id).map(|r| OrderKey { priority: r.priority, id }))
+                    .collect();
+                keys.sort_by(|a, b| order.compare(*a, *b));
+                keys.truncate(n);
+                let mut out = Vec::with_capacity(keys.len());
+                for k in &keys {
+                    out.extend(self.record(k.id)?.map(|r| Record {
+                        status: Status::Ready,
+                        visible_at: 0,
+                        ..r
+                    }));
                 }
-                self.claim(out, *then)?
+                let taken: BTreeSet<u64> = keys.iter().map(|k| k.id).collect();
+                let readied = due
+                    .into_iter()
+                    .filter(|id| !taken.contains(id))
+                    .map(|id| Entry::Status {
+                        id,
+                        status: Status::Ready.code(),
+                        deliveries: self.rows.get(&id).map_or(0, |r| r.deliveries),
+                    })
+                    .collect();
+                self.claim(out, *then, *lease, readied)?
             }
-            Plan::ClaimId { id, then } => {
-                let ready = self.rows.get(id).is_some_and(|r| r.status == Status::Ready);
+            Plan::ClaimId { id, then, lease } => {
+                let ready = self.rows.get(id).is_some_and(|r| {
+                    r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now)
+                });
                 let rs = if ready { self.record(*id)?.into_iter().collect() } else { Vec::new() };
-                self.claim(rs, *then)?
+                self.claim(rs, *then, *lease, Vec::new())?
+            }
+            Plan::Settle { leases, to, now, delay } => {
+                let mut overlay: BTreeMap<u64, Option<(Status, u32)>> = BTreeMap::new();
+                let mut before = Vec::with_capacity(leases.len());
+                let mut entries = Vec::new();
+                for &(id, token) in leases {
+                    let state = match overlay.get(&id) {
+                        Some(s) => *s,
+                        None => self.rows.get(&id).map(|r| (r.status, r.deliveries)),
+                    };
+                    if state == Some((Status::Unacked, token)) {
+                        let after = match to {
+                            Target::Delete => {
+                                entries.push(Entry::Delete { id });
+                                None
+                            }
+                            Target::Status(s) => {
+                                let status = settled_status(*s, *delay);
+                                let visible_at =
+                                    if status.is_timed() { now.saturating_add(*delay) } else { 0 };
+                                entries.push(Entry::Timed {
+                                    id,
+                                    status: status.code(),
+                                    deliveries: token,
+                                    visible_at,
+                                });
+                                Some((status, token))
+                            }
+                        };
+                        overlay.insert(id, after);
+                    }
+                    before.push(state);
+                }
+                self.commit(entries)?;
+                Outcome::Leases(before)
+            }
+            Plan::LeaseInFlight { lease } => {
+                let entries: Vec<Entry> = self
+                    .rows
+                    .iter()
+                    .filter(|(_, r)| r.status == Status::Unacked && r.visible_at == 0)
+                    .map(|(&id, r)| Entry::Timed {
+                        id,
+                        status: Status::Unacked.code(),
+                        deliveries: r.deliveries,
+                        visible_at: lease.until(),
+                    })
+                    .collect();
+                let n = entries.len() as u64;
+                // At every open: write nothing when there is nothing to do.
+                if n > 0 {
+                    self.commit(entries)?;
+                }
+                Outcome::Count(n)
             }
             Plan::Transition { ids, from, to } => {
                 // Ids are processed in order: a repeated id sees the effect
@@ -161,38 +249,51 @@ impl<S: Storage> LogTable<S> {
                 Outcome::Done
             }
             Plan::Restore { record, unique_key } => {
-                self.commit(alloc::vec![Entry::Put {
-                    id: record.id,
-                    status: Status::Ready.code(),
-                    priority: record.priority,
-                    timestamp: record.timestamp,
-                    deliveries: record.deliveries,
-                    key: self.rows.get(&record.id).map_or(*unique_key, |row| row.key),
-                    payload: record.payload.clone(),
-                }])?;
+                self.commit(alloc::vec![Entry::put(
+                    record.id,
+                    Status::Ready,
+                    record.priority,
+                    record.timestamp,
+                    record.deliveries,
+                    0,
+                    self.rows.get(&record.id).map_or(*unique_key, |row| row.key),
+                    record.payload.clone(),
+                )])?;
                 Outcome::Done
             }
         })
     }
 
-    fn claim(&mut self, rs: Vec<Record>, then: Claimed) -> Result<Outcome, LogError<S::Error>> {
-        let entries = rs
-            .iter()
-            .map(|r| match then {
-                Claimed::Deleted => Entry::Delete { id: r.id },
-                Claimed::Unacked => Entry::Status {
-                    id: r.id,
-                    status: Status::Unacked.code(),
-                    deliveries: r.deliveries.saturating_add(1),
-                },
-            })
-            .collect();
+    /// Claims `rs` after the entries `first` (records made ready), all in
+    /// one committed group.
+    fn claim(
+        &mut self,
+        rs: Vec<Record>,
+        then: Claimed,
+        lease: Lease,
+        first: Vec<Entry>,
+    ) -> Result<Outcome, LogError<S::Error>> {
+        let mut entries = first;
+        entries.extend(rs.iter().map(|r| match then {
+            Claimed::Deleted => Entry::Delete { id: r.id },
+            Claimed::Unacked => Entry::Timed {
+                id: r.id,
+                status: Status::Unacked.code(),
+                deliveries: r.deliveries.saturating_add(1),
+                visible_at: lease.until(),
+            },
+        }));
         self.commit(entries)?;
         let out = match then {
             Claimed::Deleted => rs,
             Claimed::Unacked => rs
                 .into_iter()
-                .map(|r| Record { status: Status::Unacked, deliveries: r.deliveries.saturating_add(1), ..r })
+                .map(|r| Record {
+                    status: Status::Unacked,
+                    deliveries: r.deliveries.saturating_add(1),
+                    visible_at: lease.until(),
+                    ..r
+                })
                 .collect(),
         };
         Ok(Outcome::Records(out))
@@ -201,7 +302,9 @@ impl<S: Storage> LogTable<S> {
     pub(super) fn record(&mut self, id: u64) -> Result<Option<Record>, LogError<S::Error>> {
         let Some(row) = self.rows.get(&id).cloned() else { return Ok(None) };
         let payload = match self.read_entry(row.payload_at)? {
-            Some((Entry::Put { payload, .. }, _)) | Some((Entry::Update { payload, .. }, _)) => payload,
+            Some((Entry::Put { payload, .. }, _))
+            | Some((Entry::PutTimed { payload, .. }, _))
+            | Some((Entry::Update { payload, .. }, _)) => payload,
             _ => {
                 return Err(corrupted(
                     Blob::Chunk(row.payload_at.chunk),
@@ -217,6 +320,7 @@ impl<S: Storage> LogTable<S> {
             status: row.status,
             timestamp: row.timestamp,
             deliveries: row.deliveries,
+            visible_at: row.visible_at,
         }))
     }
 
@@ -236,6 +340,9 @@ impl<S: Storage> LogTable<S> {
         if self.poisoned {
             return Err(LogError::Poisoned);
         }
+        if entries.iter().any(Entry::is_v2) {
+            self.upgrade_meta()?;
+        }
         if self.head.offset > self.limits.chunk_bytes {
             self.next_chunk()?;
         }
@@ -245,7 +352,7 @@ impl<S: Storage> LogTable<S> {
         let layout = self.layout(self.head.chunk);
         let mut index = self.head_index;
         for e in &entries {
-            if let Entry::Put { id, .. } = e {
+            if let Entry::Put { id, .. } | Entry::PutTimed { id, .. } = e {
                 next_id = next_id.max(*id);
             }
             let before = bytes.len() as u64;
@@ -301,6 +408,7 @@ mod tests {
             priority: 0,
             timestamp: 0,
             unique_key: Some([k; 32]),
+            delay: 0,
         };
         let o = run(&mut t, &Plan::Insert { records: vec![rec(b"a", 1), rec(b"b", 1), rec(b"c", 2)] });
         assert_eq!(o, Outcome::Inserted(vec![Some(1), None, Some(2)]));

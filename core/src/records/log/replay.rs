@@ -58,8 +58,9 @@ impl<S: Storage> LogTable<S> {
         let mut m = alloc::vec![0; 64];
         let n = self.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
         m.truncate(n);
-        let start =
+        let (start, version) =
             decode_meta(&m).ok_or(corrupted(Blob::Meta, 0, CorruptionKind::Meta(MetaProblem::Damaged)))?;
+        self.meta_version = version;
         if start != self.start {
             // Another process compacted: reload from its snapshot.
             self.rows.clear();
