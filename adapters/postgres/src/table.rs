@@ -18,7 +18,7 @@ use crate::session::{Fail, Session, transaction};
 
 /// The schema version this crate creates and reads. Version 1 (before
 /// leases) is upgraded at open under the schema lock: a `visible_at`
-/// column and an index on (status, visible_at).
+/// column and an index on `visible_at` of the leased and delayed rows.
 pub const SCHEMA_VERSION: i32 = 2;
 
 /// The server's clock in ms since the Unix epoch: leases and delays are
@@ -627,7 +627,7 @@ fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i3
                 // In this transaction: all of it or none.
                 c.batch_execute(&format!(
                     "ALTER TABLE {t} ADD COLUMN visible_at BIGINT NOT NULL DEFAULT 0;
-                     CREATE INDEX ON {t} (status, visible_at);"
+                     CREATE INDEX ON {t} (visible_at) WHERE status IN (2, 3);"
                 ))?;
                 c.execute("UPDATE pq_schema SET version = $2 WHERE name = $1", &[&name, &SCHEMA_VERSION])?;
                 return Ok(Some(SCHEMA_VERSION));
@@ -650,7 +650,7 @@ fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i3
                  visible_at BIGINT NOT NULL DEFAULT 0
              );
              CREATE INDEX ON {t} {index};
-             CREATE INDEX ON {t} (status, visible_at);
+             CREATE INDEX ON {t} (visible_at) WHERE status IN (2, 3);
              CREATE UNIQUE INDEX ON {t} (unique_key) WHERE unique_key IS NOT NULL;
              CREATE TRIGGER pq_put AFTER INSERT ON {t} FOR EACH STATEMENT EXECUTE FUNCTION pq_notify();
              CREATE TRIGGER pq_ready AFTER UPDATE OF status ON {t} FOR EACH ROW

@@ -16,7 +16,8 @@ use crate::name::Ident;
 
 /// The schema version this crate creates. Versions 1 and 2 (before
 /// leases) are upgraded at open: a `visible_at` column and an index on
-/// (status, visible_at) are added.
+/// `visible_at` of the leased and delayed records (partial: a put never
+/// writes to it) are added.
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// The status code of the marker row that keeps the last id taken after
@@ -57,7 +58,8 @@ struct Sql {
 }
 
 impl Sql {
-    fn new(t: &str) -> Sql {
+    /// The statements of table `t` (quoted), whose name is `n`.
+    fn new(t: &str, n: &str) -> Sql {
         let ready = |order| {
             format!("SELECT {COLUMNS} FROM {t} WHERE status = 1 ORDER BY {} LIMIT ?1", order_by(order))
         };
@@ -69,7 +71,12 @@ impl Sql {
             claim: format!(
                 "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = ?2 WHERE id = ?1"
             ),
-            expire: format!("UPDATE {t} SET status = 1, visible_at = 0 WHERE status IN (2, 3) AND visible_at <= ?1"),
+            // The partial index, named: the planner would otherwise walk
+            // every leased and delayed row by (status, id).
+            expire: format!(
+                "UPDATE {t} INDEXED BY \"{n}_timed\" SET status = 1, visible_at = 0
+                 WHERE status IN (2, 3) AND visible_at <= ?1"
+            ),
             state: format!("SELECT status, deliveries FROM {t} WHERE id = ?1 AND status <> {MARKER}"),
             settle_live: format!("UPDATE {t} SET status = ?2, visible_at = ?3 WHERE id = ?1"),
             settle_done: format!("UPDATE {t} SET status = ?2, visible_at = 0, unique_key = NULL WHERE id = ?1"),
@@ -150,7 +157,7 @@ impl SqliteTable {
         let ident = Ident::new(name).map_err(SqliteError::Name)?;
         configure(&conn, durability)?;
         let t = ident.quoted();
-        let sql = Sql::new(&t);
+        let sql = Sql::new(&t, ident.as_str());
         let mut table = SqliteTable { conn, t, sql, synced: durability.is_synced() };
         table.create(&ident, order)?;
         Ok(table)
@@ -175,7 +182,7 @@ impl SqliteTable {
                 // opens (`Plan::LeaseInFlight`).
                 tx.execute_batch(&format!(
                     "ALTER TABLE {t} ADD COLUMN visible_at INTEGER NOT NULL DEFAULT 0;
-                     CREATE INDEX IF NOT EXISTS \"{n}_by_status_visible\" ON {t} (status, visible_at);"
+                     CREATE INDEX IF NOT EXISTS \"{n}_timed\" ON {t} (visible_at) WHERE status IN (2, 3);"
                 ))?;
                 tx.execute(
                     "UPDATE pq_schema SET version = ?2 WHERE name = ?1 COLLATE NOCASE",
@@ -212,7 +219,7 @@ impl SqliteTable {
                         unique_key BLOB,
                         visible_at INTEGER NOT NULL DEFAULT 0
                     );
-                    CREATE INDEX IF NOT EXISTS \"{n}_by_status_visible\" ON {t} (status, visible_at);
+                    CREATE INDEX IF NOT EXISTS \"{n}_timed\" ON {t} (visible_at) WHERE status IN (2, 3);
                     {by_id}
                     {by_priority}
                     CREATE UNIQUE INDEX IF NOT EXISTS \"{n}_unique\" ON {t} (unique_key)
@@ -626,5 +633,45 @@ impl Table for SqliteTable {
 
     async fn execute(&mut self, plan: &Plan) -> Result<Outcome, SqliteError> {
         Ok(self.execute_now(plan)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use persist_queue_core::records::{Kind, Lease, RecordQueue, Status, complete};
+
+    use super::*;
+
+    /// A schema-2 table (before leases) holding a ready and an in-flight
+    /// record opens as schema 3: the in-flight one gets a lease from the
+    /// open (not taken back at once), then comes back when it ends.
+    #[test]
+    fn a_schema_2_table_opens_and_its_in_flight_items_get_a_lease() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("data.db");
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch(
+            "CREATE TABLE pq_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
+             INSERT INTO pq_schema VALUES ('ack_queue_default', 2);
+             CREATE TABLE \"ack_queue_default\" (id INTEGER PRIMARY KEY, payload BLOB NOT NULL,
+                 priority INTEGER NOT NULL DEFAULT 0, status INTEGER NOT NULL, timestamp INTEGER NOT NULL,
+                 deliveries INTEGER NOT NULL DEFAULT 0, unique_key BLOB);
+             CREATE INDEX \"ack_queue_default_by_status_id\" ON \"ack_queue_default\" (status, id);
+             INSERT INTO \"ack_queue_default\" VALUES (1, x'61', 0, 2, 5, 1, NULL);
+             INSERT INTO \"ack_queue_default\" VALUES (2, x'62', 0, 1, 5, 0, NULL);",
+        )
+        .expect("a schema-2 table");
+        drop(conn);
+        let t = SqliteTable::open(&path, "ack_queue_default", Durability::Synced).expect("upgrade");
+        let lease = Lease { now: 1_000_000, ms: 30_000 };
+        let mut q = complete(RecordQueue::open(t, Kind::ACK, false, lease)).expect("queue");
+        let got = complete(q.get(false, lease)).expect("get").expect("the ready one");
+        assert_eq!(got.id, 2, "the item in flight before the upgrade is not taken back at once");
+        assert!(complete(q.get(false, Lease { now: 1_029_000, ..lease })).expect("get").is_none());
+        let back = complete(q.get(false, Lease { now: 1_031_000, ..lease })).expect("get").expect("back");
+        assert_eq!((back.id, back.deliveries, back.status), (1, 2, Status::Unacked));
+        let conn = Connection::open(&path).expect("reopen");
+        let v: i64 = conn.query_row("SELECT version FROM pq_schema", [], |r| r.get(0)).expect("version");
+        assert_eq!(v, SCHEMA_VERSION);
     }
 }
