@@ -7,7 +7,7 @@ use js_sys::{Array, Promise};
 use persist_queue_core::records::{Kind, Order, Verdict};
 use wasm_bindgen::prelude::*;
 
-use crate::handle::{Handle, Shared, id_of, ids_of, message, promise};
+use crate::handle::{Handle, Shared, delivery_of, id_of, ids_of, message, promise};
 use crate::options::Options;
 use crate::store::Backend;
 
@@ -117,20 +117,20 @@ macro_rules! queue_class {
 
             /// Done with an item given out: acked.
             #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-            pub fn ack(&self, id: f64) -> Promise {
-                self.settle(id, Verdict::Ack)
+            pub fn ack(&self, #[wasm_bindgen(unchecked_param_type = "number | Message")] item: JsValue) -> Promise {
+                self.settle(item, Verdict::Ack)
             }
 
             /// Gives an item back: ready again, at its place in the order.
             #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-            pub fn nack(&self, id: f64) -> Promise {
-                self.settle(id, Verdict::Nack)
+            pub fn nack(&self, #[wasm_bindgen(unchecked_param_type = "number | Message")] item: JsValue) -> Promise {
+                self.settle(item, Verdict::Nack)
             }
 
             /// Failed for good: never delivered again.
             #[wasm_bindgen(js_name = ackFailed, unchecked_return_type = "Promise<void>")]
-            pub fn ack_failed(&self, id: f64) -> Promise {
-                self.settle(id, Verdict::Fail)
+            pub fn ack_failed(&self, #[wasm_bindgen(unchecked_param_type = "number | Message")] item: JsValue) -> Promise {
+                self.settle(item, Verdict::Fail)
             }
 
             /// Acks many items in one transaction.
@@ -200,10 +200,13 @@ macro_rules! queue_class {
         }
 
         impl $class {
-            fn settle(&self, id: f64, verdict: Verdict) -> Promise {
+            /// Settles a message (fenced by its lease: `LeaseLost` once it
+            /// ended and another get took the item) or a bare id.
+            fn settle(&self, item: JsValue, verdict: Verdict) -> Promise {
                 let h = Rc::clone(&self.h);
                 promise(async move {
-                    h.settle(vec![id_of(id)?], verdict).await?;
+                    let (id, token) = delivery_of(&item)?;
+                    h.settle_one(id, token, verdict).await?;
                     Ok(JsValue::UNDEFINED)
                 })
             }

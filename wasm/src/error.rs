@@ -39,6 +39,7 @@ pub(crate) fn from_record(e: RecordError<StoreError>) -> JsValue {
         RecordError::UnknownId(_) => "UnknownId",
         RecordError::NotInFlight { .. } => "NotInFlight",
         RecordError::Duplicate => "Duplicate",
+        RecordError::LeaseLost { .. } => "LeaseLost",
         _ => "Protocol",
     };
     js_error(code, &e.to_string())

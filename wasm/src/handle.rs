@@ -311,6 +311,22 @@ impl Handle {
         Ok(n)
     }
 
+    /// Settles one delivery: fenced by its lease token when given
+    /// (`LeaseLost` once another delivery took over), else by id.
+    pub(crate) async fn settle_one(&self, id: u64, token: Option<u32>, verdict: Verdict) -> Op<()> {
+        let Some(token) = token else { return self.settle(vec![id], verdict).await };
+        // Items held at the quota are settled by id (they are not leased).
+        if self.queue.lock().await.as_ref().is_some_and(|q| q.held() > 0) {
+            return self.settle(vec![id], verdict).await;
+        }
+        let now = host::now_ms();
+        let settled = self.with(async |q| q.settle_leased(&[(id, token)], verdict, now, 0).await).await?;
+        if verdict == Verdict::Nack {
+            self.waker.notify();
+        }
+        settled.into_iter().try_for_each(|r| r.map_err(from_record))
+    }
+
     pub(crate) async fn settle(&self, ids: Vec<u64>, verdict: Verdict) -> Op<()> {
         let settled = self.with(async |q| q.settle_many(&ids, verdict).await).await;
         self.let_go_of_drain().await;
@@ -390,6 +406,21 @@ pub(crate) fn id_of(v: f64) -> Op<u64> {
     } else {
         Err(js_error("UnknownId", "an id is a non-negative integer"))
     }
+}
+
+/// What a settle names: a message a get returned (its id and lease
+/// token: the settle is fenced) or a bare id (settled whoever holds it).
+pub(crate) fn delivery_of(v: &JsValue) -> Op<(u64, Option<u32>)> {
+    if v.is_object() {
+        let id = id_of(number(&Reflect::get(v, &"id".into())?)?)?;
+        let token = number(&Reflect::get(v, &"deliveries".into())?)?;
+        if !(token.is_finite() && token >= 0.0 && token.fract() == 0.0 && token <= f64::from(u32::MAX)) {
+            return Err(js_error("UnknownId", "a message's deliveries is a non-negative integer"));
+        }
+        // 0: the get removed it (it holds no lease).
+        return Ok((id, (token >= 1.0).then_some(token as u32)));
+    }
+    Ok((id_of(number(v)?)?, None))
 }
 
 /// Ids given by JavaScript (an array of numbers).

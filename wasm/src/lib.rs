@@ -89,7 +89,10 @@ export interface Message {
   /** When it was put (ms since the epoch). */
   timestamp: number;
   /** How many times it was handed out, this time included (items kept in
-   *  flight: AckQueue, or Queue with autoCommit false; 0 when get removed it). */
+   *  flight: AckQueue, or Queue with autoCommit false; 0 when get removed it).
+   *  It is also the delivery's lease token: ack(message), nack(message) and
+   *  ackFailed(message) reject with code "LeaseLost" once the lease ended
+   *  and another get took the item (ack(id) settles whoever holds it). */
   deliveries: number;
 }
 /** Items per status. */
@@ -103,6 +106,6 @@ export interface Counts {
 export interface QueueError extends Error {
   code: "Empty" | "QuotaExceeded" | "Corrupted" | "Closed" | "Blocked" | "Locked" | "NotDurable"
     | "Unavailable" | "InvalidName" | "InvalidItem" | "InvalidOption" | "UnknownId" | "NotInFlight"
-    | "Duplicate" | "OutOfRange" | "Unsupported" | "Poisoned" | "Storage" | "Protocol";
+    | "Duplicate" | "OutOfRange" | "Unsupported" | "Poisoned" | "Storage" | "Protocol" | "LeaseLost";
 }
 "#;

@@ -99,6 +99,35 @@ test("an item held by a tab that closes goes to a tab waiting for it", async () 
   await b.close();
 });
 
+test("a tab that freezes holding an item loses it to a waiting tab once its lease ends, and its late ack is refused", async () => {
+  const name = fresh("frozen");
+  const a = await openPage(browser.context, srv.origin);
+  const b = await openPage(browser.context, srv.origin);
+  await a.evaluate(async (name) => {
+    window.q = await pq.AckQueue.open(name, { leaseMs: 600 });
+    await window.q.put("job");
+    window.held = await window.q.get();
+  }, name);
+  // Tab a stays open (its Web Lock held: no orphan) and never settles.
+  const [value, deliveries, waited] = await b.evaluate(async (name) => {
+    window.q = await pq.AckQueue.open(name, { leaseMs: 600 });
+    const start = Date.now();
+    window.taken = await window.q.get({ timeout: 15000 });
+    return [window.taken.value, window.taken.deliveries, Date.now() - start];
+  }, name);
+  assert.deepEqual([value, deliveries], ["job", 2]);
+  assert.ok(waited >= 400, `not before the lease ended (${waited} ms)`);
+  const late = await a.evaluate(async () => {
+    try { await window.q.ack(window.held); return "acked"; } catch (e) { return e.code; }
+  });
+  assert.equal(late, "LeaseLost", "the frozen tab's late ack is refused");
+  await b.evaluate(() => window.q.ack(window.taken));
+  const counts = await b.evaluate(() => window.q.counts());
+  assert.deepEqual([counts.acked, counts.unacked], [1, 0]);
+  await a.close();
+  await b.close();
+});
+
 test("IndexedDB over quota is code QuotaExceeded and nothing stored before is lost", async () => {
   const name = fresh("idbquota");
   // An origin of its own (another port), whose quota is set before it
