@@ -19,6 +19,9 @@
 //! | `persist_queue_flush_seconds` | histogram | each group commit (one transaction or flush) |
 //! | `persist_queue_commit_batch_size` | histogram | callers served by each group commit |
 //! | `persist_queue_depth` | gauge | items ready, when the queue counts them (the file `Queue`: every put and get) |
+//! | `persist_queue_in_flight`, `_delayed`, `_dead_letters` | gauges | record queues' leased, delayed and dead items, at each `stats()` |
+//! | `persist_queue_expired_leases` | gauge | in-flight items whose lease ended, not yet taken back, at each `stats()` |
+//! | `persist_queue_oldest_ready_age_seconds` | gauge | how long the oldest ready item has waited (0: none), at each `stats()` |
 
 use std::time::Duration;
 
@@ -39,6 +42,11 @@ struct Handles {
     flush: metrics::Histogram,
     batch: metrics::Histogram,
     depth: metrics::Gauge,
+    in_flight: metrics::Gauge,
+    delayed: metrics::Gauge,
+    dead: metrics::Gauge,
+    expired: metrics::Gauge,
+    oldest_age: metrics::Gauge,
 }
 
 impl QueueMetrics {
@@ -57,6 +65,11 @@ impl QueueMetrics {
                 flush: metrics::histogram!("persist_queue_flush_seconds", &labels),
                 batch: metrics::histogram!("persist_queue_commit_batch_size", &labels),
                 depth: metrics::gauge!("persist_queue_depth", &labels),
+                in_flight: metrics::gauge!("persist_queue_in_flight", &labels),
+                delayed: metrics::gauge!("persist_queue_delayed", &labels),
+                dead: metrics::gauge!("persist_queue_dead_letters", &labels),
+                expired: metrics::gauge!("persist_queue_expired_leases", &labels),
+                oldest_age: metrics::gauge!("persist_queue_oldest_ready_age_seconds", &labels),
             };
             QueueMetrics { handles: std::sync::Arc::new(handles) }
         }
@@ -105,6 +118,21 @@ impl QueueMetrics {
             self.handles.batch.record(callers as f64);
         }
         let _ = (callers, took);
+    }
+
+    /// A record queue's state, as `stats()` read it.
+    pub(crate) fn stats(&self, s: &crate::records::QueueStats) {
+        #[cfg(feature = "metrics")]
+        {
+            let h = &self.handles;
+            h.depth.set(s.ready as f64);
+            h.in_flight.set(s.in_flight as f64);
+            h.delayed.set(s.delayed as f64);
+            h.dead.set(s.dead as f64);
+            h.expired.set(s.expired_leases as f64);
+            h.oldest_age.set(s.oldest_ready_age.map_or(0.0, |a| a.as_secs_f64()));
+        }
+        let _ = s;
     }
 
     /// `n` items are ready.

@@ -45,6 +45,10 @@ fn counters_histograms_and_depth_after_a_known_workload() {
         q.nack(&got[1]).expect("nack");
         q.ack_failed(&got[2]).expect("fail");
         assert_eq!(q.ready_count().expect("count"), 3);
+        let held = q.get().expect("get");
+        let s = q.stats().expect("stats");
+        assert_eq!((s.ready, s.in_flight, s.dead), (2, 1, 1));
+        q.ack(&held).expect("ack");
 
         let f: Queue<u32> = Queue::builder(&dir).durability(Durability::Synced).open().expect("open");
         f.put_many(&[1, 2, 3]).expect("put");
@@ -56,11 +60,16 @@ fn counters_histograms_and_depth_after_a_known_workload() {
     let m = read(&snapshotter);
     let at = |name: &str, queue: &str| m.get(&(name.to_string(), queue.to_string())).copied();
     assert_eq!(at("persist_queue_puts_total", "jobs"), Some(5.0), "{m:?}");
-    assert_eq!(at("persist_queue_gets_total", "jobs"), Some(3.0));
-    assert_eq!(at("persist_queue_acks_total", "jobs"), Some(1.0));
+    assert_eq!(at("persist_queue_gets_total", "jobs"), Some(4.0));
+    assert_eq!(at("persist_queue_acks_total", "jobs"), Some(2.0));
     assert_eq!(at("persist_queue_nacks_total", "jobs"), Some(1.0));
     assert_eq!(at("persist_queue_ack_failed_total", "jobs"), Some(1.0));
-    assert_eq!(at("persist_queue_depth", "jobs"), Some(3.0));
+    assert_eq!(at("persist_queue_depth", "jobs"), Some(2.0), "as stats() read it");
+    assert_eq!(at("persist_queue_in_flight", "jobs"), Some(1.0));
+    assert_eq!(at("persist_queue_dead_letters", "jobs"), Some(1.0));
+    assert_eq!(at("persist_queue_delayed", "jobs"), Some(0.0));
+    assert_eq!(at("persist_queue_expired_leases", "jobs"), Some(0.0));
+    assert!(at("persist_queue_oldest_ready_age_seconds", "jobs").is_some_and(|a| a >= 0.0));
     // One group commit per put here: five flush samples, five batch sizes.
     assert_eq!(at("persist_queue_flush_seconds", "jobs"), Some(5.0));
     assert_eq!(at("persist_queue_commit_batch_size", "jobs"), Some(5.0));

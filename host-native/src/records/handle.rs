@@ -268,9 +268,9 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// with their items not yet taken back.
     pub fn stats(&self) -> Result<QueueStats> {
         let now = self.shared.clock.now();
-        let s = complete(self.lock().stats(now))?;
-        self.shared.metrics.depth(s.counts.ready);
-        Ok(QueueStats::new(s, now))
+        let s = QueueStats::new(complete(self.lock().stats(now))?, now);
+        self.shared.metrics.stats(&s);
+        Ok(s)
     }
 
     /// Acks many in-flight items in one transaction; per id, whether it
