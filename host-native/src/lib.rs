@@ -113,7 +113,8 @@
 //!
 //! Settling a [`Delivery`] is fenced by its lease: once the lease ended and
 //! another consumer took the item, [`Error::LeaseLost`]. `extend` is the
-//! heartbeat; `max_attempts` turns an item that keeps failing into a dead
+//! heartbeat ([`KeepAlive`] beats from a thread until dropped);
+//! `max_attempts` turns an item that keeps failing into a dead
 //! letter; a [`Backoff`] delays each nack; [`PutOptions`] delays a put;
 //! [`QueueStats`] counts it all. Embedded stores reckon leases on this
 //! machine's clock, servers on theirs.

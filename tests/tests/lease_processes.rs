@@ -6,6 +6,8 @@
 //! once (a late ack after a lost lease is refused), none is lost, and the
 //! deliveries beyond the first are exactly the killed consumer's items
 //! plus the leases that really ended (each one's refused ack is counted).
+//! And fencing across processes: a consumer process's ack after its lease
+//! ended and this process took the item is refused.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -81,6 +83,54 @@ fn run(store: &str, at: &str) {
         "{store}: deliveries beyond the first are the killed consumer's items and the leases that ended"
     );
     eprintln!("{store}: 3 live consumers acked {per_consumer:?}; {lost_leases} other leases ended");
+}
+
+/// Fencing across processes: a consumer process whose lease ended while
+/// this process took the item acks late; its ack is refused and this
+/// process's ack stands.
+fn late_ack_is_refused(store: &str, at: &str) {
+    use persist_queue::{AckQueue, Error, RecordBuilder};
+    let name = fresh_table_name("fence");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let marker = tmp.path().join("taken");
+    let builder: RecordBuilder<_> = match store {
+        "sqlite" => AckQueue::builder(at),
+        "files" => AckQueue::files(at),
+        _ => AckQueue::server(at),
+    };
+    let q = builder
+        .name(name.as_str())
+        .lease(std::time::Duration::from_millis(1500))
+        .open::<u64>()
+        .expect("open");
+    q.put(&7).expect("put");
+    let mut slow = spawn(store, at, &name, &["late_ack", marker.to_str().expect("utf-8")]);
+    let mut lines = BufReader::new(slow.stdout.take().expect("stdout")).lines();
+    assert_eq!(lines.next().expect("a line").expect("line"), "H 7");
+    let mine = loop {
+        match q.try_get() {
+            Ok(d) => break d,
+            Err(Error::Empty) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(e) => panic!("{store}: get: {e}"),
+        }
+    };
+    assert_eq!((mine.item, mine.deliveries), (7, 2), "{store}: taken back once the other's lease ended");
+    std::fs::write(&marker, b"").expect("marker");
+    assert_eq!(lines.next().expect("a line").expect("line"), "LeaseLost", "{store}: the late ack is refused");
+    assert!(slow.wait().expect("wait").success());
+    q.ack(&mine).expect("this process's ack stands");
+    let s = q.stats().expect("stats");
+    assert_eq!((s.acked, s.in_flight, s.ready), (1, 0, 0), "{store}");
+}
+
+#[test]
+fn a_late_ack_from_another_process_is_refused_on_sqlite_files_and_servers() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    late_ack_is_refused("sqlite", tmp.path().join("s").to_str().expect("utf-8"));
+    late_ack_is_refused("files", tmp.path().join("f").to_str().expect("utf-8"));
+    for url in servers::configured() {
+        late_ack_is_refused("server", &url);
+    }
 }
 
 #[test]

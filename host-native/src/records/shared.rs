@@ -56,8 +56,27 @@ pub(crate) struct Clock(AtomicU64);
 
 impl Clock {
     pub(crate) fn now(&self) -> u64 {
-        let t = now_ms();
-        self.0.fetch_max(t, Ordering::Relaxed).max(t)
+        self.reading(now_ms())
+    }
+
+    /// The clock's time given the wall clock's reading `wall`: never less
+    /// than an earlier answer.
+    fn reading(&self, wall: u64) -> u64 {
+        self.0.fetch_max(wall, Ordering::Relaxed).max(wall)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Clock;
+
+    #[test]
+    fn a_wall_clock_stepping_back_holds_the_clock_until_it_catches_up() {
+        let c = Clock::default();
+        assert_eq!(c.reading(1_000), 1_000);
+        assert_eq!(c.reading(400), 1_000, "a step back: leases and delays do not shrink");
+        assert_eq!(c.reading(999), 1_000);
+        assert_eq!(c.reading(1_500), 1_500, "caught up: it moves again");
     }
 }
 

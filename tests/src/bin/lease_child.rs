@@ -10,6 +10,10 @@
 //! or delayed.
 //! `lease_child STORE AT NAME hold K`: takes K items, prints `H payload`
 //! for each, and waits to be killed without settling them.
+//! `lease_child STORE AT NAME late_ack MARKER`: takes one item, prints
+//! `H payload`, waits until `MARKER` exists (another process took the item
+//! after the lease ended), then acks its own delivery and prints `acked`
+//! or the error's code (`LeaseLost`).
 //!
 //! STORE is `sqlite` (AT: a directory), `files` (AT: a directory) or
 //! `server` (AT: a database URL).
@@ -87,6 +91,27 @@ fn main() {
             out.flush().expect("flush");
             std::thread::sleep(Duration::from_secs(3600));
         }
-        _ => panic!("usage: lease_child STORE AT NAME produce N MARKER | consume MARKER | hold K"),
+        ("late_ack", [marker]) => {
+            let d = loop {
+                match q.try_get() {
+                    Ok(d) => break d,
+                    Err(Error::Empty) => std::thread::sleep(Duration::from_millis(2)),
+                    Err(e) => panic!("get: {e}"),
+                }
+            };
+            writeln!(out, "H {}", d.item).expect("stdout");
+            out.flush().expect("flush");
+            while !std::path::Path::new(marker).exists() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            match q.ack(&d) {
+                Ok(()) => writeln!(out, "acked").expect("stdout"),
+                Err(Error::LeaseLost { .. }) => writeln!(out, "LeaseLost").expect("stdout"),
+                Err(e) => panic!("ack: {e}"),
+            }
+        }
+        _ => panic!(
+            "usage: lease_child STORE AT NAME produce N MARKER | consume MARKER | hold K | late_ack MARKER"
+        ),
     }
 }
