@@ -422,12 +422,16 @@ fn claim_text(
             expired.join(",")
         ));
     }
+    let leasing = !found.is_empty() && then == Claimed::Unacked;
+    if leasing {
+        // One lease end for every record of the claim, read back below.
+        changes.push(format!("SET @pq_until = {NOW_MS} + {lease_ms}"));
+    }
     if !found.is_empty() {
         let ids: Vec<String> = found.iter().map(|r| r.id.to_string()).collect();
         changes.push(match then {
             Claimed::Unacked => format!(
-                "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = {NOW_MS} + {lease_ms}
-                 WHERE id IN ({})",
+                "UPDATE {t} SET status = 2, deliveries = deliveries + 1, visible_at = @pq_until WHERE id IN ({})",
                 ids.join(",")
             ),
             Claimed::Deleted => format!("DELETE FROM {t} WHERE id IN ({})", ids.join(",")),
@@ -437,16 +441,13 @@ fn claim_text(
         c.query_drop("COMMIT").map_err(Fail::AtCommit)?;
         return Ok((found, 0));
     }
-    let until: Option<u64> = if found.is_empty() || then == Claimed::Deleted {
-        None
-    } else {
-        changes.push(format!("SELECT {NOW_MS} + {lease_ms}"));
-        Some(0)
-    };
+    if leasing {
+        changes.push("SELECT @pq_until".into());
+    }
     changes.push("COMMIT".into());
     // The changes and the COMMIT in one round trip: a failure of a change
     // stops the batch before the COMMIT, so it is rolled back here.
-    let mut leased_until = until;
+    let mut leased_until = None;
     let run = (|| {
         let mut result = c.query_iter(changes.join("; "))?;
         while let Some(set) = result.iter() {

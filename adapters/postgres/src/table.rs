@@ -470,10 +470,11 @@ fn set_status(s: Status) -> String {
     }
 }
 
-/// `status = n` and the `visible_at` a settle to `n` after `$3` ms sets.
-fn set_settled(s: Status) -> String {
+/// `status = n` and the `visible_at` a settle to `n` after `delay` ms
+/// (the statement's parameter `delay`, e.g. `$3`) sets.
+fn set_settled(s: Status, delay: &str) -> String {
     match (s.is_timed(), s.is_live()) {
-        (true, _) => format!("status = {}, visible_at = {NOW_MS} + $3::int8", s.code()),
+        (true, _) => format!("status = {}, visible_at = {NOW_MS} + {delay}::int8", s.code()),
         (false, true) => format!("status = {}, visible_at = 0", s.code()),
         (false, false) => format!("status = {}, visible_at = 0, unique_key = NULL", s.code()),
     }
@@ -494,7 +495,7 @@ fn settle_sql(t: &str, to: Target, delay: i64) -> String {
             "UPDATE {t} SET {} FROM input
              WHERE {t}.id = input.id AND {t}.deliveries = input.token AND {t}.status = 2
                AND $3::int8 IS NOT NULL RETURNING {t}.id",
-            set_settled(settled_status(s, delay.max(0) as u64))
+            set_settled(settled_status(s, delay.max(0) as u64), "$3")
         ),
     };
     format!(
@@ -535,7 +536,7 @@ fn settle(
             Target::Status(s) => {
                 let sql = format!(
                     "UPDATE {t} SET {} WHERE id = ANY($1) AND $2::int8 IS NOT NULL",
-                    set_settled(settled_status(s, delay.max(0) as u64)).replace("$3", "$2")
+                    set_settled(settled_status(s, delay.max(0) as u64), "$2")
                 );
                 c.execute(&sql, &[&change, &delay])?;
             }
