@@ -289,7 +289,15 @@ impl From<persist_queue_sqlite::SqliteError> for Error {
 impl From<persist_queue_postgres::PgError> for Error {
     fn from(e: persist_queue_postgres::PgError) -> Error {
         use persist_queue_postgres::PgError;
-        let config = matches!(e, PgError::Config(_) | PgError::InvalidName(_) | PgError::CaseConflict { .. });
+        let config = matches!(
+            e,
+            PgError::Config(_)
+                | PgError::Setting(_)
+                | PgError::Tls(_)
+                | PgError::TlsHandshake { .. }
+                | PgError::InvalidName(_)
+                | PgError::CaseConflict { .. }
+        );
         let unavailable = matches!(e, PgError::Unavailable { .. });
         let unknown = matches!(e, PgError::CommitUnknown(_));
         classify(StoreError::Postgres(Arc::new(e)), config, unavailable, unknown)
@@ -306,6 +314,8 @@ impl From<persist_queue_mysql::MySqlError> for Error {
         let config = matches!(
             e,
             MySqlError::Config(_)
+                | MySqlError::Setting(_)
+                | MySqlError::TlsHandshake { .. }
                 | MySqlError::InvalidName(_)
                 | MySqlError::CaseConflict { .. }
                 | MySqlError::NotDurable { .. }

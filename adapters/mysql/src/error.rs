@@ -10,6 +10,24 @@ pub enum MySqlError {
     /// The connection URL could not be parsed.
     #[error("invalid MySQL connection URL: {0}")]
     Config(String),
+    /// A connection setting has a value this crate does not read.
+    #[error("invalid MySQL connection setting: {0}")]
+    Setting(String),
+    /// The TLS handshake failed: the server's certificate was refused (an
+    /// unknown issuer, a host name it does not carry) or the server does
+    /// not speak TLS. Never retried.
+    #[error("TLS handshake with the MySQL server failed: {reason}")]
+    TlsHandshake {
+        /// What rustls or the client said.
+        reason: String,
+    },
+    /// The server refused the login over a plain connection. A server that
+    /// requires secure transport answers a plain login this way, so the
+    /// message says TLS may be what is missing.
+    #[error(
+        "the MySQL server refused the login ({0}); the connection was not encrypted: if the server requires TLS, set ssl-mode=REQUIRED or stronger"
+    )]
+    RefusedPlain(#[source] mysql::Error),
     /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
     /// MySQL's 64 it is cut with a digest).
     #[error("invalid table name {0:?}: use 1 to 128 of A-Z, a-z, 0-9 and _")]
@@ -25,9 +43,14 @@ pub enum MySqlError {
         /// The table the name means now.
         name: String,
     },
-    /// The table was created by a newer schema version.
-    #[error("table {table} has schema version {found}; this version reads {}", crate::SCHEMA_VERSION)]
-    Schema {
+    /// The table's schema is newer than this version of persist-queue
+    /// reads: a newer version migrated it. Upgrade this process; its
+    /// statements would not match the table any more.
+    #[error(
+        "table {table} has schema version {found}, newer than this version of persist-queue reads ({}): upgrade it",
+        crate::SCHEMA_VERSION
+    )]
+    SchemaTooNew {
         /// The table.
         table: String,
         /// The version found.

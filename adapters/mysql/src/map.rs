@@ -18,7 +18,7 @@ pub struct MySqlMap {
 impl MySqlMap {
     /// Opens (creating if needed) the map table `name`.
     pub fn open(connect: &Connect, name: &str) -> Result<MySqlMap, MySqlError> {
-        let t = format!("`{}`", table_ident(name)?);
+        let t = crate::connect::table_sql(&table_ident(name)?);
         let mut session = Session::new(connect);
         let create = format!(
             "CREATE TABLE IF NOT EXISTS {t} (k VARBINARY(767) PRIMARY KEY, v LONGBLOB NOT NULL) ENGINE=InnoDB"

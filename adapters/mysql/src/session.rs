@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 use mysql::prelude::Queryable;
 use mysql::{Error, PooledConn};
 
+use persist_queue_core::records::server::TlsMode;
+
 use crate::connect::Connect;
 use crate::error::MySqlError;
 
@@ -30,11 +32,25 @@ impl From<Error> for Fail {
 const TRANSIENT_CODES: [u16; 7] = [1213, 1205, 1053, 1927, 2006, 2013, 1040];
 
 fn transient(e: &Error) -> bool {
+    if handshake_failed(e) {
+        return false;
+    }
     match e {
         Error::MySqlError(m) => TRANSIENT_CODES.contains(&m.code),
         Error::IoError(_) | Error::CodecError(_) | Error::DriverError(_) => true,
         _ => false,
     }
+}
+
+/// A failed TLS handshake (a certificate refused): the same attempt would
+/// fail again. rustls reports it inside the client's I/O error.
+fn handshake_failed(e: &Error) -> bool {
+    let io = match e {
+        Error::IoError(io) => Some(io),
+        Error::CodecError(mysql::mysql_common::proto::codec::error::PacketCodecError::Io(io)) => Some(io),
+        _ => None,
+    };
+    matches!(e, Error::TlsError(_)) || io.and_then(|io| io.get_ref()).is_some_and(|i| i.is::<rustls::Error>())
 }
 
 /// The connection is unusable after this error.
@@ -63,6 +79,33 @@ impl Session {
         Session { connect: connect.clone(), live: None }
     }
 
+    /// A connection that could not be opened, typed by why.
+    fn refused(&self, e: Error) -> MySqlError {
+        match &e {
+            _ if handshake_failed(&e) => MySqlError::TlsHandshake { reason: e.to_string() },
+            Error::MySqlError(m) if m.code == 1045 && self.connect.tls_mode() == TlsMode::Disable => {
+                MySqlError::RefusedPlain(e)
+            }
+            _ => MySqlError::Db(e),
+        }
+    }
+
+    /// A connection taken from the pool with the per-session settings
+    /// the pool's options cannot carry: the statement timeout, whose
+    /// variable differs between MariaDB (major version 10 and later) and
+    /// MySQL.
+    fn configured(&self, mut conn: PooledConn) -> Result<PooledConn, Error> {
+        if let Some(limit) = self.connect.statement_timeout {
+            let sql = if conn.server_version().0 >= 10 {
+                format!("SET SESSION max_statement_time = {:.3}", limit.as_secs_f64().max(0.001))
+            } else {
+                format!("SET SESSION max_execution_time = {}", limit.as_millis().max(1))
+            };
+            conn.query_drop(sql)?;
+        }
+        Ok(conn)
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or the retry
     /// window ends.
     pub(crate) fn with_retry<T>(
@@ -73,7 +116,7 @@ impl Session {
         let mut pause = Duration::from_millis(10);
         loop {
             if self.live.is_none() {
-                match self.connect.pool.get_conn() {
+                match self.connect.pool.get_conn().and_then(|c| self.configured(c)) {
                     Ok(c) => self.live = Some(c),
                     Err(e) if transient(&e) && start.elapsed() + pause <= self.connect.retry_for => {
                         std::thread::sleep(pause);
@@ -83,7 +126,7 @@ impl Session {
                     Err(e) if transient(&e) => {
                         return Err(MySqlError::Unavailable { waited: start.elapsed(), source: e });
                     }
-                    Err(e) => return Err(MySqlError::Db(e)),
+                    Err(e) => return Err(self.refused(e)),
                 }
             }
             let conn = self.live.as_mut().expect("connected above");

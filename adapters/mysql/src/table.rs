@@ -11,7 +11,7 @@ use persist_queue_core::records::{
     settle_steps, settled_status, transition_steps,
 };
 
-use crate::connect::{Connect, table_ident};
+use crate::connect::{Connect, table_ident, table_sql};
 use crate::error::MySqlError;
 use crate::session::{Fail, Session, transaction};
 
@@ -98,7 +98,7 @@ impl MySqlTable {
         order: Order,
     ) -> Result<MySqlTable, MySqlError> {
         let ident = table_ident(name)?;
-        let t = format!("`{ident}`");
+        let t = table_sql(&ident);
         let mut session = Session::new(connect);
         let (version, flush): (String, String) = session.with_retry(|c| {
             Ok(c.query_first("SELECT VERSION(), CAST(@@innodb_flush_log_at_trx_commit AS CHAR)")?
@@ -109,7 +109,7 @@ impl MySqlTable {
         }
         let found = session.with_retry(|c| create(c, &ident, &t, order))?;
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
-            return Err(MySqlError::Schema { table: ident, found });
+            return Err(MySqlError::SchemaTooNew { table: ident, found });
         }
         Ok(MySqlTable { session, t, returning: version.contains("MariaDB"), order })
     }

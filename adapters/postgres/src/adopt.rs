@@ -17,7 +17,7 @@ pub fn adopt_table(connect: &Connect, legacy: &str, name: &str) -> Result<(), Pg
     if old == new {
         return Ok(());
     }
-    let mut session = Session::new(connect, String::new(), |_| Ok(()));
+    let mut session = Session::new(connect, name, String::new(), |_| Ok(()));
     let both = session.with_retry_unprepared(|c| {
         transaction(c, "BEGIN", |c| {
             c.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])?;

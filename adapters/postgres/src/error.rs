@@ -10,6 +10,21 @@ pub enum PgError {
     /// The connection string could not be parsed.
     #[error("invalid PostgreSQL connection string: {0}")]
     Config(#[source] postgres::Error),
+    /// A connection setting has a value this crate does not read.
+    #[error("invalid PostgreSQL connection setting: {0}")]
+    Setting(String),
+    /// A TLS file (CA, client certificate or key) is missing or not PEM,
+    /// or the TLS configuration was refused.
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    /// The TLS handshake failed: the server's certificate was refused (an
+    /// unknown issuer, a host name it does not carry) or the server does
+    /// not speak TLS. Never retried.
+    #[error("TLS handshake with the PostgreSQL server failed: {reason}")]
+    TlsHandshake {
+        /// What rustls said.
+        reason: String,
+    },
     /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
     /// PostgreSQL's 63 it is cut with a digest, never truncated into
     /// another table's).
@@ -26,9 +41,14 @@ pub enum PgError {
         /// The table the name means now.
         name: String,
     },
-    /// The table was created by a newer schema version.
-    #[error("table {table} has schema version {found}; this version reads {}", crate::SCHEMA_VERSION)]
-    Schema {
+    /// The table's schema is newer than this version of persist-queue
+    /// reads: a newer version migrated it. Upgrade this process; its
+    /// statements would not match the table any more.
+    #[error(
+        "table {table} has schema version {found}, newer than this version of persist-queue reads ({}): upgrade it",
+        crate::SCHEMA_VERSION
+    )]
+    SchemaTooNew {
         /// The table.
         table: String,
         /// The version found.
@@ -54,6 +74,18 @@ pub enum PgError {
     #[error("could not start the listener thread: {0}")]
     Spawn(#[source] std::io::Error),
     /// The server refused the operation (a bug, a permission, a full disk).
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", server_said(.0))]
     Db(#[from] postgres::Error),
+}
+
+/// The server's own words when it answered (`postgres::Error` alone reads
+/// "db error"): severity, SQLSTATE, message and hint.
+fn server_said(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let hint = db.hint().map(|h| format!(" (hint: {h})")).unwrap_or_default();
+            format!("{} {}: {}{hint}", db.severity(), db.code().code(), db.message())
+        }
+        None => e.to_string(),
+    }
 }

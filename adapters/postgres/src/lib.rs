@@ -57,6 +57,7 @@ mod listen;
 mod map;
 mod session;
 mod table;
+mod tls;
 
 pub use crate::adopt::adopt_table;
 pub use crate::catalog::table_names;

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use postgres::NoTls;
 use postgres::fallible_iterator::FallibleIterator;
 
 use crate::connect::{Connect, table_ident};
@@ -33,15 +32,16 @@ impl Listener {
         table: &str,
         wake: impl Fn() + Send + 'static,
     ) -> Result<Listener, PgError> {
-        let listen = format!("LISTEN \"{}\"", table_ident(table)?);
-        let config = connect.config.clone();
+        let ident = table_ident(table)?;
+        let listen = format!("LISTEN \"{ident}\"");
+        let connect = connect.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("pq-listen".into())
             .spawn(move || {
                 while !stopped.load(Ordering::Relaxed) {
-                    let mut client = match config.connect(NoTls) {
+                    let mut client = match connect.open_client(&ident, "") {
                         Ok(c) => c,
                         Err(_) => {
                             std::thread::sleep(TICK);

@@ -24,11 +24,13 @@ impl PgMap {
         } else {
             "SET synchronous_commit = off"
         };
-        let mut session = Session::new(connect, setup.to_string(), |_| Ok(()));
+        let mut session = Session::new(connect, name, setup.to_string(), |_| Ok(()));
+        let schema = connect.create_schema();
         let create = format!("CREATE TABLE IF NOT EXISTS {t} (key BYTEA PRIMARY KEY, value BYTEA NOT NULL)");
         session.with_retry_unprepared(|c| {
             transaction(c, "BEGIN", |c| {
                 c.execute("SELECT pg_advisory_xact_lock($1)", &[&crate::table::DDL_LOCK])?;
+                c.batch_execute(&schema)?;
                 c.batch_execute(&create)
             })
         })?;

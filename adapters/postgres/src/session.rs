@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use postgres::Client;
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
 
 use crate::connect::Connect;
 use crate::error::PgError;
@@ -28,6 +28,9 @@ impl From<postgres::Error> for Fail {
 /// on a second try: the connection is gone, the server is starting or
 /// stopping, or it aborted the transaction to break a deadlock.
 fn transient(e: &postgres::Error) -> bool {
+    if crate::tls::handshake_failure(e).is_some() {
+        return false;
+    }
     if e.is_closed() {
         return true;
     }
@@ -62,6 +65,8 @@ pub(crate) struct Session<S> {
     prepare: Prepare<S>,
     /// `SET` commands run on every new connection.
     setup: String,
+    /// The table the connection serves (the name the server shows).
+    table: String,
     live: Option<Client>,
     /// Prepared on `live` at its first `run` (the table may not exist yet
     /// when the connection opens).
@@ -75,12 +80,22 @@ impl<S> std::fmt::Debug for Session<S> {
 }
 
 impl<S> Session<S> {
+    /// A session for the table `table` (empty: none), running `setup` on
+    /// each new connection and `prepare` before the first prepared use.
     pub(crate) fn new(
         connect: &Connect,
+        table: &str,
         setup: String,
         prepare: impl Fn(&mut Client) -> Result<S, postgres::Error> + Send + 'static,
     ) -> Session<S> {
-        Session { connect: connect.clone(), prepare: Box::new(prepare), setup, live: None, stmts: None }
+        Session {
+            connect: connect.clone(),
+            prepare: Box::new(prepare),
+            setup,
+            table: table.to_string(),
+            live: None,
+            stmts: None,
+        }
     }
 
     fn drop_connection(&mut self) {
@@ -93,9 +108,7 @@ impl<S> Session<S> {
             self.drop_connection();
         }
         if self.live.is_none() {
-            let mut client = self.connect.config.connect(NoTls)?;
-            client.batch_execute(&self.setup)?;
-            self.live = Some(client);
+            self.live = Some(self.connect.open_client(&self.table, &self.setup)?);
         }
         let client = self.live.as_mut().expect("connected above");
         if prepared && self.stmts.is_none() {
@@ -145,6 +158,9 @@ impl<S> Session<S> {
                 },
                 Err(e) => e,
             };
+            if let Some(reason) = crate::tls::handshake_failure(&failure) {
+                return Err(PgError::TlsHandshake { reason });
+            }
             if !transient(&failure) {
                 return Err(PgError::Db(failure));
             }

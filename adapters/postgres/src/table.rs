@@ -203,12 +203,13 @@ impl PgTable {
         };
         let session_with = |setup: &str| {
             let prepared = t.clone();
-            Session::new(connect, setup.to_string(), move |client| prepare(client, &prepared, order))
+            Session::new(connect, name, setup.to_string(), move |client| prepare(client, &prepared, order))
         };
         let mut session = session_with(setup);
-        let found = session.with_retry_unprepared(|client| create(client, &ident, &t, order))?;
+        let schema = connect.create_schema();
+        let found = session.with_retry_unprepared(|client| create(client, &schema, &ident, &t, order))?;
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
-            return Err(PgError::Schema { table: ident, found });
+            return Err(PgError::SchemaTooNew { table: ident, found });
         }
         let relaxed = durability.is_synced().then(|| session_with("SET synchronous_commit = off"));
         Ok(PgTable { session, relaxed, t, order })
@@ -611,9 +612,10 @@ fn transition(
 /// Creates the table, its indexes and its notify triggers on first open,
 /// under a server-wide advisory lock; checks the schema version.
 /// The version found, if the table existed.
-fn create(c: &mut Client, name: &str, t: &str, order: Order) -> Result<Option<i32>, Fail> {
+fn create(c: &mut Client, schema: &str, name: &str, t: &str, order: Order) -> Result<Option<i32>, Fail> {
     transaction(c, "BEGIN", |c| {
         c.execute("SELECT pg_advisory_xact_lock($1)", &[&DDL_LOCK])?;
+        c.batch_execute(schema)?;
         c.batch_execute(
             "CREATE TABLE IF NOT EXISTS pq_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL);
              CREATE OR REPLACE FUNCTION pq_notify() RETURNS trigger LANGUAGE plpgsql AS

@@ -17,6 +17,7 @@ pub(crate) mod outcome;
 pub(crate) mod plan;
 pub(crate) mod record;
 pub(crate) mod record_error;
+pub mod server;
 pub mod sql;
 pub(crate) mod unique;
 
