@@ -193,6 +193,13 @@ pub enum Misconfiguration {
     /// flush every commit for a synced queue, tables that differ in case).
     #[error(transparent)]
     Store(StoreError),
+    /// A transaction of the caller's own was given to a queue on another
+    /// store (its own database's transaction is needed).
+    #[error("a {transaction} transaction cannot hold this queue's items: it is not on the queue's database")]
+    Transaction {
+        /// The transaction's store.
+        transaction: &'static str,
+    },
     /// A plugin could not be compiled or instantiated.
     #[error("plugin: {0}")]
     Plugin(String),

@@ -275,6 +275,16 @@ pub use persist_queue_core::records::Status;
 // Leases, retries, delays.
 pub use crate::records::{DEFAULT_LEASE, KeepAlive, PutOptions, QueueStats};
 pub use persist_queue_core::records::Backoff;
+// Puts and acks in the caller's own transaction, and the client crates
+// whose transactions they take (re-exported so the versions match).
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use crate::records::CallerTransaction;
+#[cfg(feature = "mysql")]
+pub use persist_queue_mysql::mysql;
+#[cfg(feature = "postgres")]
+pub use persist_queue_postgres::postgres;
+#[cfg(feature = "sqlite")]
+pub use persist_queue_sqlite::rusqlite;
 
 // The async faces.
 #[cfg(feature = "async")]

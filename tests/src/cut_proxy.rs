@@ -14,6 +14,9 @@ struct State {
     marker: Vec<u8>,
     closed: AtomicBool,
     cuts: AtomicUsize,
+    /// Reads from clients: each request a client sends and then waits on
+    /// (a round trip) is one read on loopback.
+    requests: AtomicUsize,
     streams: Mutex<Vec<TcpStream>>,
 }
 
@@ -34,6 +37,7 @@ impl CutProxy {
             marker: marker.to_vec(),
             closed: AtomicBool::new(false),
             cuts: AtomicUsize::new(0),
+            requests: AtomicUsize::new(0),
             streams: Mutex::default(),
         });
         let upstream = upstream.to_string();
@@ -53,6 +57,12 @@ impl CutProxy {
     /// How many connections were cut on the marker.
     pub fn cuts(&self) -> usize {
         self.state.cuts.load(Ordering::SeqCst)
+    }
+
+    /// How many requests clients sent through the proxy so far (one per
+    /// round trip).
+    pub fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
     }
 
     /// Refuses every new connection and drops every open one.
@@ -111,6 +121,7 @@ fn forward_until_marker(mut client: TcpStream, mut server: TcpStream, state: &St
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
+        state.requests.fetch_add(1, Ordering::SeqCst);
         tail.extend_from_slice(&buf[..n]);
         if !state.marker.is_empty() && tail.windows(state.marker.len()).any(|w| w == state.marker) {
             state.cuts.fetch_add(1, Ordering::SeqCst);

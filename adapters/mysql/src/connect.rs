@@ -36,6 +36,9 @@ pub struct Connect {
     client: Option<(PathBuf, PathBuf)>,
     pool_size: usize,
     application_name: String,
+    /// Batched puts use MariaDB's `INSERT … RETURNING` (off: MySQL 8's
+    /// one-row-per-statement path, on any server).
+    pub(crate) returning: bool,
 }
 
 fn setting(what: &str, value: &str) -> MySqlError {
@@ -120,6 +123,7 @@ impl Connect {
             client: None,
             pool_size: 10,
             application_name: "persist-queue".into(),
+            returning: true,
         }
         .rebuilt()
     }
@@ -221,6 +225,14 @@ impl Connect {
     pub fn application_name(mut self, name: &str) -> Result<Connect, MySqlError> {
         self.application_name = name.to_string();
         self.rebuilt()
+    }
+
+    /// Puts as on MySQL 8, which has no `INSERT … RETURNING`: one row per
+    /// statement, its id the connection's last insert id, even on MariaDB.
+    /// MariaDB-only test machines use it to run MySQL 8's statements.
+    pub fn without_returning(mut self) -> Connect {
+        self.returning = false;
+        self
     }
 
     /// How long an operation the server rolled back is retried before

@@ -28,6 +28,9 @@ pub enum MySqlError {
         "the MySQL server refused the login ({0}); the connection was not encrypted: if the server requires TLS, set ssl-mode=REQUIRED or stronger"
     )]
     RefusedPlain(#[source] mysql::Error),
+    /// Only puts and settles run in the caller's transaction.
+    #[error("only puts and settles run in the caller's transaction")]
+    NotInTransaction,
     /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
     /// MySQL's 64 it is cut with a digest).
     #[error("invalid table name {0:?}: use 1 to 128 of A-Z, a-z, 0-9 and _")]

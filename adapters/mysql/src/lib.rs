@@ -55,6 +55,7 @@ mod adopt;
 mod catalog;
 mod connect;
 mod error;
+mod in_transaction;
 mod map;
 mod session;
 mod table;
@@ -63,5 +64,8 @@ pub use crate::adopt::adopt_table;
 pub use crate::catalog::table_names;
 pub use crate::connect::Connect;
 pub use crate::error::MySqlError;
+pub use crate::in_transaction::{MySqlTableRef, execute_in};
 pub use crate::map::MySqlMap;
 pub use crate::table::{MySqlTable, SCHEMA_VERSION};
+/// The client crate whose [`mysql::Transaction`] [`execute_in`] takes.
+pub use mysql;

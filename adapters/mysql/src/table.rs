@@ -13,6 +13,7 @@ use persist_queue_core::records::{
 
 use crate::connect::{Connect, table_ident, table_sql};
 use crate::error::MySqlError;
+use crate::in_transaction::MySqlTableRef;
 use crate::session::{Fail, Session, transaction};
 
 /// The schema version this crate creates and reads. Version 1 (before
@@ -111,7 +112,14 @@ impl MySqlTable {
         if let Some(found) = found.filter(|v| *v > SCHEMA_VERSION) {
             return Err(MySqlError::SchemaTooNew { table: ident, found });
         }
-        Ok(MySqlTable { session, t, returning: version.contains("MariaDB"), order })
+        let returning = version.contains("MariaDB") && connect.returning;
+        Ok(MySqlTable { session, t, returning, order })
+    }
+
+    /// The table, for plans run in a transaction of the caller's own
+    /// ([`execute_in`](crate::execute_in)).
+    pub fn table_ref(&self) -> MySqlTableRef {
+        MySqlTableRef { t: self.t.clone(), returning: self.returning }
     }
 
     fn body(&mut self, plan: &Plan) -> Result<Outcome, MySqlError> {
@@ -483,8 +491,8 @@ fn claim_text(
 }
 
 /// Settles deliveries in a transaction: rows locked, read, then changed.
-fn settle(
-    c: &mut PooledConn,
+pub(crate) fn settle(
+    c: &mut impl Queryable,
     t: &str,
     leases: &[(u64, u32)],
     to: Target,
@@ -552,8 +560,34 @@ fn transition(
     Ok(before)
 }
 
-fn insert(
-    c: &mut PooledConn,
+/// What the last statement on a connection, or in a transaction, wrote.
+pub(crate) trait Written: Queryable {
+    /// Rows it changed.
+    fn rows_changed(&self) -> u64;
+    /// The id it gave a row (`AUTO_INCREMENT`).
+    fn new_id(&self) -> u64;
+}
+
+impl Written for PooledConn {
+    fn rows_changed(&self) -> u64 {
+        self.affected_rows()
+    }
+    fn new_id(&self) -> u64 {
+        self.last_insert_id()
+    }
+}
+
+impl Written for mysql::Transaction<'_> {
+    fn rows_changed(&self) -> u64 {
+        self.affected_rows()
+    }
+    fn new_id(&self) -> u64 {
+        self.last_insert_id().unwrap_or(0)
+    }
+}
+
+pub(crate) fn insert(
+    c: &mut impl Written,
     t: &str,
     records: &[NewRecord],
     returning: bool,
@@ -577,7 +611,7 @@ fn insert(
                 r.delay.into(),
             ];
             c.exec_drop(&sql, Params::Positional(params))?;
-            ids.push((c.affected_rows() == 1).then(|| c.last_insert_id()));
+            ids.push((c.rows_changed() == 1).then(|| c.new_id()));
         }
         return Ok(ids);
     }

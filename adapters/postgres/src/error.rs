@@ -25,6 +25,10 @@ pub enum PgError {
         /// What rustls said.
         reason: String,
     },
+    /// The plan cannot run in the caller's transaction (only puts and
+    /// settles of distinct deliveries do).
+    #[error("not in the caller's transaction: {0}")]
+    NotInTransaction(&'static str),
     /// The table name is not `[A-Za-z0-9_]`, 1 to 128 bytes (longer than
     /// PostgreSQL's 63 it is cut with a digest, never truncated into
     /// another table's).

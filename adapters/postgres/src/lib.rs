@@ -53,6 +53,7 @@ mod adopt;
 mod catalog;
 mod connect;
 mod error;
+mod in_transaction;
 mod listen;
 mod map;
 mod session;
@@ -63,6 +64,9 @@ pub use crate::adopt::adopt_table;
 pub use crate::catalog::table_names;
 pub use crate::connect::Connect;
 pub use crate::error::PgError;
+pub use crate::in_transaction::{PgTableRef, execute_in};
 pub use crate::listen::Listener;
 pub use crate::map::PgMap;
 pub use crate::table::{PgTable, SCHEMA_VERSION};
+/// The client crate whose [`postgres::Transaction`] [`execute_in`] takes.
+pub use postgres;

@@ -14,6 +14,7 @@ use postgres::{Client, Row, Statement};
 
 use crate::connect::{Connect, table_ident};
 use crate::error::PgError;
+use crate::in_transaction::PgTableRef;
 use crate::session::{Fail, Session, transaction};
 
 /// The schema version this crate creates and reads. Version 1 (before
@@ -130,22 +131,33 @@ fn claim_id_sql(t: &str, then: Claimed) -> String {
     )
 }
 
+/// One record: `$1` payload, `$2` priority, `$3` timestamp, `$4` unique
+/// key, `$5` delay (ms); its id, none for a duplicate.
+pub(crate) fn insert_sql(t: &str) -> String {
+    format!(
+        "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
+         VALUES ($1, $2, CASE WHEN $5::int8 > 0 THEN 3 ELSE 1 END, $3, $4,
+                 CASE WHEN $5::int8 > 0 THEN {NOW_MS} + $5::int8 ELSE 0 END)
+         ON CONFLICT DO NOTHING RETURNING id"
+    )
+}
+
+/// Many records, the same columns as arrays, inserted in their order.
+pub(crate) fn insert_many_sql(t: &str) -> String {
+    format!(
+        "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
+         SELECT p, pr, CASE WHEN d > 0 THEN 3 ELSE 1 END, ts, k,
+                CASE WHEN d > 0 THEN {NOW_MS} + d ELSE 0 END
+         FROM UNNEST($1::bytea[], $2::int8[], $3::int8[], $4::bytea[], $5::int8[])
+             WITH ORDINALITY AS u(p, pr, ts, k, d, n) ORDER BY n
+         ON CONFLICT DO NOTHING RETURNING id, unique_key"
+    )
+}
+
 fn prepare(client: &mut Client, t: &str, order: Order) -> Result<Stmts, postgres::Error> {
     Ok(Stmts {
-        insert: client.prepare(&format!(
-            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
-             VALUES ($1, $2, CASE WHEN $5::int8 > 0 THEN 3 ELSE 1 END, $3, $4,
-                     CASE WHEN $5::int8 > 0 THEN {NOW_MS} + $5::int8 ELSE 0 END)
-             ON CONFLICT DO NOTHING RETURNING id"
-        ))?,
-        insert_many: client.prepare(&format!(
-            "INSERT INTO {t} (payload, priority, status, timestamp, unique_key, visible_at)
-             SELECT p, pr, CASE WHEN d > 0 THEN 3 ELSE 1 END, ts, k,
-                    CASE WHEN d > 0 THEN {NOW_MS} + d ELSE 0 END
-             FROM UNNEST($1::bytea[], $2::int8[], $3::int8[], $4::bytea[], $5::int8[])
-                 WITH ORDINALITY AS u(p, pr, ts, k, d, n) ORDER BY n
-             ON CONFLICT DO NOTHING RETURNING id, unique_key"
-        ))?,
+        insert: client.prepare(&insert_sql(t))?,
+        insert_many: client.prepare(&insert_many_sql(t))?,
         fetch: client.prepare(&format!("SELECT {COLUMNS} FROM {t} WHERE id = ANY($1)"))?,
         statuses: client.prepare(&format!("SELECT id, status FROM {t} WHERE id = ANY($1) FOR UPDATE"))?,
         leases: client
@@ -173,6 +185,9 @@ pub struct PgTable {
     relaxed: Option<Session<Stmts>>,
     t: String,
     order: Order,
+    /// The table for statements on other connections (the caller's
+    /// transactions): schema-qualified when a schema was set.
+    qualified: String,
 }
 
 /// A single statement in autocommit: its failure may have happened after
@@ -212,11 +227,21 @@ impl PgTable {
             return Err(PgError::SchemaTooNew { table: ident, found });
         }
         let relaxed = durability.is_synced().then(|| session_with("SET synchronous_commit = off"));
-        Ok(PgTable { session, relaxed, t, order })
+        let qualified = match &connect.schema {
+            Some(schema) => format!("\"{schema}\".{t}"),
+            None => t.clone(),
+        };
+        Ok(PgTable { session, relaxed, t, order, qualified })
+    }
+
+    /// The table, for plans run in a transaction of the caller's own
+    /// ([`execute_in`](crate::execute_in)).
+    pub fn table_ref(&self) -> PgTableRef {
+        PgTableRef { sql: self.qualified.clone() }
     }
 
     fn body(&mut self, plan: &Plan) -> Result<Outcome, PgError> {
-        let PgTable { session, relaxed, t, order } = self;
+        let PgTable { session, relaxed, t, order, .. } = self;
         let (t, order) = (t.as_str(), *order);
         let claims = |then: Claimed| -> &mut Session<Stmts> {
             match (relaxed, then) {
@@ -270,16 +295,7 @@ impl PgTable {
                             Target::Delete => single(c.query(&stmt, &[&ids, &tokens]))?,
                             Target::Status(_) => single(c.query(&stmt, &[&ids, &tokens, &delay]))?,
                         };
-                        let mut before = HashMap::with_capacity(rows.len());
-                        for row in rows {
-                            let (id, code, d): (i64, i16, i32) =
-                                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-                            let status = u8::try_from(code).ok().and_then(Status::from_code);
-                            before.insert(id as u64, status.map(|s| (s, d as u32)));
-                        }
-                        Ok(Outcome::Leases(
-                            leases.iter().map(|(id, _)| before.get(id).copied().flatten()).collect(),
-                        ))
+                        Ok(leases_outcome(leases, &rows)?)
                     })
                 } else {
                     self.session.with_retry(|c, st| {
@@ -486,7 +502,7 @@ fn set_settled(s: Status, delay: &str) -> String {
 /// and deliveries before. A record the statement's snapshot shows held
 /// under the token but that it did not change (another transaction took
 /// it meanwhile) reports deliveries -1: the lease is lost.
-fn settle_sql(t: &str, to: Target, delay: i64) -> String {
+pub(crate) fn settle_sql(t: &str, to: Target, delay: i64) -> String {
     let change = match to {
         Target::Delete => format!(
             "DELETE FROM {t} USING input
@@ -507,6 +523,17 @@ fn settle_sql(t: &str, to: Target, delay: i64) -> String {
                      THEN -1 ELSE s.deliveries END
          FROM {t} s JOIN input i ON s.id = i.id"
     )
+}
+
+/// What a [`settle_sql`] statement answered, per delivery in `leases`.
+pub(crate) fn leases_outcome(leases: &[(u64, u32)], rows: &[Row]) -> Result<Outcome, postgres::Error> {
+    let mut before = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let (id, code, d): (i64, i16, i32) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+        let status = u8::try_from(code).ok().and_then(Status::from_code);
+        before.insert(id as u64, status.map(|s| (s, d as u32)));
+    }
+    Ok(Outcome::Leases(leases.iter().map(|(id, _)| before.get(id).copied().flatten()).collect()))
 }
 
 /// Settles deliveries one at a time in a transaction (repeated ids).

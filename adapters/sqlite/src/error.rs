@@ -14,6 +14,9 @@ pub enum SqliteError {
         /// The version found.
         found: i64,
     },
+    /// Only puts and settles run in the caller's transaction.
+    #[error("only puts and settles run in the caller's transaction")]
+    NotInTransaction,
     /// SQLite failed (a locked or full disk, a damaged database file ...).
     #[error("SQLite: {0}")]
     Db(#[from] rusqlite::Error),

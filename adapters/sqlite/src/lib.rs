@@ -42,4 +42,6 @@ pub use crate::catalog::table_names;
 pub use crate::error::SqliteError;
 pub use crate::map::SqliteMap;
 pub use crate::name::{Ident, InvalidName};
-pub use crate::table::{SCHEMA_VERSION, SqliteTable};
+pub use crate::table::{SCHEMA_VERSION, SqliteTable, SqliteTableRef, execute_in};
+/// The client crate whose [`rusqlite::Transaction`] [`execute_in`] takes.
+pub use rusqlite;

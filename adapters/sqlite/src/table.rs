@@ -34,8 +34,33 @@ const MARKER: i64 = -1;
 pub struct SqliteTable {
     conn: Connection,
     t: String,
-    sql: Sql,
+    sql: std::sync::Arc<Sql>,
     synced: bool,
+}
+
+/// A queue's table as statements on another connection to the same file
+/// name it; made only by [`SqliteTable::table_ref`], so no other text
+/// reaches the SQL.
+#[derive(Clone, Debug)]
+pub struct SqliteTableRef {
+    t: String,
+    sql: std::sync::Arc<Sql>,
+}
+
+/// Runs `plan` in the caller's transaction `tx` (a connection of the
+/// caller's own to the queue's database file) on the table `table`.
+/// Supported: [`Plan::Insert`] and [`Plan::Settle`]; anything else is
+/// [`SqliteError::NotInTransaction`]. The statements are the queue's own,
+/// so the rules are the same; they commit or roll back with `tx`.
+pub fn execute_in(
+    tx: &rusqlite::Transaction<'_>,
+    table: &SqliteTableRef,
+    plan: &Plan,
+) -> Result<Outcome, SqliteError> {
+    match plan {
+        Plan::Insert { .. } | Plan::Settle { .. } => Ok(SqliteTable::body(tx, &table.t, &table.sql, plan)?),
+        _ => Err(SqliteError::NotInTransaction),
+    }
 }
 
 /// The hot statements, built once (formatting and hashing them on every
@@ -157,10 +182,16 @@ impl SqliteTable {
         let ident = Ident::new(name).map_err(SqliteError::Name)?;
         configure(&conn, durability)?;
         let t = ident.quoted();
-        let sql = Sql::new(&t, ident.as_str());
+        let sql = std::sync::Arc::new(Sql::new(&t, ident.as_str()));
         let mut table = SqliteTable { conn, t, sql, synced: durability.is_synced() };
         table.create(&ident, order)?;
         Ok(table)
+    }
+
+    /// The table, for plans run in a transaction of the caller's own
+    /// ([`execute_in`]).
+    pub fn table_ref(&self) -> SqliteTableRef {
+        SqliteTableRef { t: self.t.clone(), sql: std::sync::Arc::clone(&self.sql) }
     }
 
     fn create(&mut self, ident: &Ident, order: Option<Order>) -> Result<(), SqliteError> {

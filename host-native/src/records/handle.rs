@@ -57,7 +57,8 @@ impl<T, C: Codec<T>> Records<T, C> {
     }
 
     /// Puts `items`, each due `delay` ms from now.
-    fn put_delayed(&self, items: &[(&T, i64)], delay: u64) -> Result<Vec<Option<u64>>>
+    /// Items encoded for a put, with their canonical forms (unique queues).
+    pub(crate) fn encode_puts(&self, items: &[(&T, i64)], delay: u64) -> Result<Vec<OwnedPut>>
     where
         T: serde::Serialize,
     {
@@ -68,7 +69,14 @@ impl<T, C: Codec<T>> Records<T, C> {
             let canonical = if unique { self.canonical(item, &payload) } else { None };
             encoded.push(OwnedPut { payload, canonical, priority: *priority, delay });
         }
-        let ids = self.commit_puts(encoded)?;
+        Ok(encoded)
+    }
+
+    fn put_delayed(&self, items: &[(&T, i64)], delay: u64) -> Result<Vec<Option<u64>>>
+    where
+        T: serde::Serialize,
+    {
+        let ids = self.commit_puts(self.encode_puts(items, delay)?)?;
         self.wake();
         Ok(ids)
     }

@@ -68,6 +68,52 @@ macro_rules! record_queue_type {
                 self.0.to_async()
             }
 
+            /// Puts `item` in the caller's own transaction; see [`Records::put_in`].
+            #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+            pub fn put_in<'t, 'c: 't>(&self, tx: impl Into<crate::CallerTransaction<'t, 'c>>, item: &T) -> Result<u64>
+            where
+                T: Serialize,
+            {
+                self.0.put_in(tx, item)
+            }
+
+            /// Puts `item` with a delay and a priority in the caller's own transaction; see [`Records::put_in`].
+            #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+            pub fn put_in_with<'t, 'c: 't>(
+                &self,
+                tx: impl Into<crate::CallerTransaction<'t, 'c>>,
+                item: &T,
+                options: PutOptions,
+            ) -> Result<u64>
+            where
+                T: Serialize,
+            {
+                self.0.put_in_with(tx, item, options)
+            }
+
+            /// Puts many items in the caller's own transaction; see [`Records::put_many_in`].
+            #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+            pub fn put_many_in<'t, 'c: 't>(
+                &self,
+                tx: impl Into<crate::CallerTransaction<'t, 'c>>,
+                items: &[T],
+            ) -> Result<Vec<Option<u64>>>
+            where
+                T: Serialize,
+            {
+                self.0.put_many_in(tx, items)
+            }
+
+            /// Acks a delivery in the caller's own transaction; see [`Records::ack_in`].
+            #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+            pub fn ack_in<'t, 'c: 't>(
+                &self,
+                tx: impl Into<crate::CallerTransaction<'t, 'c>>,
+                delivery: &Delivery<T>,
+            ) -> Result<()> {
+                self.0.ack_in(tx, delivery)
+            }
+
             delegate! {
                 /// Damaged ranges skipped at open; see [`Records::skipped_ranges`].
                 fn skipped_ranges(&self) -> u64;

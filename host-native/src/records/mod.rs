@@ -10,6 +10,8 @@ mod canonical;
 mod catalog;
 mod delivery;
 mod handle;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod in_transaction;
 mod keep_alive;
 mod kinds;
 mod pdict;
@@ -27,6 +29,8 @@ pub use catalog::queues_in_sqlite;
 pub use catalog::{QueueKind, StoredQueue, queues_in_dir, queues_on_server};
 pub use delivery::{Delivery, Entry, ItemId, PutOptions, QueueStats};
 pub use handle::Records;
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+pub use in_transaction::CallerTransaction;
 pub use keep_alive::KeepAlive;
 pub use kinds::{
     AckKind, AckQueue, FifoKind, FifoQueue, FiloKind, FiloQueue, PriorityKind, PriorityQueue, UniqueKind,
