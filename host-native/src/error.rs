@@ -200,6 +200,9 @@ pub enum Misconfiguration {
         /// The transaction's store.
         transaction: &'static str,
     },
+    /// A server setting this store cannot take.
+    #[error("server setting: {0}")]
+    Setting(String),
     /// A plugin could not be compiled or instantiated.
     #[error("plugin: {0}")]
     Plugin(String),

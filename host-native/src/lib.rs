@@ -265,7 +265,7 @@ pub use persist_queue_fs::FsStorage;
 pub use crate::records::{AckKind, FifoKind, FiloKind, PriorityKind, UniqueKind};
 pub use crate::records::{
     AckQueue, AnyQueue, Delivery, Entry, FifoQueue, FiloQueue, ItemId, PDict, PDictBuilder, PDictIter,
-    PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, UniqueQueue,
+    PriorityQueue, QueueType, RecordBuilder, Records, ServerAddress, ServerKind, ServerOptions, UniqueQueue,
 };
 // What a place holds.
 #[cfg(feature = "sqlite")]
@@ -275,6 +275,7 @@ pub use persist_queue_core::records::Status;
 // Leases, retries, delays.
 pub use crate::records::{DEFAULT_LEASE, KeepAlive, PutOptions, QueueStats};
 pub use persist_queue_core::records::Backoff;
+pub use persist_queue_core::records::server::TlsMode;
 // Puts and acks in the caller's own transaction, and the client crates
 // whose transactions they take (re-exported so the versions match).
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]

@@ -92,11 +92,12 @@ impl Session {
 
     /// A connection taken from the pool with the per-session settings
     /// the pool's options cannot carry: the statement timeout, whose
-    /// variable differs between MariaDB (major version 10 and later) and
-    /// MySQL.
+    /// variable differs between MariaDB and MySQL (one more round trip per
+    /// connection taken, only when a timeout is set).
     fn configured(&self, mut conn: PooledConn) -> Result<PooledConn, Error> {
         if let Some(limit) = self.connect.statement_timeout {
-            let sql = if conn.server_version().0 >= 10 {
+            let version: Option<String> = conn.query_first("SELECT VERSION()")?;
+            let sql = if version.is_some_and(|v| v.contains("MariaDB")) {
                 format!("SET SESSION max_statement_time = {:.3}", limit.as_secs_f64().max(0.001))
             } else {
                 format!("SET SESSION max_execution_time = {}", limit.as_millis().max(1))

@@ -14,6 +14,7 @@ use crate::codec::{Codec, Postcard};
 use crate::error::{Error, Misconfiguration, Result};
 use crate::records::catalog::QueueKind;
 use crate::records::handle::Records;
+use crate::records::server::ServerOptions;
 use crate::records::shared::{DEFAULT_LEASE, Retries, millis};
 use crate::records::store::{RecordStore, SharedTable};
 use crate::telemetry::QueueMetrics;
@@ -105,6 +106,7 @@ pub(crate) enum Location {
 #[must_use]
 pub struct RecordBuilder<K, C = Postcard> {
     location: Location,
+    server_options: ServerOptions,
     name: String,
     durability: Durability,
     auto_resume: bool,
@@ -122,6 +124,7 @@ impl<K, C: Clone> Clone for RecordBuilder<K, C> {
     fn clone(&self) -> Self {
         RecordBuilder {
             location: self.location.clone(),
+            server_options: self.server_options.clone(),
             name: self.name.clone(),
             durability: self.durability,
             auto_resume: self.auto_resume,
@@ -189,12 +192,20 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
             backoff: Backoff::None,
             kind: K::KIND,
             codec: Postcard,
+            server_options: ServerOptions::default(),
             _kind: PhantomData,
         }
     }
 }
 
 impl<K: QueueType, C> RecordBuilder<K, C> {
+    /// How a server queue talks to its server: TLS, timeouts, names, the
+    /// schema (see [`ServerOptions`]); ignored by the embedded stores.
+    pub fn server_options(mut self, options: ServerOptions) -> Self {
+        self.server_options = options;
+        self
+    }
+
     /// The queue's name (`[A-Za-z0-9_]{1,64}`; default `default`). Queues
     /// of different names or kinds share one database file.
     pub fn name(mut self, name: impl Into<String>) -> Self {
@@ -297,6 +308,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
     pub fn codec<C2>(self, codec: C2) -> RecordBuilder<K, C2> {
         RecordBuilder {
             location: self.location,
+            server_options: self.server_options,
             name: self.name,
             durability: self.durability,
             auto_resume: self.auto_resume,
@@ -374,6 +386,7 @@ impl<K: QueueType, C> RecordBuilder<K, C> {
                 let legacy = format!("{}_{}", self.prefix(), self.name);
                 let (table, poll, listen) = crate::records::server::open_table(
                     url,
+                    &self.server_options,
                     &self.table_name(),
                     &legacy,
                     self.durability,

@@ -37,5 +37,5 @@ pub use kinds::{
     UniqueQueue,
 };
 pub use pdict::{Iter as PDictIter, PDict, PDictBuilder};
-pub use server::{ServerAddress, ServerKind};
+pub use server::{ServerAddress, ServerKind, ServerOptions};
 pub use shared::DEFAULT_LEASE;

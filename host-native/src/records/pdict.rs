@@ -115,7 +115,13 @@ impl<C> PDictBuilder<C> {
         let table = persist_queue_core::records::store_name("dict", &self.name);
         if let Some(at) = &self.server {
             let legacy = format!("dict_{}", self.name);
-            let map = crate::records::server::open_map(at, &table, &legacy, self.durability)?;
+            let map = crate::records::server::open_map(
+                at,
+                &crate::records::server::ServerOptions::default(),
+                &table,
+                &legacy,
+                self.durability,
+            )?;
             return Ok(PDict { map: Arc::new(Mutex::new(map)), codec: self.codec, _kv: PhantomData });
         }
         let map = match &self.dir {
