@@ -32,8 +32,8 @@ pub mod table_harness;
 pub use crate::harness::{FsHarness, Harness, MemoryHarness, SharedMemory};
 pub use crate::item::Item;
 pub use crate::table_harness::{
-    LogFsHarness, LogMemoryHarness, MemoryTableHarness, MySqlHarness, PgHarness, SharedTable, SqliteHarness,
-    TableHarness, fresh_table_name, skipped,
+    LogFsHarness, LogMemoryHarness, MemoryTableHarness, MySql8Harness, MySqlHarness, MySqlHarnessOf,
+    PgHarness, SharedTable, SqliteHarness, TableHarness, fresh_table_name, skipped,
 };
 pub use persist_queue;
 pub use persist_queue_core::records::complete;

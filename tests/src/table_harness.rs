@@ -148,20 +148,30 @@ impl TableHarness for LogFsHarness {
     }
 }
 
-/// A MySQL / MariaDB table on the server `MYSQL_URL` names.
+/// A MySQL / MariaDB table on the server `MYSQL_URL` names; `RETURNING`:
+/// whether batched puts may use MariaDB's `INSERT … RETURNING` (off: the
+/// statements a MySQL 8 server gets, run on MariaDB).
 #[derive(Debug)]
-pub struct MySqlHarness {
+pub struct MySqlHarnessOf<const RETURNING: bool> {
     name: String,
 }
 
-impl TableHarness for MySqlHarness {
+/// MySQL / MariaDB as the server offers it.
+pub type MySqlHarness = MySqlHarnessOf<true>;
+
+/// MySQL 8's statement path (no `RETURNING`), forced on MariaDB: no MySQL 8
+/// server installs from this machine's package registries.
+pub type MySql8Harness = MySqlHarnessOf<false>;
+
+impl<const RETURNING: bool> TableHarness for MySqlHarnessOf<RETURNING> {
     type T = persist_queue_mysql::MySqlTable;
     fn new() -> Self {
-        MySqlHarness { name: fresh_table_name("t") }
+        MySqlHarnessOf { name: fresh_table_name("t") }
     }
     async fn open(&self) -> Self::T {
         let connect = persist_queue_mysql::Connect::url(&crate::servers::mysql_url().expect("MYSQL_URL"))
             .expect("MYSQL_URL parses");
+        let connect = if RETURNING { connect } else { connect.without_returning() };
         persist_queue_mysql::MySqlTable::open(
             &connect,
             &self.name,

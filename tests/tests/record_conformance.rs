@@ -6,6 +6,7 @@ persist_queue_tests::record_conformance!(log_memory, persist_queue_tests::LogMem
 persist_queue_tests::record_conformance!(log_files, persist_queue_tests::LogFsHarness);
 persist_queue_tests::record_conformance!(postgres, persist_queue_tests::PgHarness);
 persist_queue_tests::record_conformance!(mysql, persist_queue_tests::MySqlHarness);
+persist_queue_tests::record_conformance!(mysql8_statements, persist_queue_tests::MySql8Harness);
 
 /// The one list of test names (`with_record_test_names!`) names every
 /// public test function of the suite and the contract, so no runner can
