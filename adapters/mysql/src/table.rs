@@ -147,7 +147,7 @@ impl MySqlTable {
                 // read, no locks), made ready with the claim's commit, so
                 // claimable from the next statement on.
                 let expired = format!(
-                    "SELECT id FROM {t} FORCE INDEX (timed) WHERE status IN (2, 3) AND visible_at <= {NOW_MS}
+                    "SELECT id FROM {t} FORCE INDEX (timed) WHERE status IN (2, 3) AND visible_at BETWEEN 1 AND {NOW_MS}
                      LIMIT {EXPIRE_BATCH}"
                 );
                 let select = |n: u32| {
@@ -171,7 +171,7 @@ impl MySqlTable {
             Plan::ClaimId { id, then, lease } => {
                 let sql = format!(
                     "START TRANSACTION; SELECT {COLUMNS} FROM {t} WHERE id = {id}
-                     AND (status = 1 OR (status IN (2, 3) AND visible_at <= {NOW_MS})) FOR UPDATE"
+                     AND (status = 1 OR (status IN (2, 3) AND visible_at BETWEEN 1 AND {NOW_MS})) FOR UPDATE"
                 );
                 self.session
                     .with_retry(|c| Ok(Outcome::Records(claim_text(c, t, &sql, *then, lease.ms, false)?.0)))

@@ -99,7 +99,7 @@ fn claim_sql(t: &str, order: Order, then: Claimed) -> String {
     format!(
         "WITH expired AS (
              UPDATE {t} SET status = 1, visible_at = 0 WHERE id = ANY(ARRAY(
-                 SELECT id FROM {t} WHERE status IN (2, 3) AND visible_at <= {NOW_MS} FOR UPDATE SKIP LOCKED))
+                 SELECT id FROM {t} WHERE status IN (2, 3) AND visible_at BETWEEN 1 AND {NOW_MS} FOR UPDATE SKIP LOCKED))
              RETURNING id),
          claimed AS (
              {} id = ANY(ARRAY(SELECT id FROM {t} WHERE status = 1 ORDER BY {} LIMIT $1 FOR UPDATE SKIP LOCKED))
@@ -126,7 +126,7 @@ fn claimed_rows(rows: &[Row]) -> Result<(Vec<Record>, i64), postgres::Error> {
 /// A claim of the record `$1` only, if it is ready or due.
 fn claim_id_sql(t: &str, then: Claimed) -> String {
     format!(
-        "{} id = $1 AND (status = 1 OR (status IN (2, 3) AND visible_at <= {NOW_MS})) RETURNING {COLUMNS}",
+        "{} id = $1 AND (status = 1 OR (status IN (2, 3) AND visible_at BETWEEN 1 AND {NOW_MS})) RETURNING {COLUMNS}",
         claim_head(t, then)
     )
 }

@@ -100,7 +100,7 @@ impl Sql {
             // every leased and delayed row by (status, id).
             expire: format!(
                 "UPDATE {t} INDEXED BY \"{n}_timed\" SET status = 1, visible_at = 0
-                 WHERE status IN (2, 3) AND visible_at <= ?1"
+                 WHERE status IN (2, 3) AND visible_at BETWEEN 1 AND ?1"
             ),
             state: format!("SELECT status, deliveries FROM {t} WHERE id = ?1 AND status <> {MARKER}"),
             settle_live: format!("UPDATE {t} SET status = ?2, visible_at = ?3 WHERE id = ?1"),
@@ -525,7 +525,8 @@ impl SqliteTable {
             }
             Plan::ClaimId { id, then, lease } => match Self::fetch(tx, sql, *id)? {
                 Some(r)
-                    if r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now) =>
+                    if r.status == Status::Ready
+                        || (r.status.is_timed() && r.visible_at != 0 && r.visible_at <= lease.now) =>
                 {
                     Outcome::Records(vec![Self::claim_one(tx, sql, r, *then, *lease)?])
                 }

@@ -439,8 +439,11 @@ impl<T: Table> RecordQueue<T> {
         let expired_leases = if counts.unacked == 0 {
             0
         } else {
-            self.list(StatusSet::of(Status::Unacked)).await?.iter().filter(|r| r.visible_at <= now).count()
-                as u64
+            self.list(StatusSet::of(Status::Unacked))
+                .await?
+                .iter()
+                .filter(|r| r.visible_at != 0 && r.visible_at <= now)
+                .count() as u64
         };
         Ok(Stats { counts, oldest_ready, expired_leases })
     }

@@ -54,9 +54,12 @@ impl Index {
         self.live_keys.get(key).copied()
     }
 
-    /// The leased and delayed records due at `now`, soonest first.
+    /// The leased and delayed records due at `now`, soonest first. An
+    /// in-flight record with `visible_at` 0 holds no lease (a version before
+    /// leases claimed it, and may still be working on it): it never falls
+    /// due; `Plan::LeaseInFlight` gives it a lease when a queue opens.
     pub(crate) fn due(&self, now: u64) -> Vec<u64> {
-        self.timed.range(..(now.saturating_add(1), 0)).map(|&(_, id)| id).collect()
+        self.timed.range((1, 0)..(now.saturating_add(1), 0)).map(|&(_, id)| id).collect()
     }
 
     /// The first `n` ready records in `order`.

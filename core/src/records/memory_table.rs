@@ -165,7 +165,8 @@ impl MemoryTable {
             Plan::ClaimId { id, then, lease } => {
                 let ready = self.rows.get(id).is_some_and(|r| {
                     let r = &r.record;
-                    r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now)
+                    r.status == Status::Ready
+                        || (r.status.is_timed() && r.visible_at != 0 && r.visible_at <= lease.now)
                 });
                 Outcome::Records(if ready {
                     self.claim(*id, *then, *lease).into_iter().collect()
