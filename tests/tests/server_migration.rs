@@ -37,7 +37,7 @@ trait OldProcess: Send {
 type Seen = Arc<Mutex<HashMap<String, usize>>>;
 
 fn see(seen: &Seen, item: String) {
-    *seen.lock().unwrap().entry(item).or_default() += 1;
+    *seen.lock().expect("seen").entry(item).or_default() += 1;
 }
 
 /// Old producers and consumers run; midway this version opens (migrates)
@@ -97,7 +97,7 @@ fn upgrade_under_load(url: &str, table: &str, name: &str, old: impl Fn() -> Box<
     for c in old_consumers.into_iter().chain(new_consumers) {
         c.join().expect("consumer");
     }
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().expect("seen");
     let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
     assert!(twice.is_empty(), "{table}: delivered more than once: {twice:?}");
     for p in 0..PRODUCERS {
