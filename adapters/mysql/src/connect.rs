@@ -191,6 +191,13 @@ impl Connect {
         self.rebuilt()
     }
 
+    /// A connection of the caller's own from this `Connect`'s pool, with
+    /// its TLS and timeouts: for instance for the transactions a queue's
+    /// `put_in` joins. Not retried.
+    pub fn conn(&self) -> Result<mysql::PooledConn, MySqlError> {
+        self.pool.get_conn().map_err(MySqlError::Db)
+    }
+
     /// The TLS mode connections use.
     pub fn tls_mode(&self) -> TlsMode {
         self.mode

@@ -188,6 +188,16 @@ impl Connect {
         self
     }
 
+    /// A client of the caller's own with these settings (TLS, timeouts,
+    /// schema, the name the server shows if one was set): for instance for
+    /// the transactions a queue's `put_in` joins. Not retried.
+    pub fn client(&self) -> Result<Client, PgError> {
+        self.open_client("", "").map_err(|e| match crate::tls::handshake_failure(&e) {
+            Some(reason) => PgError::TlsHandshake { reason },
+            None => PgError::Db(e),
+        })
+    }
+
     /// The statement that creates the schema set by [`Connect::schema`]
     /// (empty when none is): run under the schema lock before a table is
     /// created.
@@ -200,10 +210,8 @@ impl Connect {
     /// carries (statement timeout, schema) before `setup`.
     pub(crate) fn open_client(&self, table: &str, setup: &str) -> Result<Client, postgres::Error> {
         let mut config = self.config.clone();
-        if config.get_application_name().is_none() {
-            let name =
-                if table.is_empty() { "persist-queue".to_string() } else { format!("persist-queue {table}") };
-            config.application_name(&name);
+        if config.get_application_name().is_none() && !table.is_empty() {
+            config.application_name(&format!("persist-queue {table}"));
         }
         let mut client = match &self.tls {
             None => config.ssl_mode(SslMode::Disable).connect(NoTls)?,

@@ -6,6 +6,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use persist_queue::{AckQueue, Durability};
+use persist_queue_mysql::mysql;
+use persist_queue_postgres::postgres;
 
 use crate::bench::{BenchArgs, R, err, row};
 use crate::measure::{median, rate_for};
@@ -19,6 +21,10 @@ trait Raw {
     /// One claim of the first ready row (the server's one-statement form
     /// where it has one), then its ack as one UPDATE.
     fn claim_ack(&mut self) -> R<bool>;
+    /// One transaction of the application's: a row of its own, then the
+    /// outbox row — the queue's item (`put_in`) with `put`, else a second
+    /// raw INSERT (a hand-written outbox table) — then COMMIT.
+    fn outbox(&mut self, i: u64, put: Option<&AckQueue<String>>) -> R<()>;
     /// Drops the raw table and the queue tables `tables` made.
     fn clean(&mut self, tables: &[String]) -> R<()>;
 }
@@ -27,7 +33,8 @@ struct RawPg(postgres::Client, postgres::Statement, postgres::Statement, postgre
 
 impl RawPg {
     fn connect(url: &str) -> R<RawPg> {
-        let mut c = postgres::Client::connect(url, postgres::NoTls).map_err(err)?;
+        // With the URL's TLS and settings, as the queue connects.
+        let mut c = persist_queue_postgres::Connect::url(url).and_then(|c| c.client()).map_err(err)?;
         c.batch_execute(
             "DROP TABLE IF EXISTS pq_bench_raw;
              CREATE TABLE pq_bench_raw (id BIGSERIAL PRIMARY KEY, payload BYTEA NOT NULL, status SMALLINT NOT NULL);
@@ -47,6 +54,15 @@ impl RawPg {
 }
 
 impl Raw for RawPg {
+    fn outbox(&mut self, i: u64, put: Option<&AckQueue<String>>) -> R<()> {
+        let mut tx = self.0.transaction().map_err(err)?;
+        tx.execute(&self.1, &[&format!("bench{i}").into_bytes()]).map_err(err)?;
+        match put {
+            Some(q) => drop(q.put_in(&mut tx, &format!("bench{i}")).map_err(err)?),
+            None => drop(tx.execute(&self.1, &[&format!("bench{i}").into_bytes()]).map_err(err)?),
+        }
+        tx.commit().map_err(err)
+    }
     fn reset(&mut self, n: u64) -> R<()> {
         self.0.batch_execute("TRUNCATE pq_bench_raw").map_err(err)?;
         let payloads: Vec<Vec<u8>> = (0..n).map(|i| format!("bench{i}").into_bytes()).collect();
@@ -82,8 +98,7 @@ struct RawMy(mysql::PooledConn);
 impl RawMy {
     fn connect(url: &str) -> R<RawMy> {
         use mysql::prelude::Queryable;
-        let pool = mysql::Pool::new(url).map_err(err)?;
-        let mut c = pool.get_conn().map_err(err)?;
+        let mut c = persist_queue_mysql::Connect::url(url).and_then(|c| c.conn()).map_err(err)?;
         c.query_drop("DROP TABLE IF EXISTS pq_bench_raw").map_err(err)?;
         c.query_drop(
             "CREATE TABLE pq_bench_raw (id BIGINT UNSIGNED AUTO_INCREMENT PRIMARY KEY, payload LONGBLOB NOT NULL,
@@ -95,6 +110,17 @@ impl RawMy {
 }
 
 impl Raw for RawMy {
+    fn outbox(&mut self, i: u64, put: Option<&AckQueue<String>>) -> R<()> {
+        use mysql::prelude::Queryable;
+        let mut tx = self.0.start_transaction(mysql::TxOpts::default()).map_err(err)?;
+        let insert = "INSERT INTO pq_bench_raw (payload, status) VALUES (?, 1)";
+        tx.exec_drop(insert, (format!("bench{i}").into_bytes(),)).map_err(err)?;
+        match put {
+            Some(q) => drop(q.put_in(&mut tx, &format!("bench{i}")).map_err(err)?),
+            None => tx.exec_drop(insert, (format!("bench{i}").into_bytes(),)).map_err(err)?,
+        }
+        tx.commit().map_err(err)
+    }
     fn reset(&mut self, n: u64) -> R<()> {
         use mysql::prelude::Queryable;
         self.0.query_drop("TRUNCATE pq_bench_raw").map_err(err)?;
@@ -245,6 +271,30 @@ pub(crate) fn measure(args: &BenchArgs, server: &str, url: &str) -> R<()> {
         "1.00",
     );
     row("AckQueue get + ack", got, &format!("{:.2}x C", median(got_ratio)));
+    // The outbox: the application's row and a raw outbox row, against its
+    // row and a put_in, in one transaction.
+    let q_tx = queue(url, &names[2])?;
+    let (mut alone, mut with, mut with_ratio) = (vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        let a = rate_for(window, || {
+            i += 1;
+            u64::from(raw.outbox(i, None).is_ok())
+        });
+        let w = rate_for(window, || {
+            i += 1;
+            u64::from(raw.outbox(i, Some(&q_tx)).is_ok())
+        });
+        alone.push(a);
+        with.push(w);
+        with_ratio.push(w / a);
+    }
+    row(
+        "raw client: transaction of 2 INSERTs (a row + an outbox row) + COMMIT (baseline T)",
+        median(alone),
+        "1.00",
+    );
+    row("the same with put_in as the outbox row", median(with), &format!("{:.2}x T", median(with_ratio)));
+    drop(q_tx);
     let (p, g, k) = crate::bench_sqlite::batch_rates(&queue(url, &names[2])?, args.rounds)?;
     row("put_many of 1,000", p, "");
     row("get_many of 1,000", g, "");
