@@ -113,6 +113,20 @@ pub enum Error {
     /// An equal item is already in a unique queue.
     #[error("an equal item is already in the queue")]
     Duplicate,
+    /// The queue's table was created or migrated by a newer version of
+    /// persist-queue (its schema version is above the one this version
+    /// reads): upgrade this process; the table is left untouched.
+    #[error(
+        "the queue's table {table:?} has schema version {found}, newer than this version reads ({supported})"
+    )]
+    SchemaTooNew {
+        /// The table (empty where the store names no table).
+        table: String,
+        /// The version found.
+        found: i64,
+        /// The newest version this version reads.
+        supported: i64,
+    },
     /// The store answered with something the contract does not allow: a
     /// bug in the store, reported rather than trusted.
     #[error("the store broke its contract: {0}")]
@@ -239,6 +253,9 @@ impl Error {
             Error::NotInFlight { id, status } => Error::NotInFlight { id: *id, status: *status },
             Error::LeaseLost { id, token } => Error::LeaseLost { id: *id, token: *token },
             Error::Duplicate => Error::Duplicate,
+            Error::SchemaTooNew { table, found, supported } => {
+                Error::SchemaTooNew { table: table.clone(), found: *found, supported: *supported }
+            }
             Error::Protocol(p) => Error::Protocol(p),
         }
     }
@@ -285,6 +302,11 @@ impl From<LogError<io::Error>> for Error {
 impl From<persist_queue_sqlite::SqliteError> for Error {
     fn from(e: persist_queue_sqlite::SqliteError) -> Error {
         match e {
+            persist_queue_sqlite::SqliteError::Schema { found } => Error::SchemaTooNew {
+                table: String::new(),
+                found,
+                supported: persist_queue_sqlite::SCHEMA_VERSION,
+            },
             persist_queue_sqlite::SqliteError::Name(_) => {
                 Error::InvalidConfig(Misconfiguration::Store(StoreError::Sqlite(Arc::new(e))))
             }
@@ -299,6 +321,10 @@ impl From<persist_queue_sqlite::SqliteError> for Error {
 impl From<persist_queue_postgres::PgError> for Error {
     fn from(e: persist_queue_postgres::PgError) -> Error {
         use persist_queue_postgres::PgError;
+        if let PgError::SchemaTooNew { table, found } = e {
+            let supported = i64::from(persist_queue_postgres::SCHEMA_VERSION);
+            return Error::SchemaTooNew { table, found: i64::from(found), supported };
+        }
         let config = matches!(
             e,
             PgError::Config(_)
@@ -321,6 +347,10 @@ impl From<persist_queue_postgres::PgError> for Error {
 impl From<persist_queue_mysql::MySqlError> for Error {
     fn from(e: persist_queue_mysql::MySqlError) -> Error {
         use persist_queue_mysql::MySqlError;
+        if let MySqlError::SchemaTooNew { table, found } = e {
+            let supported = i64::from(persist_queue_mysql::SCHEMA_VERSION);
+            return Error::SchemaTooNew { table, found: i64::from(found), supported };
+        }
         let config = matches!(
             e,
             MySqlError::Config(_)

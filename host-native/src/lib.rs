@@ -171,6 +171,37 @@
 //! # Ok::<(), persist_queue::Error>(())
 //! ```
 //!
+//! TLS (rustls) is `require` by default for any host that is not loopback;
+//! `sslmode` / `ssl-mode` in the URL or [`ServerOptions::tls`] choose
+//! ([`TlsMode`]), with a CA file and a client certificate if asked.
+//! [`ServerOptions`] also sets the pool size, timeouts, retry window,
+//! application name and PostgreSQL schema. `put_in` / `put_many_in` /
+//! `ack_in` run in a transaction of the caller's own ([`CallerTransaction`]:
+//! the re-exported `persist_queue::{postgres, mysql, rusqlite}` crates'
+//! transactions): the outbox pattern.
+//!
+//! ```no_run
+//! # #[cfg(feature = "postgres")] {
+//! use std::time::Duration;
+//! use persist_queue::{AckQueue, ServerOptions, TlsMode, postgres};
+//!
+//! let options = ServerOptions::default()
+//!     .tls(TlsMode::VerifyFull)
+//!     .ca_file("/etc/ssl/db-ca.pem")
+//!     .statement_timeout(Duration::from_secs(5));
+//! let q: AckQueue<String> =
+//!     AckQueue::server("postgresql://app@db.example.com/shop").name("mail").server_options(options).open()?;
+//! // The application's own connection and transaction (its own TLS setup).
+//! let mut client = postgres::Client::connect("host=db.example.com user=app dbname=shop", postgres::NoTls)
+//!     .expect("connect");
+//! let mut tx = client.transaction().expect("begin");
+//! tx.execute("INSERT INTO orders (what) VALUES ($1)", &[&"book"]).expect("order");
+//! q.put_in(&mut tx, &"mail the confirmation".to_string())?;
+//! tx.commit().expect("commit"); // the order and the mail, or neither
+//! # }
+//! # Ok::<(), persist_queue::Error>(())
+//! ```
+//!
 //! ## Async
 //!
 //! `to_async()` on any handle: futures that work on tokio, smol or any

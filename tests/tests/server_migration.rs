@@ -6,7 +6,7 @@
 //! running; no item is lost, none is delivered twice (an item an old
 //! consumer claimed holds no lease, so this version never takes it back
 //! while that consumer works). A process older than the table's schema is
-//! refused with `SchemaTooNew`. On PostgreSQL and MariaDB.
+//! refused with `SchemaTooNew` (on SQLite too). On PostgreSQL and MariaDB.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -170,7 +170,8 @@ fn postgres_upgrades_under_load() {
     // A table a newer version migrated: this version refuses it, clearly.
     admin.execute("UPDATE pq_schema SET version = version + 1 WHERE name = $1", &[&ident]).expect("newer");
     match AckQueue::server(url.as_str()).name(name.as_str()).open::<String>() {
-        Err(e) => assert!(e.to_string().contains("newer than this version"), "{e}"),
+        Err(Error::SchemaTooNew { found, supported, .. }) => assert_eq!(found, supported + 1),
+        Err(e) => panic!("a newer schema must be SchemaTooNew, not {e}"),
         Ok(_) => panic!("a table of a newer schema must be refused"),
     }
 }
@@ -244,7 +245,23 @@ fn mysql_upgrades_under_load() {
     assert_eq!(version, Some(persist_queue_mysql::SCHEMA_VERSION));
     admin.exec_drop("UPDATE pq_schema SET version = version + 1 WHERE name = ?", (&ident,)).expect("newer");
     match AckQueue::server(url.as_str()).name(name.as_str()).open::<String>() {
-        Err(e) => assert!(e.to_string().contains("newer than this version"), "{e}"),
+        Err(Error::SchemaTooNew { found, supported, .. }) => assert_eq!(found, supported + 1),
+        Err(e) => panic!("a newer schema must be SchemaTooNew, not {e}"),
+        Ok(_) => panic!("a table of a newer schema must be refused"),
+    }
+}
+
+// ---------- SQLite ----------
+
+#[test]
+fn a_newer_sqlite_table_is_refused_as_schema_too_new() {
+    let dir = tempfile::tempdir().expect("dir");
+    drop(AckQueue::<String>::open(dir.path()).expect("create"));
+    let db = persist_queue::rusqlite::Connection::open(dir.path().join("data.db")).expect("db");
+    db.execute("UPDATE pq_schema SET version = version + 1", []).expect("a newer version's table");
+    match AckQueue::<String>::open(dir.path()) {
+        Err(Error::SchemaTooNew { found, supported, .. }) => assert_eq!(found, supported + 1),
+        Err(e) => panic!("a newer schema must be SchemaTooNew, not {e}"),
         Ok(_) => panic!("a table of a newer schema must be refused"),
     }
 }

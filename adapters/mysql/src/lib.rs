@@ -26,7 +26,25 @@
 //!   or that the server answered it rolled back (connection lost, server
 //!   restarting, deadlock, lock wait timeout), is retried on a new
 //!   connection; a connection lost while a commit may have happened is
-//!   [`MySqlError::CommitUnknown`], never retried.
+//!   [`MySqlError::CommitUnknown`], never retried;
+//! - TLS with rustls ([`Connect`]: `ssl-mode` `DISABLED`, `REQUIRED`,
+//!   `VERIFY_CA`, `VERIFY_IDENTITY` or the `sslmode` spellings; `PREFERRED`
+//!   is refused, a silent fall-back to plain text; `ssl-ca`, `ssl-cert`,
+//!   `ssl-key`). The default is plain text on a loopback host and
+//!   `REQUIRED` on any other; a failed handshake is
+//!   [`MySqlError::TlsHandshake`], a plain login the server refused
+//!   [`MySqlError::RefusedPlain`];
+//! - settings: pool size (default 10), connect and statement timeouts
+//!   (MariaDB `max_statement_time`, MySQL `max_execution_time`), the retry
+//!   window (default 30 s), the application name (the connection attribute
+//!   `program_name`); statements carry `/* persist-queue */` after the table
+//!   name, so a DBA finds them in the processlist;
+//! - puts and acks inside a transaction of the caller's own
+//!   ([`execute_in`] on a [`MySqlTableRef`]): the outbox pattern;
+//! - MySQL 8 (no `RETURNING`): one row per statement, a path the
+//!   conformance suite also runs forced on MariaDB
+//!   ([`Connect::without_returning`]); no MySQL 8 server installs on the
+//!   machines CI runs on, so it is not run against one.
 //!
 //! What it is not: a notifier. MySQL has no `LISTEN`; a waiting `get` polls
 //! with a bounded back-off (2 ms doubling to 50 ms), so it sees a put from

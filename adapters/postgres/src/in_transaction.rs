@@ -2,12 +2,12 @@
 //! pattern: the item exists if and only if the caller's writes commit) or
 //! a settle (the caller's results and the ack commit together).
 
-use persist_queue_core::records::{NewRecord, Outcome, Plan, Target, inserted_ids};
+use persist_queue_core::records::{NewRecord, Outcome, Plan, Target};
 use postgres::Transaction;
 use postgres::types::{ToSql, Type};
 
 use crate::error::PgError;
-use crate::table::{insert_many_sql, insert_sql, leases_outcome, settle_sql};
+use crate::table::{InsertColumns, ids_inserted, insert_many_sql, insert_sql, leases_outcome, settle_sql};
 
 /// A queue's table as statements on another connection name it (quoted,
 /// schema-qualified when the queue has a schema); made only by
@@ -58,35 +58,15 @@ fn insert(
     t: &str,
     records: &[NewRecord],
 ) -> Result<Vec<Option<u64>>, postgres::Error> {
-    if let [r] = records {
-        let key = r.unique_key.map(|k| k.to_vec());
-        let (stamp, delay) = (r.timestamp as i64, r.delay.min(i64::MAX as u64) as i64);
-        let params: [(&(dyn ToSql + Sync), Type); 5] = [
-            (&r.payload, Type::BYTEA),
-            (&r.priority, Type::INT8),
-            (&stamp, Type::INT8),
-            (&key, Type::BYTEA),
-            (&delay, Type::INT8),
-        ];
-        let rows = tx.query_typed(&insert_sql(t), &params)?;
-        return Ok(vec![rows.first().map(|row| row.try_get::<_, i64>(0)).transpose()?.map(|id| id as u64)]);
-    }
-    let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
-    let priorities: Vec<i64> = records.iter().map(|r| r.priority).collect();
-    let stamps: Vec<i64> = records.iter().map(|r| r.timestamp as i64).collect();
-    let keys: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect();
-    let delays: Vec<i64> = records.iter().map(|r| r.delay.min(i64::MAX as u64) as i64).collect();
-    let params: [(&(dyn ToSql + Sync), Type); 5] = [
-        (&payloads, Type::BYTEA_ARRAY),
-        (&priorities, Type::INT8_ARRAY),
-        (&stamps, Type::INT8_ARRAY),
-        (&keys, Type::BYTEA_ARRAY),
-        (&delays, Type::INT8_ARRAY),
-    ];
-    let rows = tx.query_typed(&insert_many_sql(t), &params)?;
-    let inserted = rows
-        .iter()
-        .map(|row| Ok((row.try_get::<_, i64>(0)? as u64, row.try_get::<_, Option<Vec<u8>>>(1)?)))
-        .collect::<Result<Vec<_>, postgres::Error>>()?;
-    Ok(inserted_ids(records, inserted))
+    let columns = InsertColumns::of(records);
+    let rows = match records {
+        [_] => tx.query_typed(&insert_sql(t), &typed(columns.one(), InsertColumns::ONE_TYPES))?,
+        _ => tx.query_typed(&insert_many_sql(t), &typed(columns.many(), InsertColumns::MANY_TYPES))?,
+    };
+    ids_inserted(records, &rows)
+}
+
+/// Values beside their parameter types, as `query_typed` takes them.
+fn typed(values: [&(dyn ToSql + Sync); 5], types: [Type; 5]) -> Vec<(&(dyn ToSql + Sync), Type)> {
+    values.into_iter().zip(types).collect()
 }

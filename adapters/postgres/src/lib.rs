@@ -26,7 +26,22 @@
 //!   or that the server answered it rolled back (connection refused, server
 //!   restarting, deadlock), is retried on a new connection; a connection
 //!   lost while a commit may have happened is [`PgError::CommitUnknown`],
-//!   never retried (a retry could put an item twice).
+//!   never retried (a retry could put an item twice);
+//! - TLS with rustls ([`Connect`]: `sslmode` `disable`, `prefer`,
+//!   `require`, `verify-ca`, `verify-full`; a CA file (`sslrootcert`) or the
+//!   bundled Mozilla roots; client certificates `sslcert`/`sslkey`). The
+//!   default is `disable` on a loopback host and `require` on any other; a
+//!   failed handshake is [`PgError::TlsHandshake`], never retried;
+//! - settings per queue: connect and statement timeouts, the retry window
+//!   (default 30 s), the application name (default `persist-queue
+//!   <table>`, so a DBA finds the queue in `pg_stat_activity`), a schema
+//!   (created if missing), as URL parameters or [`Connect`] methods;
+//! - puts and acks inside a transaction of the caller's own
+//!   ([`execute_in`] on a [`PgTableRef`]): the outbox pattern, one round
+//!   trip, the `NOTIFY` sent at the caller's commit;
+//! - online migrations: a table of an older schema version gets the new
+//!   columns under the schema lock while older processes keep using it; a
+//!   table newer than this crate is [`PgError::SchemaTooNew`].
 //!
 //! What it is not: a pool shared by handles. Each open table owns its
 //! connections, because a queue handle runs one operation at a time; open

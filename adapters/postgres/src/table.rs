@@ -9,7 +9,7 @@ use persist_queue_core::records::{
     inserted_ids, settle_steps, settled_status, transition_steps,
 };
 use postgres::error::SqlState;
-use postgres::types::ToSql;
+use postgres::types::{ToSql, Type};
 use postgres::{Client, Row, Statement};
 
 use crate::connect::{Connect, table_ident};
@@ -582,20 +582,60 @@ fn status_of(c: &mut Client, st: &Stmts, id: i64) -> Result<Option<Status>, post
 }
 
 fn insert(c: &mut Client, st: &Stmts, records: &[NewRecord]) -> Result<Vec<Option<u64>>, postgres::Error> {
-    if let [r] = records {
-        let key = r.unique_key.map(|k| k.to_vec());
-        let delay = r.delay.min(i64::MAX as u64) as i64;
-        let rows = c.query(&st.insert, &[&r.payload, &r.priority, &(r.timestamp as i64), &key, &delay])?;
+    let columns = InsertColumns::of(records);
+    let rows = match records {
+        [_] => c.query(&st.insert, &columns.one())?,
+        _ => c.query(&st.insert_many, &columns.many())?,
+    };
+    ids_inserted(records, &rows)
+}
+
+/// The bound values of [`insert_sql`] (one record) or [`insert_many_sql`]
+/// (the same columns as arrays), built once for either statement; the
+/// types are the statements' parameter types in order, for a typed,
+/// unprepared query.
+pub(crate) struct InsertColumns<'a> {
+    payloads: Vec<&'a [u8]>,
+    priorities: Vec<i64>,
+    stamps: Vec<i64>,
+    keys: Vec<Option<Vec<u8>>>,
+    delays: Vec<i64>,
+}
+
+impl<'a> InsertColumns<'a> {
+    pub(crate) const ONE_TYPES: [Type; 5] = [Type::BYTEA, Type::INT8, Type::INT8, Type::BYTEA, Type::INT8];
+    pub(crate) const MANY_TYPES: [Type; 5] =
+        [Type::BYTEA_ARRAY, Type::INT8_ARRAY, Type::INT8_ARRAY, Type::BYTEA_ARRAY, Type::INT8_ARRAY];
+
+    pub(crate) fn of(records: &'a [NewRecord]) -> Self {
+        InsertColumns {
+            payloads: records.iter().map(|r| r.payload.as_slice()).collect(),
+            priorities: records.iter().map(|r| r.priority).collect(),
+            stamps: records.iter().map(|r| r.timestamp as i64).collect(),
+            keys: records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect(),
+            delays: records.iter().map(|r| r.delay.min(i64::MAX as u64) as i64).collect(),
+        }
+    }
+
+    /// The first record's values, for [`insert_sql`].
+    pub(crate) fn one(&self) -> [&(dyn ToSql + Sync); 5] {
+        [&self.payloads[0], &self.priorities[0], &self.stamps[0], &self.keys[0], &self.delays[0]]
+    }
+
+    /// The arrays, for [`insert_many_sql`].
+    pub(crate) fn many(&self) -> [&(dyn ToSql + Sync); 5] {
+        [&self.payloads, &self.priorities, &self.stamps, &self.keys, &self.delays]
+    }
+}
+
+/// The ids an insert returned, in the records' order, none for a
+/// duplicate: one record's statement returns its id (no row for a
+/// duplicate), many records' returns `(id, unique_key)` rows in the plan's
+/// order (ORDER BY n), so identity values increase along it.
+pub(crate) fn ids_inserted(records: &[NewRecord], rows: &[Row]) -> Result<Vec<Option<u64>>, postgres::Error> {
+    if records.len() == 1 {
         return Ok(vec![rows.first().map(|row| row.try_get::<_, i64>(0)).transpose()?.map(|id| id as u64)]);
     }
-    let payloads: Vec<&[u8]> = records.iter().map(|r| r.payload.as_slice()).collect();
-    let priorities: Vec<i64> = records.iter().map(|r| r.priority).collect();
-    let stamps: Vec<i64> = records.iter().map(|r| r.timestamp as i64).collect();
-    let keys: Vec<Option<Vec<u8>>> = records.iter().map(|r| r.unique_key.map(|k| k.to_vec())).collect();
-    let delays: Vec<i64> = records.iter().map(|r| r.delay.min(i64::MAX as u64) as i64).collect();
-    let rows = c.query(&st.insert_many, &[&payloads, &priorities, &stamps, &keys, &delays])?;
-    // Rows are inserted in the plan's order (ORDER BY n), so identity
-    // values increase along it.
     let inserted = rows
         .iter()
         .map(|row| Ok((row.try_get::<_, i64>(0)? as u64, row.try_get::<_, Option<Vec<u8>>>(1)?)))

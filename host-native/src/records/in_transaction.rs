@@ -159,15 +159,7 @@ impl<T, C: Codec<T>> Records<T, C> {
         tx: CallerTransaction<'_, '_>,
         encoded: &[crate::records::shared::OwnedPut],
     ) -> Result<Vec<Option<u64>>> {
-        let puts: Vec<Put<'_>> = encoded
-            .iter()
-            .map(|p| Put {
-                payload: &p.payload,
-                priority: p.priority,
-                canonical: p.canonical.as_deref(),
-                delay: p.delay,
-            })
-            .collect();
+        let puts: Vec<Put<'_>> = encoded.iter().map(crate::records::shared::OwnedPut::as_put).collect();
         let plan = self.kind().put_plan(&puts, self.shared.clock.now());
         Ok(read_inserted::<Error>(self.execute_in(tx, &plan)?, puts.len())?)
     }

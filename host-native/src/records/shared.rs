@@ -37,6 +37,18 @@ pub(crate) struct OwnedPut {
     pub(crate) delay: u64,
 }
 
+impl OwnedPut {
+    /// The put as the core's plans take it, borrowing this one's bytes.
+    pub(crate) fn as_put(&self) -> Put<'_> {
+        Put {
+            payload: &self.payload,
+            priority: self.priority,
+            canonical: self.canonical.as_deref(),
+            delay: self.delay,
+        }
+    }
+}
+
 /// A queue's lease length and retry delays.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Retries {
@@ -262,16 +274,7 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// transaction (one flush, [`GroupCommit`]); this caller's ids.
     pub(crate) fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
         self.shared.puts.submit(items, |batch| {
-            let puts: Vec<Put<'_>> = batch
-                .iter()
-                .flatten()
-                .map(|p| Put {
-                    payload: &p.payload,
-                    priority: p.priority,
-                    canonical: p.canonical.as_deref(),
-                    delay: p.delay,
-                })
-                .collect();
+            let puts: Vec<Put<'_>> = batch.iter().flatten().map(OwnedPut::as_put).collect();
             let ids = complete(self.lock().put_many(&puts, self.shared.clock.now()))?;
             self.shared.metrics.put(ids.iter().filter(|id| id.is_some()).count());
             let mut ids = ids.into_iter();
