@@ -168,6 +168,13 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             let mut st = self.lock();
             st.core.end_sync(ticket, ran)?;
             st.synced_seq = st.synced_seq.max(target);
+            // The flush made the puts it covers readable: only now may a
+            // consumer take them (`ChunkQueue::readable`).
+            if st.getters > 0 && st.core.readable() > 0 {
+                self.shared.not_empty.notify_all();
+            }
+            drop(st);
+            self.wake();
             Ok(answers)
         })
     }
@@ -203,7 +210,9 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
         st.core.push(bytes)?;
         self.shared.metrics.put(1);
         self.shared.metrics.depth(st.core.len());
-        if st.getters > 0 {
+        // At synced the item is readable once its flush completes, and
+        // the flush wakes the getters ([`Self::commit`]).
+        if st.getters > 0 && st.core.readable() > 0 {
             self.shared.not_empty.notify_one();
         }
         self.wake();
@@ -255,7 +264,7 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
         st.core.push_many(encoded)?;
         self.shared.metrics.put(encoded.len());
         self.shared.metrics.depth(st.core.len());
-        if st.getters > 0 {
+        if st.getters > 0 && st.core.readable() > 0 {
             self.shared.not_empty.notify_all();
         }
         self.wake();
@@ -270,7 +279,7 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             if st.closed {
                 return Err(Error::Closed);
             }
-            if !st.core.is_empty() {
+            if st.core.readable() > 0 {
                 let codec = &self.codec;
                 match st.core.pop_map(|b| codec.decode(&b))? {
                     Some(Ok(item)) => {

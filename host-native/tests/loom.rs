@@ -43,6 +43,23 @@ fn a_waiting_get_wakes_for_a_put() {
     });
 }
 
+/// At synced durability a waiting get wakes once the put's flush has
+/// completed (the put itself does not make the item readable), and the
+/// item is taken exactly once.
+#[test]
+fn a_waiting_get_wakes_when_a_synced_put_is_durable() {
+    model("a_waiting_get_wakes_when_a_synced_put_is_durable", || {
+        let q = queue(Durability::Synced);
+        let getter = {
+            let q = q.clone();
+            thread::spawn(move || q.get().expect("get"))
+        };
+        q.put(&7).expect("put");
+        assert_eq!(getter.join().expect("getter"), 7);
+        assert!(matches!(q.try_get(), Err(Error::Empty)));
+    });
+}
+
 /// Two getters, two puts: each item goes to exactly one getter.
 #[test]
 fn two_getters_share_two_puts() {

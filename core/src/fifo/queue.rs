@@ -36,6 +36,8 @@ pub struct Stats {
 pub struct SyncTicket<F> {
     flush: F,
     saved: Position,
+    /// Records appended when the ticket was taken: durable once it completes.
+    appended: u64,
 }
 
 impl<F: Flush> SyncTicket<F> {
@@ -84,6 +86,11 @@ pub struct ChunkQueue<S: Storage> {
     pub(crate) unfinished: u64,
     pub(crate) meta_checkpoints: u32,
     pub(crate) unflushed: bool,
+    /// Records appended since open at synced durability, and how many of
+    /// them a completed flush covers: the difference are the newest
+    /// records, written but not yet durable, which no read returns.
+    pub(crate) appended: u64,
+    pub(crate) durable_appended: u64,
     pub(crate) poisoned: bool,
     pub(crate) scratch: Vec<u8>,
     pub(crate) reader: Reader,
@@ -101,7 +108,16 @@ pub struct ChunkQueue<S: Storage> {
 impl<S: Storage> ChunkQueue<S> {
     // ---- state -------------------------------------------------------
 
-    /// Items not yet read (`qsize()` in persist-queue).
+    /// Items a read may return now: not yet read, and durable at the
+    /// queue's durability (at synced, the newest records wait for the flush
+    /// that covers them, so no consumer acts on an item a power cut could
+    /// erase). `pop`, `get` and `peek` return nothing while this is 0.
+    pub fn readable(&self) -> u64 {
+        self.len.saturating_sub(self.appended - self.durable_appended)
+    }
+
+    /// Items not yet read (`qsize()` in persist-queue), including any
+    /// written but not yet durable ([`ChunkQueue::readable`]).
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -206,6 +222,12 @@ impl<S: Storage> ChunkQueue<S> {
         self.head.offset += self.scratch.len() as u64;
         self.len += u64::from(records);
         self.unfinished += u64::from(records);
+        if self.config.durability.is_synced() {
+            self.appended += u64::from(records);
+        } else {
+            // Buffered: visible as soon as written (that is its promise).
+            self.durable_appended = self.appended;
+        }
         self.scratch.clear();
         Ok(())
     }
@@ -317,7 +339,7 @@ impl<S: Storage> ChunkQueue<S> {
             }
         };
         self.unflushed = false;
-        Ok(SyncTicket { flush, saved: self.saved })
+        Ok(SyncTicket { flush, saved: self.saved, appended: self.appended })
     }
 
     /// Completes a flush. On failure the queue is poisoned: the state on
@@ -333,6 +355,7 @@ impl<S: Storage> ChunkQueue<S> {
         }
         self.writable()?;
         self.storage.end_flush(ticket.flush);
+        self.durable_appended = self.durable_appended.max(ticket.appended);
         let s = ticket.saved;
         if (s.chunk, s.index) > (self.durable_saved.chunk, self.durable_saved.index) {
             self.durable_saved = s;
@@ -523,7 +546,7 @@ impl<S: Storage> ChunkQueue<S> {
             return Err(ReadError::Poisoned);
         }
         loop {
-            if self.len == 0 {
+            if self.readable() == 0 {
                 return Ok(None);
             }
             match self.locate(self.read) {

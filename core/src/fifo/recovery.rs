@@ -49,6 +49,8 @@ impl<S: Storage> ChunkQueue<S> {
             unfinished: 0,
             meta_checkpoints: 1,
             unflushed: false,
+            appended: 0,
+            durable_appended: 0,
             poisoned: false,
             scratch: Vec::new(),
             reader: Reader::default(),

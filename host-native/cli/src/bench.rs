@@ -267,8 +267,45 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         ["raw append + fdatasync per record (baseline F)", "synced put, 1 producer", "producers"],
         ["F", "1-producer"],
     )?;
+    let (mut put_us, mut handoff_us) = (vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let (p, h) = synced_handoff::<K>(&scratch.fresh(), 100)?;
+        put_us.push(p);
+        handoff_us.push(h);
+    }
+    let ratios: Vec<f64> = handoff_us.iter().zip(&put_us).map(|(h, p)| h / p).collect();
+    row(
+        "synced put to a waiting get (hand-off; the get returns only once the put is durable)",
+        1e6 / median(handoff_us),
+        &format!("{:.2}x the put's own latency (>= 1: never before durable)", median(ratios)),
+    );
     println!();
     Ok(())
+}
+
+/// Median microseconds of a synced put (call to return) and of its
+/// hand-off (the put's call to a waiting get's return), `n` items one at
+/// a time.
+fn synced_handoff<K: Kind>(dir: &Path, n: usize) -> R<(f64, f64)> {
+    let q = open::<K, _>(dir, Durability::Synced, K::codec())?;
+    let getter = {
+        let q = q.clone();
+        std::thread::spawn(move || {
+            (0..n).map(|_| q.get().map(|_| Instant::now()).map_err(err)).collect::<R<Vec<Instant>>>()
+        })
+    };
+    let (mut starts, mut puts) = (Vec::with_capacity(n), Vec::with_capacity(n));
+    for i in 0..n {
+        // Let the getter wait first, as a consumer of an idle queue does.
+        std::thread::sleep(Duration::from_millis(1));
+        let t = Instant::now();
+        q.put(&K::make(i)).map_err(err)?;
+        puts.push(t.elapsed().as_secs_f64() * 1e6);
+        starts.push(t);
+    }
+    let got = getter.join().map_err(|_| "the getter panicked".to_string())??;
+    let handoffs: Vec<f64> = got.iter().zip(&starts).map(|(g, s)| (*g - *s).as_secs_f64() * 1e6).collect();
+    Ok((median(puts), median(handoffs)))
 }
 
 /// Rounds of: baseline, 1 writer, `args.threads` writers, baseline again
