@@ -140,6 +140,22 @@ impl<W, O, E> Batches<W, O, E> {
         own.unwrap_or_else(|| Err(miscount()))
     }
 
+    /// [`Self::finish`] for a leader that is not one of the batch's
+    /// callers waiting on the spot (say, a flush task an async caller
+    /// started): every answer, the leader's own included, is left for its
+    /// caller to collect with [`Self::answer`].
+    pub fn finish_all(
+        &mut self,
+        batch: Batch,
+        answers: Result<Vec<O>, E>,
+        for_another: impl Fn(&E) -> E,
+        miscount: impl Fn() -> E,
+    ) {
+        // No caller has this ticket, so `finish` leaves every answer.
+        let nobody = Ticket(u64::MAX);
+        let _ = self.finish(batch, &nobody, answers, for_another, miscount);
+    }
+
     fn fail(&mut self, batch: Batch, mine: &Ticket, e: E, for_another: impl Fn(&E) -> E) -> Result<O, E> {
         for t in batch.0.into_iter().filter(|&t| t != mine.0) {
             self.answers.insert(t, Err(for_another(&e)));
@@ -176,6 +192,21 @@ mod tests {
         assert_eq!(works, vec![40]);
         assert_eq!(b.finish(batch, &late, Ok(vec![41]), |e| e, || "miscount"), Ok(41));
         assert!(!b.expects_more(), "a lone writer never waits");
+    }
+
+    #[test]
+    fn finish_all_leaves_every_answer_for_its_caller() {
+        let mut b = B::new();
+        let (t1, t2) = (b.enqueue(1), b.enqueue(2));
+        let (batch, works) = b.begin();
+        assert_eq!(works, vec![1, 2]);
+        b.finish_all(batch, Ok(vec![10, 20]), |e| e, || "miscount");
+        assert!(!b.committing());
+        assert_eq!((b.answer(&t1), b.answer(&t2)), (Some(Ok(10)), Some(Ok(20))));
+        let t3 = b.enqueue(3);
+        let (batch, _) = b.begin();
+        b.finish_all(batch, Err("disk full"), |_| "disk full (copy)", || "miscount");
+        assert_eq!(b.answer(&t3), Some(Err("disk full (copy)")));
     }
 
     #[test]

@@ -8,14 +8,16 @@ use persist_queue_core::{Durability, Stats};
 
 use crate::codec::Codec;
 use crate::error::{Error, Result};
-use crate::queue::Queue;
+use crate::queue::{Appended, Queue};
 use crate::queue_storage::QueueStorage;
 use crate::wait::{Deadline, fail_after, first_of};
 
 /// An async face over a [`Queue`]: works on any executor (tokio, smol,
 /// async-std ...) and never blocks it. Waiting for items or space parks the
-/// task on an [`event_listener`] event, not a thread; a disk flush (synced
-/// durability) runs on the [`blocking`] thread pool.
+/// task on an [`event_listener`] event, not a thread. A synced put joins
+/// the queue's group commit with the blocking puts and awaits its batch's
+/// flush, which runs on the [`blocking`] thread pool, one task per batch;
+/// other operations that may flush run there whole.
 ///
 /// Futures are cancel-safe while they wait: dropping a pending `get` takes
 /// nothing. Once a synced operation has reached its flush, dropping the
@@ -94,24 +96,29 @@ where
 
     /// Puts `encoded` items once there is room for them all, parking the
     /// task on the queue's event meanwhile.
-    async fn put_encoded(&self, mut encoded: Vec<Vec<u8>>) -> Result<()> {
+    async fn put_encoded(&self, encoded: Vec<Vec<u8>>) -> Result<()> {
         loop {
             let listener = self.inner.shared.events.listen();
-            let (res, back) = self
-                .offload(self.flushes(false), move |q| {
-                    let r = match encoded.as_slice() {
-                        [one] => q.put_bytes(one, Deadline::Now),
-                        many => q.put_many_bytes(many, Deadline::Now),
-                    };
-                    (r, encoded)
-                })
-                .await;
-            match res {
-                Err(Error::Full) if self.room_for(back.len()) => {
-                    encoded = back;
-                    listener.await;
-                }
+            match self.put_now(&encoded).await {
+                Err(Error::Full) if self.room_for(encoded.len()) => listener.await,
                 other => return other,
+            }
+        }
+    }
+
+    /// One attempt to put `encoded` ([`Error::Full`] if there is no room
+    /// now). The append runs inline (a write to the page cache); a synced
+    /// put then joins the queue's group commit and awaits the batch's
+    /// flush, which one blocking-pool task runs for the whole batch. Only
+    /// an append that starts a new chunk at synced durability (it flushes
+    /// the full one first, once per `chunk_size` items) runs on the pool.
+    async fn put_now(&self, encoded: &[Vec<u8>]) -> Result<()> {
+        match self.inner.append(encoded, Deadline::Now, true)? {
+            Appended::Done => Ok(()),
+            Appended::Flush(seq) => self.inner.commit_async(seq).await,
+            Appended::WouldBlock => {
+                let encoded = encoded.to_vec();
+                self.offload(true, move |q| q.put_many_bytes(&encoded, Deadline::Now)).await
             }
         }
     }
@@ -136,8 +143,7 @@ where
 
     /// Appends `item` or fails with [`Error::Full`] at once.
     pub async fn try_put(&self, item: &T) -> Result<()> {
-        let bytes = self.inner.codec.encode(item)?;
-        self.offload(self.flushes(false), move |q| q.put_bytes(&bytes, Deadline::Now)).await
+        self.put_now(&[self.inner.codec.encode(item)?]).await
     }
 
     /// Appends every item with one write per chunk and one flush, waiting

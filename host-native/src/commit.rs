@@ -3,9 +3,14 @@
 //! commits every caller's work at once (one flush, one transaction); each
 //! caller gets *its own* typed result. Used by the chunk [`crate::Queue`]
 //! (the work is "my write is on disk") and by the record queues (the work
-//! is a caller's puts).
+//! is a caller's puts). Async callers join the same batches
+//! ([`GroupCommit::submit_async`]): they wait on an event, not a thread,
+//! and a leader among them hands the commit to a blocking-pool task, one
+//! task per batch rather than one per call.
 
 use persist_queue_core::group_commit::Batches;
+#[cfg(feature = "async")]
+use persist_queue_core::group_commit::{Batch, Ticket};
 
 use crate::error::{Error, Result};
 use crate::sync::{Condvar, Mutex, MutexGuard};
@@ -22,13 +27,33 @@ const STRAGGLER_YIELDS: usize = 8;
 pub(crate) struct GroupCommit<W, O> {
     pending: Mutex<Batches<W, O, Error>>,
     done: Condvar,
+    /// Async callers wait on this (notified with `done`).
+    finished: event_listener::Event,
     /// Each batch's size and commit time go here.
     metrics: QueueMetrics,
 }
 
+/// What an async caller does next ([`GroupCommit::step`]).
+#[cfg(feature = "async")]
+pub(crate) enum Step<W, O> {
+    /// Its answer.
+    Answer(Result<O>),
+    /// Wait for the running batch (the listener was made under the lock,
+    /// so the batch's end cannot be missed).
+    Wait(event_listener::EventListener),
+    /// Lead: commit these works off the executor, then
+    /// [`GroupCommit::complete`].
+    Lead(Batch, Vec<W>),
+}
+
 impl<W, O> GroupCommit<W, O> {
     pub(crate) fn new(metrics: QueueMetrics) -> Self {
-        GroupCommit { pending: Mutex::new(Batches::new()), done: Condvar::new(), metrics }
+        GroupCommit {
+            pending: Mutex::new(Batches::new()),
+            done: Condvar::new(),
+            finished: event_listener::Event::new(),
+            metrics,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Batches<W, O, Error>> {
@@ -82,7 +107,68 @@ impl<W, O> GroupCommit<W, O> {
                 Error::Protocol("a batch answered for a different number of callers")
             });
             self.done.notify_all();
+            drop(p);
+            self.finished.notify(usize::MAX);
             return mine;
+        }
+    }
+
+    /// Queues `work` for the next batch (async callers; see
+    /// [`Self::submit_async`]).
+    #[cfg(feature = "async")]
+    fn enqueue(&self, work: W) -> Ticket {
+        self.lock().enqueue(work)
+    }
+
+    /// An async caller's next step for `ticket`.
+    #[cfg(feature = "async")]
+    fn step(&self, ticket: &Ticket) -> Step<W, O> {
+        let mut p = self.lock();
+        if let Some(r) = p.answer(ticket) {
+            return Step::Answer(r);
+        }
+        if p.committing() {
+            return Step::Wait(self.finished.listen());
+        }
+        let (batch, works) = p.begin();
+        Step::Lead(batch, works)
+    }
+
+    /// Ends a batch an async leader handed off: leaves every caller's
+    /// answer (or a copy of the batch's error) and wakes every waiter,
+    /// blocking and async. `callers` and `started` feed the metrics.
+    #[cfg(feature = "async")]
+    pub(crate) fn complete(&self, batch: Batch, started: std::time::Instant, answers: Result<Vec<O>>) {
+        self.metrics.committed(batch.len(), started.elapsed());
+        let mut p = self.lock();
+        p.finish_all(batch, answers, Error::for_another_caller, || {
+            Error::Protocol("a batch answered for a different number of callers")
+        });
+        self.done.notify_all();
+        drop(p);
+        self.finished.notify(usize::MAX);
+    }
+
+    /// [`Self::submit`] for async code: the caller waits on an event. If
+    /// it leads, `hand_off(batch, works)` must commit the works where
+    /// blocking is allowed (a detached blocking-pool task) and then call
+    /// [`Self::complete`], whether or not this future is still polled:
+    /// a dropped future leaves the batch to finish on its own.
+    #[cfg(feature = "async")]
+    pub(crate) async fn submit_async(&self, work: W, hand_off: impl FnOnce(Batch, Vec<W>)) -> Result<O> {
+        let ticket = self.enqueue(work);
+        let mut hand_off = Some(hand_off);
+        loop {
+            match self.step(&ticket) {
+                Step::Answer(r) => return r,
+                Step::Wait(listener) => listener.await,
+                Step::Lead(batch, works) => {
+                    let Some(hand_off) = hand_off.take() else {
+                        return Err(Error::Protocol("group commit lost a caller's work"));
+                    };
+                    hand_off(batch, works);
+                }
+            }
         }
     }
 }

@@ -31,6 +31,16 @@ pub(crate) struct State<S: QueueStorage> {
     putters: usize,
 }
 
+/// What an append left to do ([`Queue::append`]).
+pub(crate) enum Appended {
+    /// Nothing: the items are stored per the durability.
+    Done,
+    /// Flush (shared) past write number `seq`, then they are.
+    Flush(u64),
+    /// Nothing was appended: it would have flushed inside.
+    WouldBlock,
+}
+
 pub(crate) struct Shared<S: QueueStorage> {
     state: Mutex<State<S>>,
     not_empty: Condvar,
@@ -44,6 +54,44 @@ pub(crate) struct Shared<S: QueueStorage> {
     pub(crate) durability: Durability,
     #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) autosave: bool,
+}
+
+impl<S: QueueStorage> Shared<S> {
+    fn lock(&self) -> MutexGuard<'_, State<S>> {
+        // A panic while holding the lock cannot leave the core half-updated
+        // in a way that matters: failed storage calls poison the core itself.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One group commit's flush, for writes numbered `seqs`: nothing if an
+    /// earlier flush covered them all; else a flush of everything written
+    /// so far, the queue's lock released while it runs. Then the items it
+    /// made readable wake the getters.
+    fn flush_for(&self, seqs: &[u64]) -> Result<Vec<()>> {
+        let answers = vec![(); seqs.len()];
+        let mut st = self.lock();
+        if seqs.iter().all(|&s| s <= st.synced_seq) {
+            return Ok(answers);
+        }
+        if st.core.is_poisoned() {
+            return Err(Error::Poisoned);
+        }
+        let target = st.written_seq;
+        let mut ticket = st.core.begin_sync()?;
+        drop(st);
+        let ran = ticket.sync();
+        let mut st = self.lock();
+        st.core.end_sync(ticket, ran)?;
+        st.synced_seq = st.synced_seq.max(target);
+        // The flush made the puts it covers readable: only now may a
+        // consumer take them (`ChunkQueue::readable`).
+        if st.getters > 0 && st.core.readable() > 0 {
+            self.not_empty.notify_all();
+        }
+        drop(st);
+        self.events.notify(usize::MAX);
+        Ok(answers)
+    }
 }
 
 /// A persistent FIFO queue of `T` (persist-queue's `Queue`), stored in a
@@ -104,9 +152,7 @@ impl Queue<(), Postcard, FsStorage> {
 
 impl<T, C, S: QueueStorage> Queue<T, C, S> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State<S>> {
-        // A panic while holding the lock cannot leave the core half-updated
-        // in a way that matters: failed storage calls poison the core itself.
-        self.shared.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
     }
 }
 
@@ -152,31 +198,26 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     /// caller flushes (without the queue lock) for every concurrent one
     /// ([`GroupCommit`]).
     fn commit(&self, seq: u64) -> Result<()> {
-        self.shared.commit.submit(seq, |batch| {
-            let answers = vec![(); batch.len()];
-            let mut st = self.lock();
-            if batch.iter().all(|&s| s <= st.synced_seq) {
-                return Ok(answers);
-            }
-            if st.core.is_poisoned() {
-                return Err(Error::Poisoned);
-            }
-            let target = st.written_seq;
-            let mut ticket = st.core.begin_sync()?;
-            drop(st);
-            let ran = ticket.sync();
-            let mut st = self.lock();
-            st.core.end_sync(ticket, ran)?;
-            st.synced_seq = st.synced_seq.max(target);
-            // The flush made the puts it covers readable: only now may a
-            // consumer take them (`ChunkQueue::readable`).
-            if st.getters > 0 && st.core.readable() > 0 {
-                self.shared.not_empty.notify_all();
-            }
-            drop(st);
-            self.wake();
-            Ok(answers)
-        })
+        self.shared.commit.submit(seq, |batch| self.shared.flush_for(&batch))
+    }
+
+    /// [`Self::commit`] for async callers: joins the same batches; a
+    /// batch an async caller leads is flushed by one detached
+    /// blocking-pool task.
+    #[cfg(feature = "async")]
+    pub(crate) async fn commit_async(&self, seq: u64) -> Result<()> {
+        self.shared
+            .commit
+            .submit_async(seq, |batch, seqs| {
+                let shared = Arc::clone(&self.shared);
+                blocking::unblock(move || {
+                    let started = std::time::Instant::now();
+                    let answers = shared.flush_for(&seqs);
+                    shared.commit.complete(batch, started, answers);
+                })
+                .detach();
+            })
+            .await
     }
 
     /// After a mutation: flush (shared) if the durability asks for it.
@@ -197,26 +238,7 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     // ---- put ----------------------------------------------------------------
 
     pub(crate) fn put_bytes(&self, bytes: &[u8], wait: Deadline) -> Result<()> {
-        let mut st = self.lock();
-        loop {
-            if st.closed {
-                return Err(Error::Closed);
-            }
-            if st.max_size == 0 || st.core.len() < st.max_size {
-                break;
-            }
-            st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
-        }
-        st.core.push(bytes)?;
-        self.shared.metrics.put(1);
-        self.shared.metrics.depth(st.core.len());
-        // At synced the item is readable once its flush completes, and
-        // the flush wakes the getters ([`Self::commit`]).
-        if st.getters > 0 && st.core.readable() > 0 {
-            self.shared.not_empty.notify_one();
-        }
-        self.wake();
-        self.settle(st)
+        self.put_many_bytes(std::slice::from_ref(&bytes), wait)
     }
 
     /// Appends `item`, waiting for space while the queue holds `max_size`
@@ -246,7 +268,24 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
         self.put_many_bytes(&encoded, Deadline::Never)
     }
 
-    pub(crate) fn put_many_bytes(&self, encoded: &[Vec<u8>], wait: Deadline) -> Result<()> {
+    pub(crate) fn put_many_bytes<B: AsRef<[u8]>>(&self, encoded: &[B], wait: Deadline) -> Result<()> {
+        match self.append(encoded, wait, false)? {
+            Appended::Flush(seq) => self.commit(seq),
+            Appended::Done | Appended::WouldBlock => Ok(()),
+        }
+    }
+
+    /// Appends `encoded` once there is room for all of them (waiting per
+    /// `wait`; a batch larger than `max_size` is [`Error::Full`]), without
+    /// flushing: what is left to do is returned. With `inline_only`, an
+    /// append that would flush inside (a full chunk at synced durability)
+    /// is not done: [`Appended::WouldBlock`].
+    pub(crate) fn append<B: AsRef<[u8]>>(
+        &self,
+        encoded: &[B],
+        wait: Deadline,
+        inline_only: bool,
+    ) -> Result<Appended> {
         let n = encoded.len() as u64;
         let mut st = self.lock();
         loop {
@@ -261,14 +300,26 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
             }
             st = wait_once(&self.shared.not_full, st, wait, None, Some(Self::putters)).ok_or(Error::Full)?;
         }
-        st.core.push_many(encoded)?;
+        if inline_only && st.core.push_flushes(n) {
+            return Ok(Appended::WouldBlock);
+        }
+        match encoded {
+            [one] => st.core.push(one.as_ref())?,
+            many => st.core.push_many(many)?,
+        }
         self.shared.metrics.put(encoded.len());
         self.shared.metrics.depth(st.core.len());
+        // At synced the items are readable once their flush completes, and
+        // the flush wakes the getters ([`Shared::flush_for`]).
         if st.getters > 0 && st.core.readable() > 0 {
-            self.shared.not_empty.notify_all();
+            if n == 1 { self.shared.not_empty.notify_one() } else { self.shared.not_empty.notify_all() }
         }
         self.wake();
-        self.settle(st)
+        if st.core.needs_flush() {
+            st.written_seq += 1;
+            return Ok(Appended::Flush(st.written_seq));
+        }
+        Ok(Appended::Done)
     }
 
     // ---- get ----------------------------------------------------------------

@@ -17,6 +17,7 @@ pub mod behaviour;
 pub mod contract;
 pub mod cut_proxy;
 pub mod explorer;
+pub mod gated;
 pub mod harness;
 pub mod item;
 pub mod map_contract;

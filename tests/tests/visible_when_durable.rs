@@ -4,88 +4,11 @@
 //! has completed, so nothing a consumer acted on can be erased by a power
 //! cut. The storage here holds every flush at a gate the test opens.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-use persist_queue::persist_queue_core::{Blob, Durability, Flush, MemoryStorage, MissingBlob, Storage};
-use persist_queue::{Error, Queue, Raw};
-
-/// Once armed, flushes report that they started (`started`) and wait
-/// until the test lets one through (`open`); before, they pass at once.
-struct Gate {
-    armed: AtomicBool,
-    started: SyncSender<()>,
-    open: Mutex<Receiver<()>>,
-}
-
-struct GatedStorage {
-    inner: MemoryStorage,
-    gate: Arc<Gate>,
-}
-
-struct GatedFlush(Arc<Gate>);
-
-impl Flush for GatedFlush {
-    type Error = MissingBlob;
-    fn sync(&mut self) -> Result<(), MissingBlob> {
-        if !self.0.armed.load(Ordering::SeqCst) {
-            return Ok(());
-        }
-        let _ = self.0.started.send(());
-        self.0.open.lock().expect("gate").recv().expect("the test opens the gate");
-        Ok(())
-    }
-}
-
-impl Storage for GatedStorage {
-    type Error = MissingBlob;
-    type Flush = GatedFlush;
-    fn list(&mut self) -> Result<Vec<Blob>, MissingBlob> {
-        self.inner.list()
-    }
-    fn size(&mut self, blob: Blob) -> Result<Option<u64>, MissingBlob> {
-        self.inner.size(blob)
-    }
-    fn read(&mut self, blob: Blob, offset: u64, buf: &mut [u8]) -> Result<usize, MissingBlob> {
-        self.inner.read(blob, offset, buf)
-    }
-    fn append(&mut self, blob: Blob, data: &[u8]) -> Result<(), MissingBlob> {
-        self.inner.append(blob, data)
-    }
-    fn truncate(&mut self, blob: Blob, len: u64) -> Result<(), MissingBlob> {
-        self.inner.truncate(blob, len)
-    }
-    fn replace(&mut self, blob: Blob, data: &[u8]) -> Result<(), MissingBlob> {
-        self.inner.replace(blob, data)
-    }
-    fn remove(&mut self, blob: Blob) -> Result<(), MissingBlob> {
-        self.inner.remove(blob)
-    }
-    fn begin_flush(&mut self) -> Result<GatedFlush, MissingBlob> {
-        Ok(GatedFlush(Arc::clone(&self.gate)))
-    }
-}
-
-type GatedQueue = Queue<Vec<u8>, Raw, GatedStorage>;
-
-/// A synced queue on a gated storage, the gate armed; the receiver of
-/// flush starts and the sender that lets one flush complete.
-fn gated_queue() -> (GatedQueue, Receiver<()>, SyncSender<()>) {
-    let (started, flush_started) = sync_channel(64);
-    let (let_through, open) = sync_channel(64);
-    let gate = Arc::new(Gate { armed: AtomicBool::new(false), started, open: Mutex::new(open) });
-    let storage = GatedStorage { inner: MemoryStorage::new(), gate: Arc::clone(&gate) };
-    let q = Queue::builder("gated")
-        .codec(Raw)
-        .durability(Durability::Synced)
-        .open_with::<Vec<u8>, _>(storage)
-        .expect("open");
-    gate.armed.store(true, Ordering::SeqCst);
-    (q, flush_started, let_through)
-}
+use persist_queue::Error;
+use persist_queue_tests::gated::gated_queue;
 
 #[test]
 fn a_synced_put_is_not_visible_before_its_flush_completes() {
@@ -106,4 +29,58 @@ fn a_synced_put_is_not_visible_before_its_flush_completes() {
     let_through.send(()).expect("open the gate");
     producer.join().expect("producer").expect("the put returns once durable");
     assert_eq!(waiting.join().expect("consumer").expect("the waiting get wakes once it is durable"), b"job");
+}
+
+#[test]
+fn an_async_synced_put_waits_for_its_flush_and_wakes_an_async_get() {
+    let (q, flush_started, let_through) = gated_queue();
+    let q = q.to_async();
+    smol::block_on(async {
+        let put = smol::spawn({
+            let q = q.clone();
+            async move { q.put(&b"job".to_vec()).await }
+        });
+        let get = smol::spawn({
+            let q = q.clone();
+            async move { q.get_timeout(Duration::from_secs(20)).await }
+        });
+        // The put's batch is flushed by a blocking-pool task, held at the gate.
+        smol::unblock(move || flush_started.recv_timeout(Duration::from_secs(10))).await.expect("flush");
+        assert!(matches!(q.try_get().await, Err(Error::Empty)), "visible before durable");
+        smol::Timer::after(Duration::from_millis(50)).await;
+        assert!(!put.is_finished() && !get.is_finished(), "nothing returns before the flush");
+        let_through.send(()).expect("open the gate");
+        put.await.expect("the put returns once durable");
+        assert_eq!(get.await.expect("the waiting get wakes"), b"job");
+    });
+}
+
+#[test]
+fn a_dropped_async_put_still_lands_and_never_wedges_the_queue() {
+    let (q, flush_started, let_through) = gated_queue();
+    let aq = q.to_async();
+    smol::block_on(async {
+        // This put leads its batch and hands the flush to a pool task; the
+        // future is dropped while the flush is held at the gate.
+        let item = b"dropped".to_vec();
+        let put = aq.put(&item);
+        let dropped = smol::future::or(async { put.await.map(|()| true) }, async {
+            smol::unblock(move || flush_started.recv_timeout(Duration::from_secs(10)).expect("flush")).await;
+            Ok(false)
+        })
+        .await
+        .expect("no error");
+        assert!(!dropped, "the put cannot have returned before its flush");
+    });
+    let_through.send(()).expect("open the gate");
+    // The batch finished on its own: the next puts (blocking and async)
+    // are not stuck behind it, and the dropped put's item was stored.
+    for _ in 0..2 {
+        let_through.send(()).expect("let the next flushes through");
+    }
+    q.put(&b"next".to_vec()).expect("a blocking put after the dropped one");
+    smol::block_on(aq.put(&b"async next".to_vec())).expect("an async put after the dropped one");
+    assert_eq!(q.try_get().expect("first"), b"dropped");
+    assert_eq!(q.try_get().expect("second"), b"next");
+    assert_eq!(q.try_get().expect("third"), b"async next");
 }

@@ -152,6 +152,16 @@ impl<S: Storage> ChunkQueue<S> {
         self.poisoned
     }
 
+    /// Whether pushing `n` more records flushes inside the push (at
+    /// synced durability a full chunk is flushed before the next one
+    /// starts): hosts that must not block use this to run such a push
+    /// where blocking is allowed.
+    pub fn push_flushes(&self, n: u64) -> bool {
+        self.config.durability.is_synced()
+            && n > 0
+            && u64::from(self.head.index) + n > u64::from(self.header.chunk_size)
+    }
+
     /// Whether writes since the last flush must be flushed before the
     /// current operation may report success (synced durability only).
     pub fn needs_flush(&self) -> bool {

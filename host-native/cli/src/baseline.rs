@@ -11,18 +11,31 @@ use crate::measure::rate_for;
 
 /// Appends + `fdatasync` per record for `window`; records per second.
 pub(crate) fn fdatasync_loop(dir: &Path, record_len: usize, window: Duration) -> std::io::Result<f64> {
+    batched_fdatasync_loop(dir, record_len, 1, window)
+}
+
+/// Rounds of `batch` appends (one `write()` each, as `batch` writers
+/// would) and one `fdatasync`, for `window`: the limit of group commit for
+/// `batch` writers; records per second.
+pub(crate) fn batched_fdatasync_loop(
+    dir: &Path,
+    record_len: usize,
+    batch: usize,
+    window: Duration,
+) -> std::io::Result<f64> {
     let path = dir.join("raw-fdatasync");
     let mut file = OpenOptions::new().create(true).append(true).open(&path)?;
     let record = vec![0x5a_u8; record_len];
     let mut failed = None;
     let rate = rate_for(window, || {
         if failed.is_some() {
-            return 1;
+            return batch as u64;
         }
-        if let Err(e) = file.write_all(&record).and_then(|()| file.sync_data()) {
+        let written = (0..batch).try_for_each(|_| file.write_all(&record));
+        if let Err(e) = written.and_then(|()| file.sync_data()) {
             failed = Some(e);
         }
-        1
+        batch as u64
     });
     std::fs::remove_file(&path)?;
     failed.map_or(Ok(rate), Err)

@@ -267,6 +267,19 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         ["raw append + fdatasync per record (baseline F)", "synced put, 1 producer", "producers"],
         ["F", "1-producer"],
     )?;
+    writers_at_the_limit(args, scratch, flen, |dir, threads| synced_put::<K>(dir, threads, window))?;
+    let (mut tasks, mut ratios) = (vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let threads = synced_put::<K>(&scratch.fresh(), 64, window)?;
+        let rate = async_synced_put::<K>(&scratch.fresh(), 256, window)?;
+        tasks.push(rate);
+        ratios.push(rate / threads);
+    }
+    row(
+        "synced put, 256 async tasks (tokio, 2 worker threads)",
+        median(tasks),
+        &format!("{:.2}x 64 threads", median(ratios)),
+    );
     let (mut put_us, mut handoff_us) = (vec![], vec![]);
     for _ in 0..args.rounds.max(1) {
         let (p, h) = synced_handoff::<K>(&scratch.fresh(), 100)?;
@@ -280,6 +293,66 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         &format!("{:.2}x the put's own latency (>= 1: never before durable)", median(ratios)),
     );
     println!();
+    Ok(())
+}
+
+/// `tasks` tokio tasks putting synced on one queue's async face for
+/// `window`; puts per second.
+fn async_synced_put<K: Kind>(dir: &Path, tasks: usize, window: Duration) -> R<f64> {
+    let q = open::<K, _>(dir, Durability::Synced, K::codec())?.to_async();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().map_err(err)?;
+    let start = Instant::now();
+    let deadline = start + window;
+    let done: u64 = runtime.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                let q = q.clone();
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline
+                        && q.put(&K::make(t * 1_000_000 + n as usize)).await.is_ok()
+                    {
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in handles {
+            total += h.await.unwrap_or(0);
+        }
+        total
+    });
+    Ok(done as f64 / start.elapsed().as_secs_f64())
+}
+
+/// Synced puts by N = 1, 8 and 64 writers, each beside a raw loop that
+/// appends N records and flushes once (what one group commit of N writers
+/// can at best cost), measured around it in the same round.
+fn writers_at_the_limit(
+    args: &BenchArgs,
+    scratch: &mut Scratch,
+    record_len: usize,
+    mut writers: impl FnMut(&Path, usize) -> R<f64>,
+) -> R<()> {
+    let window = Duration::from_secs_f64(args.seconds);
+    for n in [1, 8, 64] {
+        let (mut rates, mut ratios) = (vec![], vec![]);
+        for _ in 0..args.rounds.max(1) {
+            let root = scratch.root.path().to_path_buf();
+            let before = baseline::batched_fdatasync_loop(&root, record_len, n, window).map_err(err)?;
+            let ours = writers(&scratch.fresh(), n)?;
+            let after = baseline::batched_fdatasync_loop(&root, record_len, n, window).map_err(err)?;
+            rates.push(ours);
+            ratios.push(ours / ((before + after) / 2.0));
+        }
+        row(
+            &format!("synced put, {n} writer(s)"),
+            median(rates),
+            &format!("{:.2}x raw: {n} appends, one fdatasync", median(ratios)),
+        );
+    }
     Ok(())
 }
 
