@@ -44,6 +44,9 @@ pub struct Batches<W, O, E> {
     answers: BTreeMap<u64, Result<O, E>>,
     committing: bool,
     last_batch: usize,
+    /// Batches begun so far: the running one (if any) is `begun - 1`, and
+    /// queued works go to batch `begun`.
+    begun: u64,
 }
 
 impl<W, O, E> Default for Batches<W, O, E> {
@@ -54,6 +57,7 @@ impl<W, O, E> Default for Batches<W, O, E> {
             answers: BTreeMap::new(),
             committing: false,
             last_batch: 0,
+            begun: 0,
         }
     }
 }
@@ -83,6 +87,27 @@ impl<W, O, E> Batches<W, O, E> {
         self.committing
     }
 
+    /// The number of the batch that commits `ticket`'s work: the running
+    /// batch if a leader took it, else the next one to begin. Batches are
+    /// numbered from 0 in the order they begin, so a host can wake only
+    /// the callers of the batch that ended (say, one condition variable
+    /// per batch parity: while batch `n` runs, every waiting caller's work
+    /// is in batch `n` or `n + 1`).
+    pub fn batch_of(&self, ticket: &Ticket) -> u64 {
+        let queued = self.waiting.first().is_some_and(|&(first, _)| ticket.0 >= first);
+        if queued { self.begun } else { self.begun.saturating_sub(1) }
+    }
+
+    /// The number of the batch a leader took last ([`Self::begin`]).
+    pub fn last_begun(&self) -> u64 {
+        self.begun.saturating_sub(1)
+    }
+
+    /// Whether works are queued for the next batch.
+    pub fn has_queued(&self) -> bool {
+        !self.waiting.is_empty()
+    }
+
     /// Whether a new leader may expect more callers to join: the last
     /// batch had several (producers are concurrent) and fewer are queued
     /// now. A lone writer never waits.
@@ -104,6 +129,7 @@ impl<W, O, E> Batches<W, O, E> {
     /// [`Self::committing`] is true.
     pub fn begin(&mut self) -> (Batch, Vec<W>) {
         self.committing = true;
+        self.begun += 1;
         let (tickets, works) = core::mem::take(&mut self.waiting).into_iter().unzip();
         (Batch(tickets), works)
     }
@@ -192,6 +218,22 @@ mod tests {
         assert_eq!(works, vec![40]);
         assert_eq!(b.finish(batch, &late, Ok(vec![41]), |e| e, || "miscount"), Ok(41));
         assert!(!b.expects_more(), "a lone writer never waits");
+    }
+
+    #[test]
+    fn each_work_knows_the_batch_that_commits_it() {
+        let mut b = B::new();
+        let t1 = b.enqueue(1);
+        assert_eq!(b.batch_of(&t1), 0, "queued: the next batch, 0");
+        let (batch, _) = b.begin();
+        assert_eq!((b.batch_of(&t1), b.last_begun()), (0, 0), "taken: the running batch");
+        let t2 = b.enqueue(2);
+        assert_eq!(b.batch_of(&t2), 1, "queued while batch 0 runs: batch 1");
+        assert!(b.has_queued());
+        assert_eq!(b.finish(batch, &t1, Ok(vec![10]), |e| e, || "miscount"), Ok(10));
+        let (batch, _) = b.begin();
+        assert_eq!((b.batch_of(&t2), b.has_queued()), (1, false));
+        b.finish_all(batch, Ok(vec![20]), |e| e, || "miscount");
     }
 
     #[test]

@@ -26,7 +26,10 @@ const STRAGGLER_YIELDS: usize = 8;
 /// variable while a leader commits.
 pub(crate) struct GroupCommit<W, O> {
     pending: Mutex<Batches<W, O, Error>>,
-    done: Condvar,
+    /// Callers wait on the condition variable of their batch's parity
+    /// ([`Batches::batch_of`]): a batch's end wakes its own callers and one
+    /// queued caller to lead the next, not every waiter.
+    done: [Condvar; 2],
     /// Async callers wait on this (notified with `done`).
     finished: event_listener::Event,
     /// Each batch's size and commit time go here.
@@ -50,7 +53,7 @@ impl<W, O> GroupCommit<W, O> {
     pub(crate) fn new(metrics: QueueMetrics) -> Self {
         GroupCommit {
             pending: Mutex::new(Batches::new()),
-            done: Condvar::new(),
+            done: [Condvar::new(), Condvar::new()],
             finished: event_listener::Event::new(),
             metrics,
         }
@@ -78,7 +81,8 @@ impl<W, O> GroupCommit<W, O> {
                 return r;
             }
             if p.committing() {
-                p = self.done.wait(p).unwrap_or_else(|e| e.into_inner());
+                let parity = (p.batch_of(&ticket) % 2) as usize;
+                p = self.done[parity].wait(p).unwrap_or_else(|e| e.into_inner());
                 continue;
             }
             // This caller's work is still queued (a leader that took it
@@ -106,10 +110,20 @@ impl<W, O> GroupCommit<W, O> {
             let mine = p.finish(batch, &ticket, answers, Error::for_another_caller, || {
                 Error::Protocol("a batch answered for a different number of callers")
             });
-            self.done.notify_all();
+            self.wake_after(&p);
             drop(p);
             self.finished.notify(usize::MAX);
             return mine;
+        }
+    }
+
+    /// After the last begun batch finished: wakes its callers, and one
+    /// caller queued for the next batch to lead it.
+    fn wake_after(&self, p: &Batches<W, O, Error>) {
+        let ended = p.last_begun();
+        self.done[(ended % 2) as usize].notify_all();
+        if p.has_queued() {
+            self.done[((ended + 1) % 2) as usize].notify_one();
         }
     }
 
@@ -144,7 +158,7 @@ impl<W, O> GroupCommit<W, O> {
         p.finish_all(batch, answers, Error::for_another_caller, || {
             Error::Protocol("a batch answered for a different number of callers")
         });
-        self.done.notify_all();
+        self.wake_after(&p);
         drop(p);
         self.finished.notify(usize::MAX);
     }
