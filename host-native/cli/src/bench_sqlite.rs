@@ -87,6 +87,17 @@ fn ack_cycle(store: Store, dir: &Path, window: Duration) -> R<f64> {
     failed.map_or(Ok(rate), Err)
 }
 
+/// `consumers` threads doing get + ack (synced) on a queue filled first;
+/// deliveries per second.
+fn consumer_rate(store: Store, dir: &Path, consumers: usize, window: Duration) -> R<f64> {
+    let q = ack_builder(store, dir).open::<String>().map_err(err)?;
+    for chunk in 0..40 {
+        let items: Vec<String> = (0..1_000).map(|i| format!("bench{chunk}-{i}")).collect();
+        q.put_many(&items).map_err(err)?;
+    }
+    Ok(concurrent_rate(consumers, window, |_, _| q.try_get().and_then(|d| q.ack(&d)).is_ok()))
+}
+
 /// put_many / get_many / ack_many of 1,000 at synced durability.
 fn batches(store: Store, dir: &Path, rounds: usize) -> R<(f64, f64, f64)> {
     batch_rates(&ack_builder(store, dir).open::<String>().map_err(err)?, rounds)
@@ -256,6 +267,20 @@ pub(crate) fn measure(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::Pa
     let ours_c = ack_cycle(Store::Sqlite, &fresh(), window)?;
     row("raw rusqlite insert + claim + ack, autocommit (baseline C)", raw_c, "1.00");
     row("AckQueue put + get + ack", ours_c, &format!("{:.2}x C", ours_c / raw_c));
+    let (mut one, mut four, mut ratios) = (vec![], vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let o = consumer_rate(Store::Sqlite, &fresh(), 1, window)?;
+        let f = consumer_rate(Store::Sqlite, &fresh(), 4, window)?;
+        one.push(o);
+        four.push(f);
+        ratios.push(f / o);
+    }
+    row("AckQueue get + ack, 1 consumer thread", median(one), "1.00");
+    row(
+        "AckQueue get + ack, 4 consumer threads (acks share flushes)",
+        median(four),
+        &format!("{:.2}x 1 consumer", median(ratios)),
+    );
     batch_rows(Store::Sqlite, &fresh(), args.rounds)?;
     let u = unique_puts(&fresh(), window)?;
     let s2 = raw_insert(&fresh().with_extension("db"), window)?;

@@ -99,6 +99,9 @@ pub(crate) struct Shared {
     pub(crate) queue: Mutex<RecordQueue<RecordStore>>,
     /// Puts of concurrent callers share one transaction.
     pub(crate) puts: GroupCommit<Vec<OwnedPut>, Vec<Option<u64>>>,
+    /// Fenced acks of concurrent callers share one transaction (one flush
+    /// for several consumers).
+    pub(crate) acks: GroupCommit<(u64, u32), Result<()>>,
     pub(crate) metrics: QueueMetrics,
     pub(crate) changed: Condvar,
     /// Wakes async waiters when items may have become ready.
@@ -174,6 +177,7 @@ impl<T, C: Codec<T>> Records<T, C> {
             kind: queue.kind(),
             queue: Mutex::new(queue),
             puts: GroupCommit::new(metrics.clone()),
+            acks: GroupCommit::new(metrics.clone()),
             metrics,
             changed: Condvar::new(),
             events: event_listener::Event::new(),
@@ -364,6 +368,9 @@ impl<T, C: Codec<T>> Records<T, C> {
             // A bare id: persist-queue's unfenced settle (its callers give
             // no delay).
             None => complete(self.lock().settle(id, verdict))?,
+            Some(t) if verdict == Verdict::Ack => {
+                self.shared.acks.submit((id, t), |batch| self.ack_batch(&batch))??
+            }
             Some(t) => {
                 let now = self.shared.clock.now();
                 let mut done = complete(self.lock().settle_leased(&[(id, t)], verdict, now, millis(delay)))?;
@@ -380,6 +387,34 @@ impl<T, C: Codec<T>> Records<T, C> {
             }
         }
         Ok(())
+    }
+
+    /// One group commit of fenced acks: one atomic settle of every
+    /// distinct delivery; each caller's own answer. A delivery acked twice
+    /// in the batch is settled again after the first (a second settle in
+    /// the same lock), so its second caller gets what it would have got one
+    /// after the other.
+    fn ack_batch(&self, batch: &[(u64, u32)]) -> Result<Vec<Result<()>>> {
+        let mut answers: Vec<Option<Result<()>>> = batch.iter().map(|_| None).collect();
+        let mut q = self.lock();
+        while answers.iter().any(Option::is_none) {
+            // This round: the first unanswered caller of each delivery.
+            let mut round: Vec<usize> = Vec::new();
+            for (i, lease) in batch.iter().enumerate() {
+                if answers[i].is_none() && !round.iter().any(|&j| batch[j] == *lease) {
+                    round.push(i);
+                }
+            }
+            let leases: Vec<(u64, u32)> = round.iter().map(|&i| batch[i]).collect();
+            let done = complete(q.settle_leased(&leases, Verdict::Ack, self.shared.clock.now(), 0))?;
+            if done.len() != leases.len() {
+                return Err(Error::Protocol("settle answered for a different number of deliveries"));
+            }
+            for (i, r) in round.into_iter().zip(done) {
+                answers[i] = Some(r.map_err(Error::from));
+            }
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 
     pub(crate) fn counts(&self) -> Result<persist_queue_core::records::Counts> {
