@@ -152,7 +152,7 @@ impl<W, O> GroupCommit<W, O> {
     /// answer (or a copy of the batch's error) and wakes every waiter,
     /// blocking and async. `callers` and `started` feed the metrics.
     #[cfg(feature = "async")]
-    pub(crate) fn complete(&self, batch: Batch, started: std::time::Instant, answers: Result<Vec<O>>) {
+    fn complete(&self, batch: Batch, started: std::time::Instant, answers: Result<Vec<O>>) {
         self.metrics.committed(batch.len(), started.elapsed());
         let mut p = self.lock();
         p.finish_all(batch, answers, Error::for_another_caller, || {
@@ -163,13 +163,41 @@ impl<W, O> GroupCommit<W, O> {
         self.finished.notify(usize::MAX);
     }
 
-    /// [`Self::submit`] for async code: the caller waits on an event. If
-    /// it leads, `hand_off(batch, works)` must commit the works where
-    /// blocking is allowed (a detached blocking-pool task) and then call
-    /// [`Self::complete`], whether or not this future is still polled:
-    /// a dropped future leaves the batch to finish on its own.
+    /// [`Self::submit`] for async code: the caller waits on an event, not
+    /// a thread. If it leads, one detached task on the `blocking` pool runs
+    /// `commit(owner, works)` and completes the batch, whether or not this
+    /// future is still polled (a dropped future leaves the batch to finish
+    /// on its own). `of(owner)` is this group commit.
     #[cfg(feature = "async")]
-    pub(crate) async fn submit_async(&self, work: W, hand_off: impl FnOnce(Batch, Vec<W>)) -> Result<O> {
+    pub(crate) async fn submit_on_pool<X: Send + Sync + 'static>(
+        &self,
+        work: W,
+        owner: &std::sync::Arc<X>,
+        of: fn(&X) -> &GroupCommit<W, O>,
+        commit: fn(&X, &[W]) -> Result<Vec<O>>,
+    ) -> Result<O>
+    where
+        W: Send + 'static,
+        O: Send + 'static,
+    {
+        self.submit_async(work, |batch, works| {
+            let owner = std::sync::Arc::clone(owner);
+            blocking::unblock(move || {
+                let started = std::time::Instant::now();
+                let answers = commit(&owner, &works);
+                of(&owner).complete(batch, started, answers);
+            })
+            .detach();
+        })
+        .await
+    }
+
+    /// The protocol of [`Self::submit_on_pool`]: if the caller leads,
+    /// `hand_off(batch, works)` must commit the works where blocking is
+    /// allowed and then call [`Self::complete`], even if this future is
+    /// dropped.
+    #[cfg(feature = "async")]
+    async fn submit_async(&self, work: W, hand_off: impl FnOnce(Batch, Vec<W>)) -> Result<O> {
         let ticket = self.enqueue(work);
         let mut hand_off = Some(hand_off);
         loop {

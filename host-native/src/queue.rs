@@ -206,18 +206,7 @@ impl<T, C: Codec<T>, S: QueueStorage> Queue<T, C, S> {
     /// blocking-pool task.
     #[cfg(feature = "async")]
     pub(crate) async fn commit_async(&self, seq: u64) -> Result<()> {
-        self.shared
-            .commit
-            .submit_async(seq, |batch, seqs| {
-                let shared = Arc::clone(&self.shared);
-                blocking::unblock(move || {
-                    let started = std::time::Instant::now();
-                    let answers = shared.flush_for(&seqs);
-                    shared.commit.complete(batch, started, answers);
-                })
-                .detach();
-            })
-            .await
+        self.shared.commit.submit_on_pool(seq, &self.shared, |s| &s.commit, Shared::flush_for).await
     }
 
     /// After a mutation: flush (shared) if the durability asks for it.

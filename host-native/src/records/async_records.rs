@@ -15,8 +15,11 @@ use crate::wait::{fail_after, first_of, wait_async};
 
 /// An async face over a record queue (`q.to_async()` on any of them).
 /// Works on any executor: waiting parks the task on an event (puts in this
-/// process) or a timer (puts from other processes); operations that wait
-/// for a disk flush or a database server run on the [`blocking`] pool.
+/// process) or a timer (puts from other processes). Puts and fenced acks
+/// that wait for a disk flush or a database server join the queue's group
+/// commits with the blocking callers and await their batch, which one
+/// [`blocking`]-pool task commits; other operations that wait run on that
+/// pool whole.
 ///
 /// Cancel-safe while waiting: dropping a pending `get` takes nothing.
 ///
@@ -102,18 +105,36 @@ where
     /// Puts an item with a priority (0 outside priority queues); its id
     /// (a unique queue's duplicate is [`Error::Duplicate`]).
     pub async fn put(&self, item: T, priority: i64) -> Result<u64> {
-        self.write(move |q| q.put_one(&item, priority)).await
+        let encoded = self.inner.encode_puts(&[(&item, priority)], 0)?;
+        self.put_encoded(encoded).await?.pop().flatten().ok_or(Error::Duplicate)
+    }
+
+    /// Puts items encoded by `encode_puts` (encoded before any await, so
+    /// a future holds no `&T`): where a put waits for a flush or a server,
+    /// it joins the queue's group commit with the blocking puts and awaits
+    /// its batch, which one blocking-pool task commits (no pool hop per
+    /// call); inline otherwise.
+    async fn put_encoded(&self, encoded: Vec<crate::records::shared::OwnedPut>) -> Result<Vec<Option<u64>>> {
+        let ids = if self.inner.writes_flush() {
+            self.inner.commit_puts_async(encoded).await?
+        } else {
+            self.inner.commit_puts(encoded)?
+        };
+        self.inner.wake();
+        Ok(ids)
     }
 
     /// Puts many items in one transaction; see [`Records::put_many`].
     pub async fn put_many(&self, items: Vec<T>) -> Result<Vec<Option<u64>>> {
-        self.write(move |q| q.put_many(&items)).await
+        let encoded = self.inner.encode_puts(&items.iter().map(|i| (i, 0)).collect::<Vec<_>>(), 0)?;
+        self.put_encoded(encoded).await
     }
 
     /// Puts `(item, priority)` pairs in one transaction; see
     /// [`Records::put_many_prioritized`].
     pub async fn put_many_prioritized(&self, items: Vec<(T, i64)>) -> Result<Vec<Option<u64>>> {
-        self.write(move |q| q.put_many_prioritized(&items)).await
+        let encoded = self.inner.encode_puts(&items.iter().map(|(i, p)| (i, *p)).collect::<Vec<_>>(), 0)?;
+        self.put_encoded(encoded).await
     }
 
     /// Takes the next item, waiting (asynchronously) for one.
@@ -160,7 +181,11 @@ where
     /// (see [`Records::ack`]).
     pub async fn ack(&self, item: impl ItemId) -> Result<()> {
         let (id, token) = (item.item_id(), item.lease_token());
-        self.write(move |q| q.settle_fenced(id, token, Verdict::Ack)).await
+        match token {
+            // Fenced acks that flush share batches with the blocking ones.
+            Some(token) if self.inner.writes_flush() => self.inner.ack_async(id, token).await,
+            _ => self.write(move |q| q.settle_fenced(id, token, Verdict::Ack)).await,
+        }
     }
 
     /// Gives an in-flight item back, after the queue's back-off; see
@@ -200,13 +225,19 @@ where
     /// Puts one item with [`PutOptions`] (priority, delay); see
     /// [`Records::put_with`].
     pub async fn put_with(&self, item: T, options: PutOptions) -> Result<u64> {
-        self.write(move |q| q.put_with(&item, options)).await
+        let delay = crate::records::shared::millis(options.delay);
+        let encoded = self.inner.encode_puts(&[(&item, options.priority)], delay)?;
+        self.put_encoded(encoded).await?.pop().flatten().ok_or(Error::Duplicate)
     }
 
     /// Puts many items with the same [`PutOptions`] in one transaction;
     /// see [`Records::put_many_with`].
     pub async fn put_many_with(&self, items: Vec<T>, options: PutOptions) -> Result<Vec<Option<u64>>> {
-        self.write(move |q| q.put_many_with(&items, options)).await
+        let encoded = {
+            let pairs: Vec<(&T, i64)> = items.iter().map(|i| (i, options.priority)).collect();
+            self.inner.encode_puts(&pairs, crate::records::shared::millis(options.delay))?
+        };
+        self.put_encoded(encoded).await
     }
 
     /// The dead letters; see [`Records::dead_letters`].

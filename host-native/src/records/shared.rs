@@ -156,7 +156,51 @@ pub(crate) fn now_ms() -> u64 {
 
 impl<T, C> Records<T, C> {
     pub(crate) fn lock(&self) -> MutexGuard<'_, RecordQueue<RecordStore>> {
-        self.shared.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.shared.lock()
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, RecordQueue<RecordStore>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One group commit of puts: every caller's items in one transaction;
+    /// each caller's ids.
+    fn put_batch(&self, batch: &[Vec<OwnedPut>]) -> Result<Vec<Vec<Option<u64>>>> {
+        let puts: Vec<Put<'_>> = batch.iter().flatten().map(OwnedPut::as_put).collect();
+        let ids = complete(self.lock().put_many(&puts, self.clock.now()))?;
+        self.metrics.put(ids.iter().filter(|id| id.is_some()).count());
+        let mut ids = ids.into_iter();
+        Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
+    }
+
+    /// One group commit of fenced acks: one atomic settle of every
+    /// distinct delivery; each caller's own answer. A delivery acked twice
+    /// in the batch is settled again after the first (a second settle in
+    /// the same lock), so its second caller gets what it would have got one
+    /// after the other.
+    fn ack_batch(&self, batch: &[(u64, u32)]) -> Result<Vec<Result<()>>> {
+        let mut answers: Vec<Option<Result<()>>> = batch.iter().map(|_| None).collect();
+        let mut q = self.lock();
+        while answers.iter().any(Option::is_none) {
+            // This round: the first unanswered caller of each delivery.
+            let mut round: Vec<usize> = Vec::new();
+            for (i, lease) in batch.iter().enumerate() {
+                if answers[i].is_none() && !round.iter().any(|&j| batch[j] == *lease) {
+                    round.push(i);
+                }
+            }
+            let leases: Vec<(u64, u32)> = round.iter().map(|&i| batch[i]).collect();
+            let done = complete(q.settle_leased(&leases, Verdict::Ack, self.clock.now(), 0))?;
+            if done.len() != leases.len() {
+                return Err(Error::Protocol("settle answered for a different number of deliveries"));
+            }
+            for (i, r) in round.into_iter().zip(done) {
+                answers[i] = Some(r.map_err(Error::from));
+            }
+        }
+        Ok(answers.into_iter().flatten().collect())
     }
 }
 
@@ -277,13 +321,23 @@ impl<T, C: Codec<T>> Records<T, C> {
     /// Commits `items` with the puts of concurrent callers in one
     /// transaction (one flush, [`GroupCommit`]); this caller's ids.
     pub(crate) fn commit_puts(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
-        self.shared.puts.submit(items, |batch| {
-            let puts: Vec<Put<'_>> = batch.iter().flatten().map(OwnedPut::as_put).collect();
-            let ids = complete(self.lock().put_many(&puts, self.shared.clock.now()))?;
-            self.shared.metrics.put(ids.iter().filter(|id| id.is_some()).count());
-            let mut ids = ids.into_iter();
-            Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
-        })
+        self.shared.puts.submit(items, |batch| self.shared.put_batch(&batch))
+    }
+
+    /// [`Self::commit_puts`] for async callers: the same batches; one
+    /// detached blocking-pool task commits a batch an async caller leads.
+    #[cfg(feature = "async")]
+    pub(crate) async fn commit_puts_async(&self, items: Vec<OwnedPut>) -> Result<Vec<Option<u64>>> {
+        self.shared.puts.submit_on_pool(items, &self.shared, |s| &s.puts, Shared::put_batch).await
+    }
+
+    /// A fenced ack for async callers, in the same batches as the blocking
+    /// ones (see [`Self::commit_puts_async`]).
+    #[cfg(feature = "async")]
+    pub(crate) async fn ack_async(&self, id: u64, token: u32) -> Result<()> {
+        self.shared.acks.submit_on_pool((id, token), &self.shared, |s| &s.acks, Shared::ack_batch).await??;
+        self.shared.metrics.acked(1);
+        Ok(())
     }
 
     /// Whether a get deletes the item in the same transaction (plain
@@ -369,7 +423,7 @@ impl<T, C: Codec<T>> Records<T, C> {
             // no delay).
             None => complete(self.lock().settle(id, verdict))?,
             Some(t) if verdict == Verdict::Ack => {
-                self.shared.acks.submit((id, t), |batch| self.ack_batch(&batch))??
+                self.shared.acks.submit((id, t), |batch| self.shared.ack_batch(&batch))??
             }
             Some(t) => {
                 let now = self.shared.clock.now();
@@ -387,34 +441,6 @@ impl<T, C: Codec<T>> Records<T, C> {
             }
         }
         Ok(())
-    }
-
-    /// One group commit of fenced acks: one atomic settle of every
-    /// distinct delivery; each caller's own answer. A delivery acked twice
-    /// in the batch is settled again after the first (a second settle in
-    /// the same lock), so its second caller gets what it would have got one
-    /// after the other.
-    fn ack_batch(&self, batch: &[(u64, u32)]) -> Result<Vec<Result<()>>> {
-        let mut answers: Vec<Option<Result<()>>> = batch.iter().map(|_| None).collect();
-        let mut q = self.lock();
-        while answers.iter().any(Option::is_none) {
-            // This round: the first unanswered caller of each delivery.
-            let mut round: Vec<usize> = Vec::new();
-            for (i, lease) in batch.iter().enumerate() {
-                if answers[i].is_none() && !round.iter().any(|&j| batch[j] == *lease) {
-                    round.push(i);
-                }
-            }
-            let leases: Vec<(u64, u32)> = round.iter().map(|&i| batch[i]).collect();
-            let done = complete(q.settle_leased(&leases, Verdict::Ack, self.shared.clock.now(), 0))?;
-            if done.len() != leases.len() {
-                return Err(Error::Protocol("settle answered for a different number of deliveries"));
-            }
-            for (i, r) in round.into_iter().zip(done) {
-                answers[i] = Some(r.map_err(Error::from));
-            }
-        }
-        Ok(answers.into_iter().flatten().collect())
     }
 
     pub(crate) fn counts(&self) -> Result<persist_queue_core::records::Counts> {
