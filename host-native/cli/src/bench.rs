@@ -300,31 +300,10 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
 /// `window`; puts per second.
 fn async_synced_put<K: Kind>(dir: &Path, tasks: usize, window: Duration) -> R<f64> {
     let q = open::<K, _>(dir, Durability::Synced, K::codec())?.to_async();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().map_err(err)?;
-    let start = Instant::now();
-    let deadline = start + window;
-    let done: u64 = runtime.block_on(async {
-        let handles: Vec<_> = (0..tasks)
-            .map(|t| {
-                let q = q.clone();
-                tokio::spawn(async move {
-                    let mut n = 0u64;
-                    while Instant::now() < deadline
-                        && q.put(&K::make(t * 1_000_000 + n as usize)).await.is_ok()
-                    {
-                        n += 1;
-                    }
-                    n
-                })
-            })
-            .collect();
-        let mut total = 0;
-        for h in handles {
-            total += h.await.unwrap_or(0);
-        }
-        total
-    });
-    Ok(done as f64 / start.elapsed().as_secs_f64())
+    crate::measure::async_rate(tasks, window, move |t, n| {
+        let q = q.clone();
+        async move { q.put(&K::make(t * 1_000_000 + n as usize)).await.is_ok() }
+    })
 }
 
 /// Synced puts by N = 1, 8 and 64 writers, each beside a raw loop that

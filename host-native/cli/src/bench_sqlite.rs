@@ -72,6 +72,37 @@ fn ack_puts(store: Store, dir: &Path, threads: usize, window: Duration) -> R<f64
     Ok(concurrent_rate(threads, window, |t, n| q.put(&format!("bench{t}-{n}")).is_ok()))
 }
 
+fn async_ack_puts(store: Store, dir: &Path, tasks: usize, window: Duration) -> R<f64> {
+    let q = ack_builder(store, dir).open::<String>().map_err(err)?.to_async();
+    crate::measure::async_rate(tasks, window, move |t, n| {
+        let q = q.clone();
+        async move { q.put(format!("bench{t}-{n}"), 0).await.is_ok() }
+    })
+}
+
+/// Rows: 256 async tasks putting (synced) against 64 threads, same round.
+fn async_rows(
+    store: Store,
+    label: &str,
+    args: &BenchArgs,
+    fresh: &mut dyn FnMut() -> std::path::PathBuf,
+) -> R<()> {
+    let window = Duration::from_secs_f64(args.seconds);
+    let (mut rates, mut ratios) = (vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let threads = ack_puts(store, &fresh(), 64, window)?;
+        let tasks = async_ack_puts(store, &fresh(), 256, window)?;
+        rates.push(tasks);
+        ratios.push(tasks / threads);
+    }
+    row(
+        &format!("{label} put, 256 async tasks (tokio, 2 workers)"),
+        median(rates),
+        &format!("{:.2}x 64 threads", median(ratios)),
+    );
+    Ok(())
+}
+
 fn ack_cycle(store: Store, dir: &Path, window: Duration) -> R<f64> {
     let q = ack_builder(store, dir).open::<String>().map_err(err)?;
     let mut i = 0u64;
@@ -281,6 +312,7 @@ pub(crate) fn measure(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::Pa
         median(four),
         &format!("{:.2}x 1 consumer", median(ratios)),
     );
+    async_rows(Store::Sqlite, "AckQueue", args, fresh)?;
     batch_rows(Store::Sqlite, &fresh(), args.rounds)?;
     let u = unique_puts(&fresh(), window)?;
     let s2 = raw_insert(&fresh().with_extension("db"), window)?;
@@ -316,6 +348,7 @@ pub(crate) fn measure_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::pa
     )?;
     let c = ack_cycle(Store::Files, &(shared.borrow_mut())(), window)?;
     row("AckQueue::files put + get + ack", c, "");
+    async_rows(Store::Files, "AckQueue::files", args, &mut || (shared.borrow_mut())())?;
     batch_rows(Store::Files, &(shared.borrow_mut())(), args.rounds)?;
     crate::bench_lease::rows(args, Store::Files, &mut || (shared.borrow_mut())())?;
     println!();

@@ -50,6 +50,44 @@ pub(crate) fn concurrent_rate(
     total as f64 / start.elapsed().as_secs_f64()
 }
 
+/// `tasks` tokio tasks (on 2 worker threads) await `op(task, n)` until
+/// `window` has passed (or it returns false); the calls per second that
+/// succeeded, in total.
+pub(crate) fn async_rate<F>(
+    tasks: usize,
+    window: Duration,
+    op: impl Fn(usize, u64) -> F + Send + Sync + 'static,
+) -> Result<f64, String>
+where
+    F: Future<Output = bool> + Send + 'static,
+{
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).build().map_err(|e| e.to_string())?;
+    let op = std::sync::Arc::new(op);
+    let start = Instant::now();
+    let deadline = start + window;
+    let done: u64 = runtime.block_on(async {
+        let handles: Vec<_> = (0..tasks)
+            .map(|t| {
+                let op = std::sync::Arc::clone(&op);
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while Instant::now() < deadline && op(t, n).await {
+                        n += 1;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for h in handles {
+            total += h.await.unwrap_or(0);
+        }
+        total
+    });
+    Ok(done as f64 / start.elapsed().as_secs_f64())
+}
+
 /// `1234567.8` → `1,234,568`.
 pub(crate) fn thousands(x: f64) -> String {
     if !x.is_finite() {
