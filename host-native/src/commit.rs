@@ -4,7 +4,7 @@
 //! caller gets *its own* typed result. Used by the chunk [`crate::Queue`]
 //! (the work is "my write is on disk") and by the record queues (the work
 //! is a caller's puts). Async callers join the same batches
-//! ([`GroupCommit::submit_async`]): they wait on an event, not a thread,
+//! ([`GroupCommit::submit_on_pool`]): they wait on an event, not a thread,
 //! and a leader among them hands the commit to a blocking-pool task, one
 //! task per batch rather than one per call.
 
@@ -150,7 +150,7 @@ impl<W, O> GroupCommit<W, O> {
 
     /// Ends a batch an async leader handed off: leaves every caller's
     /// answer (or a copy of the batch's error) and wakes every waiter,
-    /// blocking and async. `callers` and `started` feed the metrics.
+    /// blocking and async. The batch's size and `started` feed the metrics.
     #[cfg(feature = "async")]
     fn complete(&self, batch: Batch, started: std::time::Instant, answers: Result<Vec<O>>) {
         self.metrics.committed(batch.len(), started.elapsed());
