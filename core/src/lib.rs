@@ -86,6 +86,6 @@ pub use crate::format::chunk::{
 pub use crate::format::frame::{FRAME_HEADER_LEN, FRAME_V2_HEADER_LEN};
 pub use crate::format::meta::{META_COMPACT_AT, META_MAGIC, META_VERSION, MetaProblem};
 pub use crate::memory::{MemoryStorage, MissingBlob};
-pub use crate::storage::{Blob, Flush, NoFlush, Storage};
+pub use crate::storage::{Blob, Flush, Locked, NoFlush, Storage};
 #[cfg(feature = "testing")]
 pub use crate::testing::{Fault, FaultPlan, FaultyFlush, FaultyStorage};

@@ -3,6 +3,17 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+/// What [`Storage::lock`] knows about the other processes sharing a store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locked {
+    /// Nobody else held the lock since this handle released it: what the
+    /// handle read before still holds.
+    Unchanged,
+    /// Another holder may have written (or the store cannot tell): read
+    /// what changed before relying on what was read before.
+    MaybeChanged,
+}
+
 /// One named, append-mostly byte sequence in a queue's storage.
 ///
 /// The filesystem maps a blob to a file (`meta`, `c0000000000`, ...; see
@@ -100,9 +111,14 @@ pub trait Storage {
     /// For stores shared by several processes: takes an exclusive lock
     /// across processes (blocking until it is free). While it is held,
     /// reads see every write other holders made before releasing it.
-    /// Default: nothing (a store owned by one process).
-    fn lock(&mut self) -> Result<(), Self::Error> {
-        Ok(())
+    ///
+    /// Answers [`Locked::Unchanged`] only when no other holder has taken
+    /// the lock since this handle last released it, so everything this
+    /// handle read before is still what the store holds; otherwise (or when
+    /// it cannot tell, and at the first lock) [`Locked::MaybeChanged`].
+    /// Default: nothing to lock, `Unchanged` (a store owned by one process).
+    fn lock(&mut self) -> Result<Locked, Self::Error> {
+        Ok(Locked::Unchanged)
     }
 
     /// Releases [`Storage::lock`]. Default: nothing.

@@ -84,3 +84,66 @@ fn four_consumer_processes_on_plain_files() {
         &counts,
     );
 }
+
+/// Two handles of one directory (as two processes have them), taking turns
+/// at random: puts, gets, acks of what the other handle got, purges and
+/// compactions. Each turn must see every change of the other's turns, both
+/// when the lock's generation number says "changed" and, after a turn of
+/// its own, when it says "unchanged": small chunks make most turns cross a
+/// chunk end or a compaction of the other handle.
+#[test]
+fn two_handles_taking_turns_see_each_others_every_change() {
+    use persist_queue_core::records::{Put, StatusSet, Verdict};
+
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("q");
+    let config = LogConfig { chunk_bytes: 512, compact_min: 2048, skip_corrupted: false };
+    let open = || {
+        let storage = FsStorage::open_shared(&dir, Durability::Buffered).expect("open");
+        let table = LogTable::open_shared(storage, Durability::Buffered, config).expect("table");
+        complete(RecordQueue::open(table, Kind::ACK, false, persist_queue_tests::LONG_LEASE)).expect("queue")
+    };
+    let mut handles = [open(), open()];
+    let mut rng = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let (mut put, mut got, mut held) = (0u64, HashSet::new(), Vec::new());
+    for _ in 0..4_000 {
+        let r = next();
+        let h = &mut handles[(r & 1) as usize];
+        match (r >> 1) % 16 {
+            0..=6 => {
+                let payload = put.to_le_bytes();
+                complete(h.put(Put::new(&payload), 5)).expect("put");
+                put += 1;
+            }
+            7..=10 => {
+                if let Some(rec) = complete(h.get(false, persist_queue_tests::LONG_LEASE)).expect("get") {
+                    let v = u64::from_le_bytes(rec.payload[..8].try_into().expect("8 bytes"));
+                    assert!(got.insert(v), "item {v} delivered twice");
+                    held.push(rec.id);
+                }
+            }
+            11..=13 => {
+                if let Some(id) = held.pop() {
+                    complete(h.settle(id, Verdict::Ack)).expect("the other handle's delivery acks");
+                }
+            }
+            14 => {
+                complete(h.purge(StatusSet::of(persist_queue_core::records::Status::Acked))).expect("purge");
+            }
+            _ => complete(h.compact()).expect("compact"),
+        }
+        let c = complete(h.counts()).expect("counts");
+        assert_eq!(c.ready + c.unacked, put - (got.len() as u64 - held.len() as u64), "live items");
+        assert_eq!(c.unacked, held.len() as u64, "in flight");
+    }
+    drop(handles);
+    let mut q = open();
+    let c = complete(q.counts()).expect("counts");
+    assert_eq!(c.ready + c.unacked, put - (got.len() as u64 - held.len() as u64), "after reopening");
+}

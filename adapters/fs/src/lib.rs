@@ -36,12 +36,14 @@
 //! ```
 
 mod flush;
+mod generation;
 #[cfg(target_os = "linux")]
 mod mapped;
+mod positioned;
 mod storage;
 pub mod trace;
 
 pub use crate::flush::FsFlush;
 pub use crate::storage::FsStorage;
 pub use crate::trace::{Call, Trace};
-pub use persist_queue_core::{Durability, Storage};
+pub use persist_queue_core::{Durability, Locked, Storage};

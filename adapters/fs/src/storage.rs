@@ -6,11 +6,13 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use persist_queue_core::{Blob, Durability, Storage};
+use persist_queue_core::{Blob, Durability, Locked, Storage};
 
 use crate::flush::{FsFlush, sync_dir};
+use crate::generation::Generation;
 #[cfg(target_os = "linux")]
 use crate::mapped::Mapped;
+use crate::positioned::read_at;
 use crate::trace::{Call, Trace};
 
 /// Open file handles kept at most (the head chunk is always kept).
@@ -42,6 +44,9 @@ pub struct FsStorage {
     /// Shared by processes: the lock is taken per operation, not at open.
     shared: bool,
     lock: File,
+    /// Shared: the lock file's counter, telling whether another process
+    /// held the lock since this handle did.
+    generation: Generation,
     trace: Option<Trace>,
 }
 
@@ -60,9 +65,14 @@ impl FsStorage {
 
     /// Opens the directory for use by several processes at once: the
     /// directory lock is taken by [`Storage::lock`] around each operation
-    /// instead of for as long as the storage is open, cached file handles
-    /// are dropped at each lock (another process may have replaced a file),
-    /// and chunks are never memory-mapped.
+    /// instead of for as long as the storage is open, and chunks are never
+    /// memory-mapped. Each lock counts itself in the `lock` file (a
+    /// generation number, `FORMAT.md`): while no other process took the
+    /// lock in between, open files and what was read stay valid; otherwise
+    /// cached file handles are dropped (another process may have replaced
+    /// or removed a file) and the lock answers [`Locked::MaybeChanged`].
+    /// Every process sharing the directory must be of a version that
+    /// counts.
     pub fn open_shared(dir: impl AsRef<Path>, durability: Durability) -> io::Result<FsStorage> {
         Self::open_mode(dir.as_ref(), durability, true)
     }
@@ -122,6 +132,7 @@ impl FsStorage {
             map_chunks: cfg!(target_os = "linux") && !durability.is_synced() && !shared,
             shared,
             lock,
+            generation: Generation::default(),
             trace: None,
         })
     }
@@ -249,23 +260,6 @@ fn no_file_locks(e: &io::Error) -> bool {
     cfg!(target_os = "wasi") && e.kind() == io::ErrorKind::Unsupported
 }
 
-#[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-#[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-
-#[cfg(not(any(unix, windows)))]
-fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::io::{Read, Seek, SeekFrom};
-    file.seek(SeekFrom::Start(offset))?;
-    file.read(buf)
-}
-
 impl Storage for FsStorage {
     type Error = io::Error;
     type Flush = FsFlush;
@@ -386,16 +380,29 @@ impl Storage for FsStorage {
         Ok(())
     }
 
-    fn lock(&mut self) -> io::Result<()> {
-        if self.shared {
-            match self.lock.lock() {
-                Err(e) if !no_file_locks(&e) => return Err(context(e, "lock", &self.dir.join(LOCK_FILE))),
-                _ => {}
-            }
-            self.files.clear();
-            self.last_appended = None;
+    fn lock(&mut self) -> io::Result<Locked> {
+        if !self.shared {
+            return Ok(Locked::Unchanged);
         }
-        Ok(())
+        let path = || self.dir.join(LOCK_FILE);
+        match self.lock.lock() {
+            Err(e) if !no_file_locks(&e) => return Err(context(e, "lock", &path())),
+            _ => {}
+        }
+        let changed = match self.generation.enter(&self.lock) {
+            Ok(changed) => changed,
+            Err(e) => {
+                let _ = self.lock.unlock();
+                return Err(context(e, "count a hold of", &path()));
+            }
+        };
+        if !changed {
+            return Ok(Locked::Unchanged);
+        }
+        // Another process may have replaced or removed any file.
+        self.files.clear();
+        self.last_appended = None;
+        Ok(Locked::MaybeChanged)
     }
 
     fn unlock(&mut self) {

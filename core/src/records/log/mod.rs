@@ -259,7 +259,8 @@ impl<S: Storage> Table for LogTable<S> {
 impl<S: Storage> LogTable<S> {
     /// Executes `plan` at once (the [`Table`] contract): under the
     /// directory lock when the log is shared, after replaying what other
-    /// handles appended.
+    /// handles appended (nothing to read when the lock says no other
+    /// handle held it since).
     fn execute_now(&mut self, plan: &Plan) -> Result<Outcome, LogError<S::Error>> {
         if !self.shared {
             return self.apply_then_compact(plan);
@@ -267,8 +268,8 @@ impl<S: Storage> LogTable<S> {
         if self.poisoned {
             return Err(LogError::Poisoned);
         }
-        self.storage.lock().map_err(LogError::Storage)?;
-        let r = self.catch_up().and_then(|()| self.apply_then_compact(plan));
+        let locked = self.storage.lock().map_err(LogError::Storage)?;
+        let r = self.catch_up(locked).and_then(|()| self.apply_then_compact(plan));
         self.storage.unlock();
         r
     }

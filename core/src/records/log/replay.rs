@@ -16,7 +16,7 @@ use crate::format::damage::{self, ChunkBytes, Tail};
 use crate::format::frame::Layout;
 use crate::format::meta::MetaProblem;
 use crate::records::index::Index;
-use crate::storage::{Blob, Storage};
+use crate::storage::{Blob, Locked, Storage};
 
 /// Where a chunk scan ended.
 struct ChunkEnd {
@@ -53,7 +53,12 @@ impl<S: Storage> LogTable<S> {
 
     /// Shared mode: catch up with what other processes committed since our
     /// last plan, and cut a plan torn by a process that died mid-append.
-    pub(super) fn catch_up(&mut self) -> Result<(), LogError<S::Error>> {
+    /// Nothing to do when no other process held the lock since our last
+    /// plan (`Locked::Unchanged`): the rows and the cached bytes still hold.
+    pub(super) fn catch_up(&mut self, locked: Locked) -> Result<(), LogError<S::Error>> {
+        if locked == Locked::Unchanged {
+            return Ok(());
+        }
         self.reader.reset();
         let mut m = alloc::vec![0; 64];
         let n = self.storage.read(Blob::Meta, 0, &mut m).map_err(LogError::Storage)?;
