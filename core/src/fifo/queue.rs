@@ -459,9 +459,10 @@ impl<S: Storage> ChunkQueue<S> {
             .frame(&mut self.storage, pos.chunk, pos.offset, layout)
             .map_err(ReadError::Storage)?
         {
-            Found::Record(payload, len, index) if index.is_none_or(|i| i == pos.index) => {
-                Ok((payload, Position { chunk: pos.chunk, index: pos.index + 1, offset: pos.offset + len }))
-            }
+            Found::Record(payload, len, index) if index.is_none_or(|i| i == pos.index) => Ok((
+                payload.to_vec(),
+                Position { chunk: pos.chunk, index: pos.index + 1, offset: pos.offset + len },
+            )),
             _ => Err(ReadError::Corrupted(Corruption {
                 blob: Blob::Chunk(pos.chunk),
                 offset: pos.offset,

@@ -9,9 +9,10 @@ use crate::storage::{Blob, Storage};
 const READ_AHEAD: usize = 64 * 1024;
 
 /// What was found at a position.
-pub(crate) enum Found {
-    /// A valid record: payload, total frame length, and (v2) its index.
-    Record(Vec<u8>, u64, Option<u32>),
+pub(crate) enum Found<'a> {
+    /// A valid record: payload (in the reader's window: copy what must
+    /// outlive the next read), total frame length, and (v2) its index.
+    Record(&'a [u8], u64, Option<u32>),
     /// No valid frame here: the end of the blob, a torn tail or damage
     /// (see [`crate::format::damage::classify`]).
     Stop,
@@ -43,6 +44,19 @@ impl Reader {
         from: u64,
         need: usize,
     ) -> Result<&[u8], S::Error> {
+        self.fill(storage, chunk, from, need)?;
+        Ok(self.cached(from))
+    }
+
+    /// Makes the window hold at least `need` bytes of `chunk` from `from`
+    /// (fewer when the blob ends first).
+    fn fill<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        chunk: u64,
+        from: u64,
+        need: usize,
+    ) -> Result<(), S::Error> {
         let cached = self.chunk == Some(chunk)
             && from >= self.start
             && from + need as u64 <= self.start + self.valid as u64;
@@ -68,8 +82,13 @@ impl Reader {
             self.chunk = Some(chunk);
             self.start = from;
         }
-        let skip = usize::try_from(from - self.start).unwrap_or(usize::MAX);
-        Ok(self.data.get(skip..self.valid).unwrap_or_default())
+        Ok(())
+    }
+
+    /// The window's bytes from `from` (a position [`Reader::fill`] covered).
+    fn cached(&self, from: u64) -> &[u8] {
+        let skip = usize::try_from(from.saturating_sub(self.start)).unwrap_or(usize::MAX);
+        self.data.get(skip..self.valid).unwrap_or_default()
     }
 
     /// Reads the frame of `chunk` at byte `offset`, in `layout`.
@@ -79,20 +98,29 @@ impl Reader {
         chunk: u64,
         offset: u64,
         layout: Layout,
-    ) -> Result<Found, S::Error> {
+    ) -> Result<Found<'_>, S::Error> {
         let max = crate::MAX_ITEM_SIZE_LIMIT;
-        let head = self.window(storage, chunk, offset, layout.header_len())?;
-        let need = match frame::parse(head, layout, max) {
+        self.fill(storage, chunk, offset, layout.header_len())?;
+        let head = self.cached(offset);
+        let found = match frame::parse(head, layout, max) {
+            // Where the payload lies in the window: returned below, after
+            // the borrow of this first look ends.
             Parsed::Frame(payload, used, index) => {
-                return Ok(Found::Record(payload.to_vec(), used as u64, index));
+                Some((payload.as_ptr() as usize - head.as_ptr() as usize, payload.len(), used as u64, index))
             }
-            Parsed::Incomplete { need, .. } if need > head.len() as u64 => need,
+            Parsed::Incomplete { need, .. } if need > head.len() as u64 => {
+                self.fill(storage, chunk, offset, usize::try_from(need).unwrap_or(usize::MAX))?;
+                None
+            }
             Parsed::Incomplete { .. } | Parsed::Invalid => return Ok(Found::Stop),
         };
-        let whole = self.window(storage, chunk, offset, usize::try_from(need).unwrap_or(usize::MAX))?;
-        Ok(match frame::parse(whole, layout, max) {
-            Parsed::Frame(payload, used, index) => Found::Record(payload.to_vec(), used as u64, index),
-            Parsed::Incomplete { .. } | Parsed::Invalid => Found::Stop,
+        let window = self.cached(offset);
+        Ok(match found {
+            Some((at, len, used, index)) => Found::Record(&window[at..at + len], used, index),
+            None => match frame::parse(window, layout, max) {
+                Parsed::Frame(payload, used, index) => Found::Record(payload, used as u64, index),
+                Parsed::Incomplete { .. } | Parsed::Invalid => Found::Stop,
+            },
         })
     }
 

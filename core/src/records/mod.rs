@@ -6,6 +6,7 @@ pub(crate) mod backoff;
 pub(crate) mod driver;
 #[cfg(feature = "testing")]
 pub(crate) mod full_table;
+pub(crate) mod id_ranges;
 pub(crate) mod index;
 pub(crate) mod kind;
 pub(crate) mod log;

@@ -149,8 +149,10 @@ impl<K: QueueType> RecordBuilder<K, Postcard> {
 
     /// A queue in the directory `dir` as plain files (the core's record
     /// log, no SQLite). Several processes may share it: each operation
-    /// locks the directory and first reads what the others appended.
-    /// About 150 bytes of memory per stored item; payloads stay on disk.
+    /// locks the directory and first reads what the others appended (or,
+    /// when the lock's generation number says no other process held it
+    /// since, reads nothing). About 57 bytes of memory per stored item;
+    /// payloads stay on disk.
     pub fn files(dir: impl AsRef<Path>) -> Self {
         Self::with_store(Location::Files { dir: dir.as_ref().to_path_buf() })
     }

@@ -6,8 +6,9 @@
 use alloc::vec::Vec;
 
 use super::LogTable;
-use super::entry::{Entry, Row};
+use super::entry::Entry;
 use super::error::LogError;
+use super::rows::Row;
 use crate::storage::{Blob, Storage};
 
 /// The log is compacted when it holds this much more than the live records
@@ -89,11 +90,11 @@ impl<S: Storage> LogTable<S> {
         }
         self.start = needed;
         // Done records whose whole state was in the dropped chunks.
-        let gone: Vec<u64> = self.rows.iter().filter(|(_, r)| r.since < needed).map(|(&id, _)| id).collect();
+        let gone: Vec<u64> = self.rows.iter().filter(|(_, r)| r.since < needed).map(|(id, _)| id).collect();
         for id in gone {
             self.unindex(id);
-            if let Some(r) = self.rows.remove(&id) {
-                self.live = self.live.saturating_sub(r.size);
+            if let Some(r) = self.rows.remove(id) {
+                self.live = self.live.saturating_sub(u64::from(r.size));
             }
         }
         Ok(true)
@@ -102,11 +103,11 @@ impl<S: Storage> LogTable<S> {
     /// Writes the live state as a snapshot and drops the chunks before it.
     pub(super) fn compact(&mut self) -> Result<(), LogError<S::Error>> {
         let next = self.next_chunk()?;
-        let ids: Vec<u64> = self.rows.keys().copied().collect();
+        let ids: Vec<u64> = self.rows.keys().collect();
         let mut snapshot = Vec::with_capacity(ids.len());
         for id in ids {
             if let Some(r) = self.record(id)? {
-                let key = self.rows.get(&id).and_then(|row| row.key);
+                let key = self.rows.key(id);
                 snapshot.push(Entry::put(
                     id,
                     r.status,

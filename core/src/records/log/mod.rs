@@ -9,12 +9,14 @@
 //! snapshot of the live state, then moves that start forward and deletes
 //! the chunks before it.
 //!
-//! Memory: an index entry per stored record (status, priority, timestamp,
-//! deliveries, unique key, payload location): about 150 bytes per record,
-//! payloads stay on storage. Acked records count until purged.
+//! Memory: a 56-byte row per stored record (status, priority, timestamp,
+//! deliveries, payload location), in pages of consecutive ids (`rows`);
+//! leases, delays and unique keys beside them only for the records that
+//! have one; ready records of priority 0 as runs of ids. Payloads stay on
+//! storage. Acked records count until purged.
 //!
 //! The parts: `entry` (what one logged change is and what it does to
-//! the in-memory rows), `replay` (reading the log back at open and after
+//! the in-memory rows), `rows` (those rows), `replay` (reading the log back at open and after
 //! other processes' plans), `plans` (executing each [`Plan`] as one
 //! committed group of entries), `compaction` (snapshots, and making room
 //! at a quota), `error`.
@@ -24,6 +26,7 @@ mod entry;
 mod error;
 mod plans;
 mod replay;
+mod rows;
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -39,9 +42,10 @@ use crate::records::index::Index;
 use crate::records::plan::{Outcome, Plan, Table};
 use crate::storage::{Blob, Storage};
 
-use self::entry::{Loc, Row};
+use self::entry::Loc;
 pub use self::error::LogError;
 use self::error::corrupted;
+use self::rows::Rows;
 
 /// Settings of a [`LogTable`]. Sizes suit a storage: a filesystem takes
 /// large chunks; localStorage (5 MiB per origin, each write rewriting its
@@ -77,7 +81,7 @@ const META_VERSION: u16 = 2;
 pub struct LogTable<S: Storage> {
     storage: S,
     durability: Durability,
-    rows: BTreeMap<u64, Row>,
+    rows: Rows,
     index: Index,
     next_id: u64,
     start: u64,
@@ -125,7 +129,7 @@ impl<S: Storage> LogTable<S> {
         let mut t = LogTable {
             storage,
             durability,
-            rows: BTreeMap::new(),
+            rows: Rows::default(),
             index: Index::default(),
             next_id: 0,
             start: 0,

@@ -74,7 +74,7 @@ impl<S: Storage> LogTable<S> {
                     .first_ready(*order, n)
                     .into_iter()
                     .chain(due.iter().copied())
-                    .filter_map(|id| self.rows.get(&id).map(|r| OrderKey { priority: r.priority, id }))
+                    .filter_map(|id| self.rows.get(id).map(|r| OrderKey { priority: r.priority, id }))
                     .collect();
                 keys.sort_by(|a, b| order.compare(*a, *b));
                 keys.truncate(n);
@@ -93,14 +93,15 @@ impl<S: Storage> LogTable<S> {
                     .map(|id| Entry::Status {
                         id,
                         status: Status::Ready.code(),
-                        deliveries: self.rows.get(&id).map_or(0, |r| r.deliveries),
+                        deliveries: self.rows.get(id).map_or(0, |r| r.deliveries),
                     })
                     .collect();
                 self.claim(out, *then, *lease, readied)?
             }
             Plan::ClaimId { id, then, lease } => {
-                let ready = self.rows.get(id).is_some_and(|r| {
-                    r.status == Status::Ready || (r.status.is_timed() && r.visible_at <= lease.now)
+                let ready = self.rows.get(*id).is_some_and(|r| {
+                    r.status == Status::Ready
+                        || (r.status.is_timed() && self.rows.visible_at(*id) <= lease.now)
                 });
                 let rs = if ready { self.record(*id)?.into_iter().collect() } else { Vec::new() };
                 self.claim(rs, *then, *lease, Vec::new())?
@@ -112,7 +113,7 @@ impl<S: Storage> LogTable<S> {
                 for &(id, token) in leases {
                     let state = match overlay.get(&id) {
                         Some(s) => *s,
-                        None => self.rows.get(&id).map(|r| (r.status, r.deliveries)),
+                        None => self.rows.get(id).map(|r| (r.status, r.deliveries)),
                     };
                     if state == Some((Status::Unacked, token)) {
                         let after = match to {
@@ -144,8 +145,8 @@ impl<S: Storage> LogTable<S> {
                 let entries: Vec<Entry> = self
                     .rows
                     .iter()
-                    .filter(|(_, r)| r.status == Status::Unacked && r.visible_at == 0)
-                    .map(|(&id, r)| Entry::Timed {
+                    .filter(|&(id, r)| r.status == Status::Unacked && self.rows.visible_at(id) == 0)
+                    .map(|(id, r)| Entry::Timed {
                         id,
                         status: Status::Unacked.code(),
                         deliveries: r.deliveries,
@@ -168,7 +169,7 @@ impl<S: Storage> LogTable<S> {
                 for &id in ids {
                     let s = match overlay.get(&id) {
                         Some(s) => *s,
-                        None => self.rows.get(&id).map(|r| r.status),
+                        None => self.rows.get(id).map(|r| r.status),
                     };
                     if s.is_some_and(|s| from.contains(s)) {
                         entries.push(self.change(id, *to));
@@ -181,13 +182,13 @@ impl<S: Storage> LogTable<S> {
             }
             Plan::TransitionAll { from, to } => {
                 let ids: Vec<u64> =
-                    self.rows.iter().filter(|(_, r)| from.contains(r.status)).map(|(id, _)| *id).collect();
+                    self.rows.iter().filter(|(_, r)| from.contains(r.status)).map(|(id, _)| id).collect();
                 let entries = ids.iter().map(|id| self.change(*id, *to)).collect();
                 self.commit(entries)?;
                 Outcome::Count(ids.len() as u64)
             }
             Plan::Update { id, payload, unique_key, from } => {
-                let s = self.rows.get(id).map(|r| r.status);
+                let s = self.rows.get(*id).map(|r| r.status);
                 if !s.is_some_and(|s| from.contains(s)) {
                     return Ok(Outcome::Before(alloc::vec![s]));
                 }
@@ -215,7 +216,7 @@ impl<S: Storage> LogTable<S> {
                     .rows
                     .iter()
                     .filter(|(_, r)| statuses.contains(r.status))
-                    .map(|(id, r)| OrderKey { priority: r.priority, id: *id })
+                    .map(|(id, r)| OrderKey { priority: r.priority, id })
                     .filter(|k| after.is_none_or(|a| order.before(a, *k)))
                     .collect();
                 keys.sort_by(|a, b| order.compare(*a, *b));
@@ -237,7 +238,7 @@ impl<S: Storage> LogTable<S> {
             }
             Plan::Purge { statuses, keep_latest, max_delete } => {
                 let ids = purge_selection(
-                    self.rows.iter().rev().filter(|(_, r)| statuses.contains(r.status)).map(|(id, _)| *id),
+                    self.rows.iter().rev().filter(|(_, r)| statuses.contains(r.status)).map(|(id, _)| id),
                     *keep_latest,
                     *max_delete,
                 );
@@ -256,7 +257,7 @@ impl<S: Storage> LogTable<S> {
                     record.timestamp,
                     record.deliveries,
                     0,
-                    self.rows.get(&record.id).map_or(*unique_key, |row| row.key),
+                    if self.rows.get(record.id).is_some() { self.rows.key(record.id) } else { *unique_key },
                     record.payload.clone(),
                 )])?;
                 Outcome::Done
@@ -300,7 +301,8 @@ impl<S: Storage> LogTable<S> {
     }
 
     pub(super) fn record(&mut self, id: u64) -> Result<Option<Record>, LogError<S::Error>> {
-        let Some(row) = self.rows.get(&id).cloned() else { return Ok(None) };
+        let Some(row) = self.rows.get(id).cloned() else { return Ok(None) };
+        let visible_at = self.rows.visible_at(id);
         let payload = match self.read_entry(row.payload_at)? {
             Some((Entry::Put { payload, .. }, _))
             | Some((Entry::PutTimed { payload, .. }, _))
@@ -320,7 +322,7 @@ impl<S: Storage> LogTable<S> {
             status: row.status,
             timestamp: row.timestamp,
             deliveries: row.deliveries,
-            visible_at: row.visible_at,
+            visible_at,
         }))
     }
 
@@ -330,7 +332,7 @@ impl<S: Storage> LogTable<S> {
             Target::Status(s) => Entry::Status {
                 id,
                 status: s.code(),
-                deliveries: self.rows.get(&id).map_or(0, |r| r.deliveries),
+                deliveries: self.rows.get(id).map_or(0, |r| r.deliveries),
             },
         }
     }
@@ -367,7 +369,7 @@ impl<S: Storage> LogTable<S> {
             &mut bytes,
             layout,
             index,
-            &postcard::to_allocvec(&Entry::Commit { next_id }).unwrap_or_default(),
+            &postcard::to_allocvec(&Entry::<Vec<u8>>::Commit { next_id }).unwrap_or_default(),
         );
         self.append_making_room(Blob::Chunk(self.head.chunk), &bytes)?;
         self.head_index = index + 1;

@@ -7,7 +7,7 @@
 
 use alloc::vec::Vec;
 
-use super::entry::{Entry, Loc};
+use super::entry::{Entry, Loc, Skipped};
 use super::error::{LogError, corrupted};
 use super::{LogTable, decode_meta};
 use crate::error::CorruptionKind;
@@ -160,7 +160,7 @@ impl<S: Storage> LogTable<S> {
         let size = self.storage.size(Blob::Chunk(n)).map_err(LogError::Storage)?.unwrap_or(0);
         let mut at = from;
         let mut index = from_index;
-        let mut pending: Vec<(Entry, Loc, u64)> = Vec::new();
+        let mut pending: Vec<(Entry<Skipped>, Loc, u64)> = Vec::new();
         let mut committed = (from, from_index);
         loop {
             if let Some((e, len, i)) = self.read_entry_in(at, layout)?
@@ -215,22 +215,31 @@ impl<S: Storage> LogTable<S> {
 
     /// Forgets the entries of a plan that will never commit (their bytes
     /// stay counted in the log's size).
-    fn drop_pending(&mut self, pending: &mut Vec<(Entry, Loc, u64)>) {
+    fn drop_pending(&mut self, pending: &mut Vec<(Entry<Skipped>, Loc, u64)>) {
         pending.clear();
     }
 
     /// One entry read at `at` during replay or catch-up: held until its
     /// plan's `Commit`, which applies the whole plan. Returns whether this
     /// entry was that commit (`at` then ends the committed log).
-    fn step(&mut self, pending: &mut Vec<(Entry, Loc, u64)>, e: Entry, at: &mut Loc, len: u64) -> bool {
+    fn step(
+        &mut self,
+        pending: &mut Vec<(Entry<Skipped>, Loc, u64)>,
+        e: Entry<Skipped>,
+        at: &mut Loc,
+        len: u64,
+    ) -> bool {
         let is_commit = matches!(e, Entry::Commit { .. });
         pending.push((e, *at, len));
         at.offset += len;
         self.logged += len;
         if is_commit {
-            for (e, loc, len) in core::mem::take(pending) {
+            // Drained, not taken: the next plan reuses the allocation.
+            let mut plan = core::mem::take(pending);
+            for (e, loc, len) in plan.drain(..) {
                 self.apply(&e, loc, len);
             }
+            *pending = plan;
         }
         is_commit
     }
