@@ -96,14 +96,18 @@ impl<C> QueueBuilder<C> {
         self.open_with(storage)
     }
 
+    /// The queue directory; at synced durability chunks are filled inside
+    /// written zeros (`FsStorage::presized`: a flush then writes no new
+    /// file size).
     fn storage(&self) -> Result<FsStorage> {
-        FsStorage::open(&self.path, self.config.durability).map_err(|e| {
+        let storage = FsStorage::open(&self.path, self.config.durability).map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotADirectory {
-                Misconfiguration::NotADirectory(e.to_string()).into()
+                Error::from(Misconfiguration::NotADirectory(e.to_string()))
             } else {
                 Error::Io(e)
             }
-        })
+        })?;
+        Ok(storage.presized())
     }
 
     /// Opens (or creates) the queue whatever serializer wrote it, its items

@@ -40,6 +40,7 @@ mod generation;
 #[cfg(target_os = "linux")]
 mod mapped;
 mod positioned;
+mod reserve;
 mod storage;
 pub mod trace;
 

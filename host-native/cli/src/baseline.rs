@@ -1,6 +1,8 @@
 //! The machine's own limits, measured in the same run as the queue: a raw
-//! append loop with `fdatasync` per record, and a raw buffered append loop
-//! with one `write()` per record. Records have the queue's frame size.
+//! append loop with `fdatasync` per record (or per N records), the same
+//! loop overwriting a file of zeros in place (no size to commit), and a
+//! raw buffered append loop with one `write()` per record. Records have
+//! the queue's frame size.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -37,6 +39,44 @@ pub(crate) fn batched_fdatasync_loop(
         }
         batch as u64
     });
+    std::fs::remove_file(&path)?;
+    failed.map_or(Ok(rate), Err)
+}
+
+/// Records written in place over a file of zeros (written and flushed
+/// first), one `fdatasync` each, for `window`: a flush that commits no new
+/// file size, the best a synced put can do; records per second.
+pub(crate) fn overwrite_fdatasync_loop(
+    dir: &Path,
+    record_len: usize,
+    window: Duration,
+) -> std::io::Result<f64> {
+    use std::io::{Seek, SeekFrom};
+    const FILE: u64 = 16 << 20;
+    let path = dir.join("raw-overwrite");
+    let mut file = OpenOptions::new().create(true).truncate(true).read(true).write(true).open(&path)?;
+    let zeros = vec![0_u8; 1 << 20];
+    for _ in 0..FILE / (1 << 20) {
+        file.write_all(&zeros)?;
+    }
+    file.sync_all()?;
+    let record = vec![0x5a_u8; record_len];
+    let (mut at, mut failed) = (0u64, None);
+    let rate = rate_for(window, || {
+        if failed.is_some() {
+            return 1;
+        }
+        if at + record_len as u64 > FILE {
+            at = 0;
+        }
+        let written = file.seek(SeekFrom::Start(at)).and_then(|_| file.write_all(&record));
+        if let Err(e) = written.and_then(|()| file.sync_data()) {
+            failed = Some(e);
+        }
+        at += record_len as u64;
+        1
+    });
+    drop(file);
     std::fs::remove_file(&path)?;
     failed.map_or(Ok(rate), Err)
 }

@@ -36,6 +36,9 @@ pub(crate) struct BenchArgs {
     /// Also queue this many items and report the process's resident memory.
     #[arg(long)]
     large: Option<u64>,
+    /// Items queued for the `AckQueue::files` depth rows (0: skip them).
+    #[arg(long, default_value_t = 10_000_000)]
+    pub(crate) files_depth: u64,
     /// Items queued for the priority-queue get row.
     #[arg(long, default_value_t = 1_000_000)]
     pub(crate) sqlite_items: u64,
@@ -268,6 +271,19 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         ["F", "1-producer"],
     )?;
     writers_at_the_limit(args, scratch, flen, |dir, threads| synced_put::<K>(dir, threads, window))?;
+    let (mut ones, mut ratios) = (vec![], vec![]);
+    for _ in 0..args.rounds.max(1) {
+        let before = baseline::overwrite_fdatasync_loop(&root, flen, window).map_err(err)?;
+        let one = synced_put::<K>(&scratch.fresh(), 1, window)?;
+        let after = baseline::overwrite_fdatasync_loop(&root, flen, window).map_err(err)?;
+        ones.push(one);
+        ratios.push(one / ((before + after) / 2.0));
+    }
+    row(
+        "synced put, 1 writer (chunks filled inside written zeros)",
+        median(ones),
+        &format!("{:.2}x raw: overwrite in place + fdatasync", median(ratios)),
+    );
     let (mut tasks, mut ratios) = (vec![], vec![]);
     for _ in 0..args.rounds.max(1) {
         let threads = synced_put::<K>(&scratch.fresh(), 64, window)?;
@@ -463,6 +479,7 @@ pub(crate) fn measure(args: &BenchArgs) -> R<()> {
         crate::bench_sqlite::measure(args, &mut || scratch.fresh())?;
         crate::bench_sqlite::measure_files(args, &mut || scratch.fresh())?;
     }
+    crate::bench_depth::rows(args, &mut || scratch.fresh())?;
     if let Some(n) = args.large {
         large(n, &mut scratch)?;
     }
