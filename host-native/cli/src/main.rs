@@ -12,6 +12,7 @@
 mod address;
 mod baseline;
 mod bench;
+mod bench_depth;
 mod bench_lease;
 #[cfg(feature = "servers")]
 mod bench_server;
@@ -313,6 +314,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Used by `pq bench`: opens the `AckQueue::files` in DIR (buffered),
+    /// gets and acks up to 10,000 items, puts them back, and prints its reopen
+    /// time, memory per item and get + ack rate.
+    #[command(hide = true)]
+    FilesDepth {
+        /// The queue directory.
+        dir: std::path::PathBuf,
+    },
     /// Used by `pq bench`: gets and acks items of a server-backed ack queue
     /// until it is empty.
     #[cfg(feature = "servers")]
@@ -393,6 +402,7 @@ fn dispatch(cli: Cli) -> Result<Outcome, String> {
         Command::Bench(args) => bench::measure(&args),
         #[cfg(feature = "servers")]
         Command::ServerConsume { url, name } => bench_server::consume(&url, &name),
+        Command::FilesDepth { dir } => bench_depth::measure(&dir),
         Command::Ls { location, json } => inspect::ls(&location, json),
         Command::Stat { at, codec, json } => inspect::stat(&at, &existing(&at, codec)?, json),
         Command::Peek { at, count, codec, json } => {
