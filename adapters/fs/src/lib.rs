@@ -38,6 +38,8 @@
 mod flush;
 mod generation;
 #[cfg(target_os = "linux")]
+mod hold;
+#[cfg(target_os = "linux")]
 mod mapped;
 mod positioned;
 mod reserve;

@@ -11,6 +11,8 @@ use persist_queue_core::{Blob, Durability, Locked, Storage};
 use crate::flush::{FsFlush, sync_dir};
 use crate::generation::Generation;
 #[cfg(target_os = "linux")]
+use crate::hold::Hold;
+#[cfg(target_os = "linux")]
 use crate::mapped::Mapped;
 use crate::positioned::read_at;
 use crate::reserve::Reserve;
@@ -52,6 +54,10 @@ pub struct FsStorage {
     /// Shared: the lock file's counter, telling whether another process
     /// held the lock since this handle did.
     generation: Generation,
+    /// Shared, Linux: the lock kept across operations while no other
+    /// process wants it.
+    #[cfg(target_os = "linux")]
+    hold: Option<Arc<Hold>>,
     trace: Option<Trace>,
 }
 
@@ -125,6 +131,9 @@ impl FsStorage {
         {
             sync_dir(parent)?;
         }
+        #[cfg(target_os = "linux")]
+        let hold =
+            if shared { Some(Hold::open(&lock).map_err(|e| context(e, "map", &lock_path))?) } else { None };
         Ok(FsStorage {
             dir,
             durability,
@@ -140,6 +149,8 @@ impl FsStorage {
             shared,
             lock,
             generation: Generation::default(),
+            #[cfg(target_os = "linux")]
+            hold,
             trace: None,
         })
     }
@@ -241,6 +252,29 @@ impl FsStorage {
             self.mapped = None;
         }
         let _ = blob;
+    }
+
+    /// Takes the directory lock (shared mode). `Ok(true)`: it was kept
+    /// since this handle's last operation ([`Hold`], Linux).
+    fn take_lock(&self) -> io::Result<bool> {
+        #[cfg(target_os = "linux")]
+        if let Some(h) = &self.hold {
+            return h.enter();
+        }
+        match self.lock.lock() {
+            Err(e) if !no_file_locks(&e) => Err(e),
+            _ => Ok(false),
+        }
+    }
+
+    /// Gives the directory lock up at once (after a failure under it).
+    fn give_up_lock(&self) {
+        #[cfg(target_os = "linux")]
+        if let Some(h) = &self.hold {
+            h.give_up();
+            return;
+        }
+        let _ = self.lock.unlock();
     }
 
     /// The chunk being filled inside its zeros, if `blob` is it.
@@ -462,16 +496,16 @@ impl Storage for FsStorage {
         if !self.shared {
             return Ok(Locked::Unchanged);
         }
-        let path = || self.dir.join(LOCK_FILE);
-        match self.lock.lock() {
-            Err(e) if !no_file_locks(&e) => return Err(context(e, "lock", &path())),
-            _ => {}
+        let path = self.dir.join(LOCK_FILE);
+        if self.take_lock().map_err(|e| context(e, "lock", &path))? {
+            // Kept since this handle's last operation: nobody else wrote.
+            return Ok(Locked::Unchanged);
         }
         let changed = match self.generation.enter(&self.lock) {
             Ok(changed) => changed,
             Err(e) => {
-                let _ = self.lock.unlock();
-                return Err(context(e, "count a hold of", &path()));
+                self.give_up_lock();
+                return Err(context(e, "count a hold of", &path));
             }
         };
         if !changed {
@@ -484,9 +518,15 @@ impl Storage for FsStorage {
     }
 
     fn unlock(&mut self) {
-        if self.shared {
-            let _ = self.lock.unlock();
+        if !self.shared {
+            return;
         }
+        #[cfg(target_os = "linux")]
+        if let Some(h) = &self.hold {
+            h.leave();
+            return;
+        }
+        let _ = self.lock.unlock();
     }
 
     fn begin_flush(&mut self) -> io::Result<FsFlush> {

@@ -140,3 +140,32 @@ fn foreign_files_are_ignored() {
     q.put(b"a").expect("put");
     assert_eq!(q.get().expect("get").as_deref(), Some(&b"a"[..]));
 }
+
+/// Shared handles keep the directory lock between their operations while
+/// nobody else wants it, and hand it over when somebody does: a second
+/// handle's lock returns (the first is idle), and the first then knows
+/// another handle held the lock in between.
+#[test]
+fn a_kept_lock_is_handed_to_another_handle_and_the_first_then_sees_a_change() {
+    use persist_queue_fs::{Locked, Storage};
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut a = FsStorage::open_shared(dir.path().join("q"), Durability::Buffered).expect("a");
+    let mut b = FsStorage::open_shared(dir.path().join("q"), Durability::Buffered).expect("b");
+    assert_eq!(a.lock().expect("lock"), Locked::MaybeChanged, "a first lock cannot know");
+    a.unlock();
+    assert_eq!(a.lock().expect("lock"), Locked::Unchanged, "nobody else took it");
+    a.unlock();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let got = b.lock().expect("b's lock");
+        b.unlock();
+        tx.send(got).expect("send");
+        b
+    });
+    let got = rx.recv_timeout(std::time::Duration::from_secs(10)).expect("b got the lock an idle a kept");
+    assert_eq!(got, Locked::MaybeChanged);
+    drop(waiter.join().expect("b"));
+    assert_eq!(a.lock().expect("lock"), Locked::MaybeChanged, "b held it in between");
+    a.unlock();
+}
