@@ -71,16 +71,18 @@ impl std::fmt::Debug for Hold {
 
 impl Hold {
     /// Maps the lock file (growing it to [`MAPPED`] bytes first) and
-    /// registers the hold with the reaper.
+    /// registers the hold with the reaper. Needs no lock: growing only
+    /// adds zeros after the generation header, and growing twice is
+    /// growing once.
     pub(crate) fn open(lock: &File) -> io::Result<Arc<Hold>> {
         let file = lock.try_clone()?;
-        file.lock()?;
-        let grown = if file.metadata()?.len() < MAPPED { file.set_len(MAPPED) } else { Ok(()) };
-        let mapped = grown.and_then(|()| MmapOptions::new().len(MAPPED as usize).map_raw(&file));
-        let _ = file.unlock();
+        if file.metadata()?.len() < MAPPED {
+            file.set_len(MAPPED)?;
+        }
+        let map = MmapOptions::new().len(MAPPED as usize).map_raw(&file)?;
         let hold = Arc::new(Hold {
             file,
-            map: mapped?,
+            map,
             state: Mutex::new(State { held: false, busy: false, last: Instant::now() }),
         });
         reaper().register(&hold);
