@@ -70,10 +70,11 @@ fn counters_histograms_and_depth_after_a_known_workload() {
     assert_eq!(at("persist_queue_delayed", "jobs"), Some(0.0));
     assert_eq!(at("persist_queue_expired_leases", "jobs"), Some(0.0));
     assert!(at("persist_queue_oldest_ready_age_seconds", "jobs").is_some_and(|a| a >= 0.0));
-    // One group commit per put and per fenced ack here (five puts, two
-    // acks): seven flush samples, seven batch sizes.
-    assert_eq!(at("persist_queue_flush_seconds", "jobs"), Some(7.0));
-    assert_eq!(at("persist_queue_commit_batch_size", "jobs"), Some(7.0));
+    // One group commit per put, per synced get's claim and per fenced ack
+    // here (five puts, four gets, two acks): eleven flush samples, eleven
+    // batch sizes.
+    assert_eq!(at("persist_queue_flush_seconds", "jobs"), Some(11.0));
+    assert_eq!(at("persist_queue_commit_batch_size", "jobs"), Some(11.0));
     let d = dir.display().to_string();
     assert_eq!(at("persist_queue_puts_total", &d), Some(4.0), "{m:?}");
     assert_eq!(at("persist_queue_gets_total", &d), Some(2.0));

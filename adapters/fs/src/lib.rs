@@ -18,11 +18,19 @@
 //! * **Synced**: additionally, a flush runs `fdatasync` on every file
 //!   written since the previous flush and `fsync` on the directory when a
 //!   file was created, replaced or removed. Directory `fsync` is done where the OS has
-//!   it (Unix); Windows/NTFS journals the rename itself.
+//!   it (Unix); Windows/NTFS journals the rename itself. With
+//!   [`FsStorage::presized`] (the file `Queue` uses it) the chunk being
+//!   filled is extended by zeros written ahead of its data, so a flush
+//!   writes the new records without committing a new file size.
 //!
 //! One process at a time: the directory is locked (`File::try_lock`) while
 //! a queue is open; a second opener gets [`std::io::ErrorKind::WouldBlock`]
-//! with a message naming the directory.
+//! with a message naming the directory. [`FsStorage::open_shared`] instead
+//! lets several processes share the directory (the plain-files record
+//! queues): the lock is taken per operation, a generation number in the
+//! `lock` file tells a handle whether anyone else held it since, and on
+//! Linux a handle keeps the lock between operations until another process
+//! counts itself as waiting or the handle has been idle for 1 ms.
 //!
 //! ```
 //! use persist_queue_core::{ChunkQueue, Config, Durability};

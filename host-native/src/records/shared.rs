@@ -102,6 +102,9 @@ pub(crate) struct Shared {
     /// Fenced acks of concurrent callers share one transaction (one flush
     /// for several consumers).
     pub(crate) acks: GroupCommit<(u64, u32), Result<()>>,
+    /// Synced: the claims of concurrent getters share one transaction
+    /// (one flush); each caller gets its own item, or none.
+    pub(crate) claims: GroupCommit<(), Option<Record>>,
     pub(crate) metrics: QueueMetrics,
     pub(crate) changed: Condvar,
     /// Wakes async waiters when items may have become ready.
@@ -175,6 +178,14 @@ impl Shared {
         Ok(batch.iter().map(|items| ids.by_ref().take(items.len()).collect()).collect())
     }
 
+    /// One group commit of claims: the next `batch.len()` items in order,
+    /// in one claim; the i-th caller gets the i-th (none once they run out).
+    fn claim_batch(&self, batch: &[()], deletes: bool, lease: Lease) -> Result<Vec<Option<Record>>> {
+        let n = u32::try_from(batch.len()).unwrap_or(u32::MAX);
+        let mut records = complete(self.lock().get_many(n, deletes, lease))?.into_iter();
+        Ok(batch.iter().map(|()| records.next()).collect())
+    }
+
     /// One group commit of fenced acks: one atomic settle of every
     /// distinct delivery; each caller's own answer. A delivery acked twice
     /// in the batch is settled again after the first (a second settle in
@@ -222,6 +233,7 @@ impl<T, C: Codec<T>> Records<T, C> {
             queue: Mutex::new(queue),
             puts: GroupCommit::new(metrics.clone()),
             acks: GroupCommit::new(metrics.clone()),
+            claims: GroupCommit::new(metrics.clone()),
             metrics,
             changed: Condvar::new(),
             events: event_listener::Event::new(),
@@ -394,6 +406,17 @@ impl<T, C: Codec<T>> Records<T, C> {
     }
 
     pub(crate) fn get_until(&self, deadline: Deadline) -> Result<Delivery<T>> {
+        if self.shared.synced {
+            // Concurrent getters' first claims share one flush. One that
+            // finds nothing goes on below, under the lock, where it
+            // cannot miss a put's wake-up.
+            let (deletes, lease) = (self.deletes_on_get(), self.lease());
+            let claimed =
+                self.shared.claims.submit((), |batch| self.shared.claim_batch(&batch, deletes, lease))?;
+            if let Some(r) = claimed {
+                return self.take(vec![r])?.pop().ok_or(Error::Empty);
+            }
+        }
         let mut q = self.lock();
         let mut polls = self.shared.poll.intervals();
         loop {
