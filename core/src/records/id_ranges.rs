@@ -82,11 +82,8 @@ mod tests {
     fn runs_hold_the_same_ids_as_a_set_through_random_inserts_and_removes() {
         let (mut runs, mut set) = (IdRanges::default(), BTreeSet::new());
         let mut x = 0x2545_F491_4F6C_DD1Du64;
-        // Fewer steps under Miri (interpreted).
-        for _ in 0..if cfg!(miri) { 400 } else { 20_000 } {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for _ in 0..crate::records::MODEL_STEPS {
+            let x = crate::records::xorshift(&mut x);
             let id = x % 300;
             if x & (1 << 40) == 0 {
                 runs.insert(id);

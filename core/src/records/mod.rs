@@ -22,6 +22,20 @@ pub mod server;
 pub mod sql;
 pub(crate) mod unique;
 
+/// Steps of the unit tests' random model checks (fewer under Miri, which
+/// interprets them).
+#[cfg(test)]
+pub(crate) const MODEL_STEPS: usize = if cfg!(miri) { 400 } else { 20_000 };
+
+/// The unit tests' random numbers (xorshift64): the next one from `state`.
+#[cfg(test)]
+pub(crate) fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 pub use backoff::Backoff;
 pub use driver::{RecordQueue, Stats, complete};
 #[cfg(feature = "testing")]

@@ -233,11 +233,8 @@ mod tests {
     fn rows_hold_what_a_map_holds_through_random_inserts_and_removes() {
         let (mut rows, mut map) = (Rows::default(), alloc::collections::BTreeMap::new());
         let mut x = 0x853C_49E6_748F_EA9Bu64;
-        // Fewer steps under Miri (interpreted).
-        for _ in 0..if cfg!(miri) { 400 } else { 20_000 } {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
+        for _ in 0..crate::records::MODEL_STEPS {
+            let x = crate::records::xorshift(&mut x);
             let id = x % 500;
             if x & (1 << 40) == 0 {
                 assert_eq!(rows.insert(id, row(id)).is_some(), map.insert(id, ()).is_some());
