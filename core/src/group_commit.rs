@@ -6,8 +6,9 @@
 //! copy of the error made for it.
 //!
 //! No lock and no waiting here: each host wraps the protocol in its own.
-//! Natively (`persist_queue::commit`) it sits under a mutex, and callers
-//! wait on a condition variable while a leader commits; in a browser
+//! Natively (`persist_queue::commit`) it sits under a mutex, and each
+//! blocking caller waits on its own slot, where the leader hands it its
+//! answer ([`Batches::finish_each`]); in a browser
 //! (`persist-queue-wasm`) it sits in a `RefCell`, and the leader is the
 //! first caller to get the queue's async lock.
 
@@ -43,7 +44,9 @@ pub struct Batches<W, O, E> {
     waiting: Vec<(u64, W)>,
     answers: BTreeMap<u64, Result<O, E>>,
     committing: bool,
-    last_batch: usize,
+    /// Callers seen around the last batch: its own, and those that
+    /// queued while it committed (the concurrent producers).
+    callers: usize,
     /// Batches begun so far: the running one (if any) is `begun - 1`, and
     /// queued works go to batch `begun`.
     begun: u64,
@@ -56,7 +59,7 @@ impl<W, O, E> Default for Batches<W, O, E> {
             waiting: Vec::new(),
             answers: BTreeMap::new(),
             committing: false,
-            last_batch: 0,
+            callers: 0,
             begun: 0,
         }
     }
@@ -109,10 +112,18 @@ impl<W, O, E> Batches<W, O, E> {
     }
 
     /// Whether a new leader may expect more callers to join: the last
-    /// batch had several (producers are concurrent) and fewer are queued
-    /// now. A lone writer never waits.
+    /// batch saw several (its own callers and those that queued while it
+    /// committed: concurrent producers) and fewer are queued now. A lone
+    /// writer never waits.
     pub fn expects_more(&self) -> bool {
-        self.last_batch > 1 && self.waiting.len() < self.last_batch
+        self.callers > 1 && self.waiting.len() < self.callers
+    }
+
+    /// Whether the work queued last made the queued works as many as the
+    /// callers [`Self::expects_more`] waits for (a host wakes a leader
+    /// waiting for stragglers then, once).
+    pub fn joined_all(&self) -> bool {
+        self.callers > 1 && self.waiting.len() == self.callers
     }
 
     /// Makes the caller the leader, before it takes the batch: from now
@@ -148,21 +159,16 @@ impl<W, O, E> Batches<W, O, E> {
         for_another: impl Fn(&E) -> E,
         miscount: impl Fn() -> E,
     ) -> Result<O, E> {
-        self.committing = false;
-        self.last_batch = batch.0.len();
-        let answers = match answers {
-            Ok(a) if a.len() == batch.0.len() => a,
-            Ok(_) => return self.fail(batch, mine, miscount(), for_another),
-            Err(e) => return self.fail(batch, mine, e, for_another),
-        };
+        let at = batch.0.iter().position(|&t| t == mine.0);
         let mut own = None;
-        for (t, a) in batch.0.into_iter().zip(answers) {
-            if t == mine.0 {
-                own = Some(Ok(a));
+        self.hand_out(batch, answers, at, for_another, &miscount, |i, answer| {
+            if Some(i) == at {
+                own = Some(answer);
+                None
             } else {
-                self.answers.insert(t, Ok(a));
+                Some(answer)
             }
-        }
+        });
         own.unwrap_or_else(|| Err(miscount()))
     }
 
@@ -177,16 +183,74 @@ impl<W, O, E> Batches<W, O, E> {
         for_another: impl Fn(&E) -> E,
         miscount: impl Fn() -> E,
     ) {
-        // No caller has this ticket, so `finish` leaves every answer.
-        let nobody = Ticket(u64::MAX);
-        let _ = self.finish(batch, &nobody, answers, for_another, miscount);
+        self.finish_each(batch, answers, for_another, miscount, |_, answer| Some(answer));
     }
 
-    fn fail(&mut self, batch: Batch, mine: &Ticket, e: E, for_another: impl Fn(&E) -> E) -> Result<O, E> {
-        for t in batch.0.into_iter().filter(|&t| t != mine.0) {
-            self.answers.insert(t, Err(for_another(&e)));
+    /// Ends a commit and gives each answer, with its work's place in the
+    /// batch, to `deliver`, which hands it to its caller directly (a host
+    /// whose callers each wait on their own slot) or gives it back to be
+    /// left for [`Self::answer`]. A failed or miscounted batch gives every
+    /// work `for_another(&e)`.
+    pub fn finish_each(
+        &mut self,
+        batch: Batch,
+        answers: Result<Vec<O>, E>,
+        for_another: impl Fn(&E) -> E,
+        miscount: impl Fn() -> E,
+        deliver: impl FnMut(usize, Result<O, E>) -> Option<Result<O, E>>,
+    ) {
+        self.hand_out(batch, answers, None, for_another, &miscount, deliver);
+    }
+
+    /// Ends the batch: every work's answer through `deliver` (the original
+    /// error of a failed batch to the work at `original`, copies to the
+    /// others); what `deliver` gives back is kept for [`Self::answer`].
+    fn hand_out(
+        &mut self,
+        batch: Batch,
+        answers: Result<Vec<O>, E>,
+        original: Option<usize>,
+        for_another: impl Fn(&E) -> E,
+        miscount: &impl Fn() -> E,
+        mut deliver: impl FnMut(usize, Result<O, E>) -> Option<Result<O, E>>,
+    ) {
+        self.committing = false;
+        self.callers = batch.0.len() + self.waiting.len();
+        let answers = match answers {
+            Ok(a) if a.len() == batch.0.len() => Ok(a),
+            Ok(_) => Err(miscount()),
+            Err(e) => Err(e),
+        };
+        match answers {
+            Ok(answers) => {
+                for (i, (t, a)) in batch.0.into_iter().zip(answers).enumerate() {
+                    if let Some(kept) = deliver(i, Ok(a)) {
+                        self.answers.insert(t, kept);
+                    }
+                }
+            }
+            Err(e) => {
+                let mut theirs = None;
+                for (i, t) in batch.0.into_iter().enumerate() {
+                    if Some(i) == original {
+                        theirs = Some(t);
+                    } else if let Some(kept) = deliver(i, Err(for_another(&e))) {
+                        self.answers.insert(t, kept);
+                    }
+                }
+                if let (Some(i), Some(t)) = (original, theirs)
+                    && let Some(kept) = deliver(i, Err(e))
+                {
+                    self.answers.insert(t, kept);
+                }
+            }
         }
-        Err(e)
+    }
+
+    /// The works queued for the next batch, in ticket order (a host looks
+    /// for the caller to hand the lead to).
+    pub fn queued(&self) -> impl Iterator<Item = &W> {
+        self.waiting.iter().map(|(_, w)| w)
     }
 }
 
