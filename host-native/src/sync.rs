@@ -4,9 +4,5 @@
 
 #[cfg(pq_loom)]
 pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
-#[cfg(pq_loom)]
-pub(crate) use loom::thread::yield_now;
 #[cfg(not(pq_loom))]
 pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-#[cfg(not(pq_loom))]
-pub(crate) use std::thread::yield_now;
