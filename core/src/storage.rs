@@ -61,7 +61,10 @@ impl Blob {
 /// **Durability.** Mutations become durable (survive power loss) only when a
 /// [`Flush`] taken by [`Storage::begin_flush`] *after* them has completed.
 /// Before that they must survive a crash of the calling process if the
-/// backend can offer it (the filesystem's page cache does).
+/// backend can offer it (the filesystem's page cache does), except in a
+/// store that writes appends behind, at the next [`Storage::begin_flush`]
+/// (`FsStorage::presized`, used only where nothing is acknowledged before
+/// its flush).
 pub trait Storage {
     /// The backend's own error, kept intact (I/O, SQL, JS ...).
     type Error: fmt::Debug + fmt::Display;
@@ -99,7 +102,8 @@ pub trait Storage {
 
     /// Captures everything written so far into a [`Flush`] that the caller
     /// may run *without* holding the storage (so other threads keep
-    /// appending while the disk flushes: group commit). Cheap: no I/O.
+    /// appending while the disk flushes: group commit). Cheap: no I/O but
+    /// the one write of appends a store wrote behind.
     fn begin_flush(&mut self) -> Result<Self::Flush, Self::Error>;
 
     /// Called with a flush that completed successfully, to let backends that

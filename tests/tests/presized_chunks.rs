@@ -22,6 +22,39 @@ fn synced(dir: &Path, chunk_size: u32) -> Queue<u64> {
     QueueBuilder::new(dir).chunk_size(chunk_size).durability(Durability::Synced).open().expect("open")
 }
 
+/// Appends to a presized chunk are written behind, all at once by the
+/// next flush (one write per group commit, not one per put), while reads
+/// already see them; dropping the storage writes what is left.
+#[test]
+fn appends_are_written_by_the_next_flush_and_read_back_before_it() {
+    use persist_queue::persist_queue_core::{Blob, Flush, Storage};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("s");
+    let mut s = persist_queue::FsStorage::open(&dir, Durability::Synced).expect("open").presized();
+    let path = chunk(&dir, 0);
+    s.append(Blob::Chunk(0), b"abc").expect("append");
+    s.append(Blob::Chunk(0), b"defg").expect("append");
+    assert_eq!(s.size(Blob::Chunk(0)).expect("size"), Some(7));
+    let mut buf = [0_u8; 16];
+    assert_eq!(s.read(Blob::Chunk(0), 0, &mut buf).expect("read"), 7);
+    assert_eq!(&buf[..7], b"abcdefg");
+    assert_eq!(std::fs::read(&path).expect("file")[..7], [0; 7], "not written before the flush");
+    let mut flush = s.begin_flush().expect("begin");
+    assert_eq!(&std::fs::read(&path).expect("file")[..7], b"abcdefg", "written by the flush, in one go");
+    flush.sync().expect("sync");
+    s.end_flush(flush);
+    s.append(Blob::Chunk(0), b"hij").expect("append");
+    let mut buf = [0_u8; 5];
+    assert_eq!(s.read(Blob::Chunk(0), 5, &mut buf).expect("read across"), 5);
+    assert_eq!(&buf, b"fghij", "a read spanning written and pending bytes");
+    drop(s);
+    assert_eq!(
+        std::fs::read(&path).expect("file"),
+        b"abcdefghij",
+        "dropping writes the rest and cuts the zeros"
+    );
+}
+
 fn drain(q: &Queue<u64>) -> Vec<u64> {
     let mut out = Vec::new();
     while let Ok(v) = q.try_get() {

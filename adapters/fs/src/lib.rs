@@ -21,7 +21,9 @@
 //!   it (Unix); Windows/NTFS journals the rename itself. With
 //!   [`FsStorage::presized`] (the file `Queue` uses it) the chunk being
 //!   filled is extended by zeros written ahead of its data, so a flush
-//!   writes the new records without committing a new file size.
+//!   writes the new records without committing a new file size, and its
+//!   appends are written behind: kept in memory (reads see them) until the
+//!   next `begin_flush` writes them all with one positioned write.
 //!
 //! One process at a time: the directory is locked (`File::try_lock`) while
 //! a queue is open; a second opener gets [`std::io::ErrorKind::WouldBlock`]

@@ -14,6 +14,13 @@
 //! chunk can end in zeros, and recovery cuts them: zeros to the end of
 //! the newest chunk are a tail no put ever returned for
 //! (`core/src/format/damage.rs`). Dropping the storage cuts them too.
+//!
+//! Appends are written behind: a put copies its frame into memory, and
+//! the next flush writes every pending frame with one positioned write
+//! before its `fdatasync` (in [`crate::FsStorage`]'s `begin_flush`, under
+//! the queue's lock, so writes stay in order). At synced durability
+//! nothing is readable before its flush, so nothing is lost that a put
+//! returned for; reads of the chunk see the pending bytes all the same.
 
 use std::fs::File;
 use std::io;
@@ -35,13 +42,16 @@ pub(crate) struct Reserve {
     file: File,
     len: u64,
     cap: u64,
+    /// Bytes of data in the file; the rest, up to `len`, is `pending`.
+    written: u64,
+    pending: Vec<u8>,
 }
 
 impl Reserve {
     /// Takes over `file` (the chunk `blob`), whose length is its data.
     pub(crate) fn open(blob: Blob, file: File) -> io::Result<Reserve> {
         let len = file.metadata()?.len();
-        Ok(Reserve { blob, file, len, cap: len })
+        Ok(Reserve { blob, file, len, cap: len, written: len, pending: Vec::new() })
     }
 
     /// Bytes of data (the rest of the file is zeros).
@@ -49,7 +59,8 @@ impl Reserve {
         self.len
     }
 
-    /// Writes `data` after the data, extending the zeros first if needed.
+    /// Appends `data` after the data (written at the next
+    /// [`Self::write_pending`]), extending the zeros first if needed.
     pub(crate) fn append(&mut self, data: &[u8]) -> io::Result<()> {
         let end = self.len + data.len() as u64;
         if end > self.cap {
@@ -65,9 +76,40 @@ impl Reserve {
             }
             self.cap = cap;
         }
-        write_at(&self.file, data, self.len)?;
+        self.pending.extend_from_slice(data);
         self.len = end;
         Ok(())
+    }
+
+    /// Writes the appended bytes not yet in the file, with one positioned
+    /// write. On failure they stay pending (the caller poisons the queue).
+    pub(crate) fn write_pending(&mut self) -> io::Result<()> {
+        if !self.pending.is_empty() {
+            write_at(&self.file, &self.pending, self.written)?;
+            self.written = self.len;
+            self.pending.clear();
+        }
+        Ok(())
+    }
+
+    /// Copies the pending bytes that `buf`, read at `offset`, covers into
+    /// it; returns how many bytes at its start are to be read from the
+    /// file (the rest came from here). `buf` ends at most at [`Self::len`].
+    pub(crate) fn read_pending(&self, offset: u64, buf: &mut [u8]) -> usize {
+        let in_file =
+            usize::try_from(self.written.saturating_sub(offset)).unwrap_or(usize::MAX).min(buf.len());
+        let from = usize::try_from((offset + in_file as u64) - self.written).unwrap_or(usize::MAX);
+        let rest = &mut buf[in_file..];
+        if let Some(src) = self.pending.get(from..from + rest.len()) {
+            rest.copy_from_slice(src);
+        }
+        in_file
+    }
+
+    /// Forgets the pending bytes (the chunk is being removed).
+    pub(crate) fn discard(mut self) {
+        self.pending.clear();
+        self.len = self.written;
     }
 
     /// Cuts the zeros after the data and makes the cut durable.
@@ -76,8 +118,9 @@ impl Reserve {
         self.file.sync_data()
     }
 
-    /// Cuts the zeros after the data.
+    /// Writes what is pending and cuts the zeros after the data.
     fn finish(&mut self) -> io::Result<()> {
+        self.write_pending()?;
         if self.cap > self.len {
             self.file.set_len(self.len)?;
             self.cap = self.len;
