@@ -270,7 +270,9 @@ fn throughput<K: Kind>(args: &BenchArgs, scratch: &mut Scratch) -> R<()> {
         ["raw append + fdatasync per record (baseline F)", "synced put, 1 producer", "producers"],
         ["F", "1-producer"],
     )?;
-    writers_at_the_limit(args, scratch, flen, |dir, threads| synced_put::<K>(dir, threads, window))?;
+    writers_at_the_limit(args, "Queue", flen, &mut || scratch.fresh(), |dir, threads| {
+        synced_put::<K>(dir, threads, window)
+    })?;
     let (mut ones, mut ratios) = (vec![], vec![]);
     for _ in 0..args.rounds.max(1) {
         let before = baseline::overwrite_fdatasync_loop(&root, flen, window).map_err(err)?;
@@ -323,27 +325,34 @@ fn async_synced_put<K: Kind>(dir: &Path, tasks: usize, window: Duration) -> R<f6
 }
 
 /// Synced puts by N = 1, 8 and 64 writers, each beside a raw loop that
-/// appends N records and flushes once (what one group commit of N writers
-/// can at best cost), measured around it in the same round.
-fn writers_at_the_limit(
+/// appends N records of `record_len` bytes and flushes once (what one
+/// group commit of N writers can at best cost), measured around it in the
+/// same round; `label` names the queue. Each measurement gets a `fresh`
+/// directory.
+pub(crate) fn writers_at_the_limit(
     args: &BenchArgs,
-    scratch: &mut Scratch,
+    label: &str,
     record_len: usize,
+    fresh: &mut dyn FnMut() -> PathBuf,
     mut writers: impl FnMut(&Path, usize) -> R<f64>,
 ) -> R<()> {
     let window = Duration::from_secs_f64(args.seconds);
+    let raw = |n: usize, fresh: &mut dyn FnMut() -> PathBuf| -> R<f64> {
+        let dir = fresh();
+        std::fs::create_dir_all(&dir).map_err(err)?;
+        baseline::batched_fdatasync_loop(&dir, record_len, n, window).map_err(err)
+    };
     for n in [1, 8, 64] {
         let (mut rates, mut ratios) = (vec![], vec![]);
         for _ in 0..args.rounds.max(1) {
-            let root = scratch.root.path().to_path_buf();
-            let before = baseline::batched_fdatasync_loop(&root, record_len, n, window).map_err(err)?;
-            let ours = writers(&scratch.fresh(), n)?;
-            let after = baseline::batched_fdatasync_loop(&root, record_len, n, window).map_err(err)?;
+            let before = raw(n, fresh)?;
+            let ours = writers(&fresh(), n)?;
+            let after = raw(n, fresh)?;
             rates.push(ours);
             ratios.push(ours / ((before + after) / 2.0));
         }
         row(
-            &format!("synced put, {n} writer(s)"),
+            &format!("{label} synced put, {n} writer(s)"),
             median(rates),
             &format!("{:.2}x raw: {n} appends, one fdatasync", median(ratios)),
         );

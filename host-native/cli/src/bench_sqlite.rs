@@ -294,6 +294,9 @@ pub(crate) fn measure(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::path::Pa
         ["raw rusqlite autocommit INSERT (baseline S)", "AckQueue put, 1 thread", "threads"],
         ["S", "1 thread"],
     )?;
+    crate::bench::writers_at_the_limit(args, "AckQueue", 48, &mut || (shared.borrow_mut())(), |dir, n| {
+        ack_puts(Store::Sqlite, dir, n, window)
+    })?;
     let raw_c = raw_cycle(&fresh().with_extension("db"), window)?;
     let ours_c = ack_cycle(Store::Sqlite, &fresh(), window)?;
     row("raw rusqlite insert + claim + ack, autocommit (baseline C)", raw_c, "1.00");
@@ -345,6 +348,13 @@ pub(crate) fn measure_files(args: &BenchArgs, fresh: &mut dyn FnMut() -> std::pa
         |threads| ack_puts(Store::Files, &(shared.borrow_mut())(), threads, window),
         ["raw append + fdatasync per record (baseline F)", "AckQueue::files put, 1 thread", "threads"],
         ["F", "1 thread"],
+    )?;
+    crate::bench::writers_at_the_limit(
+        args,
+        "AckQueue::files",
+        48,
+        &mut || (shared.borrow_mut())(),
+        |dir, n| ack_puts(Store::Files, dir, n, window),
     )?;
     let c = ack_cycle(Store::Files, &(shared.borrow_mut())(), window)?;
     row("AckQueue::files put + get + ack", c, "");
