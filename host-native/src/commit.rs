@@ -188,12 +188,13 @@ impl<W, O> GroupCommit<W, O> {
         let mut p = self.lock();
         self.enqueue_job(&mut p, Job { work, slot: Some(Arc::clone(&slot)) });
         loop {
-            if !p.committing() {
+            if p.committing() {
+                drop(p);
+            } else {
                 // This caller's work is still queued (a leader that took
                 // it would have left its answer): the first batch takes it.
-                p = self.lead(p, &commit);
+                self.lead(p, &commit);
             }
-            drop(p);
             if let Some(answer) = slot.wait() {
                 return answer;
             }
@@ -202,15 +203,17 @@ impl<W, O> GroupCommit<W, O> {
         }
     }
 
-    /// Commits queued works, batch after batch while works are queued (at
-    /// most [`LEADS`]), then calls a queued caller to lead the rest.
+    /// Commits queued works, batch after batch while works are queued and
+    /// no other leader took over (at most [`LEADS`]), then calls a queued
+    /// caller to lead the rest. Answers are handed out after the lock is
+    /// released, so the callers they wake do not find it taken.
     fn lead<'a>(
         &'a self,
         mut p: MutexGuard<'a, Batches<Job<W, O>, O, Error>>,
         commit: &impl Fn(Vec<W>) -> Result<Vec<O>>,
-    ) -> MutexGuard<'a, Batches<Job<W, O>, O, Error>> {
-        for _ in 0..LEADS {
-            if !p.has_queued() {
+    ) {
+        for round in 1..=LEADS {
+            if !p.has_queued() || p.committing() {
                 break;
             }
             // Lead before waiting for stragglers: callers arriving while
@@ -232,29 +235,49 @@ impl<W, O> GroupCommit<W, O> {
             let answers = commit(works);
             self.note_commit(slots.len(), started.elapsed());
             p = self.lock();
-            Self::deliver(&mut p, batch, slots, answers);
+            let answered = Self::deliver(&mut p, batch, slots, answers);
+            if round == LEADS || !p.has_queued() {
+                Self::call_next_leader(&p);
+            }
+            drop(p);
             self.finished.notify(usize::MAX);
+            Self::hand_out(answered);
+            p = self.lock();
         }
-        Self::call_next_leader(&p);
-        p
     }
 
-    /// Ends a batch: each blocking caller's answer into its slot (waking
-    /// it), each async caller's left in `p` for it to collect.
-    fn deliver(p: &mut Batches<Job<W, O>, O, Error>, batch: Batch, slots: Slots<O>, answers: Result<Vec<O>>) {
+    /// Ends a batch: each async caller's answer is left in `p` for it to
+    /// collect; the blocking callers' are returned, with their slots, for
+    /// [`Self::hand_out`] once the lock is released.
+    fn deliver(
+        p: &mut Batches<Job<W, O>, O, Error>,
+        batch: Batch,
+        slots: Slots<O>,
+        answers: Result<Vec<O>>,
+    ) -> Vec<(Arc<Slot<O>>, Result<O>)> {
+        let mut answered = Vec::with_capacity(slots.len());
+        let mut slots: Vec<Option<Arc<Slot<O>>>> = slots;
         p.finish_each(
             batch,
             answers,
             Error::for_another_caller,
             || Error::Protocol("a batch answered for a different number of callers"),
-            |i, answer| match slots.get(i) {
-                Some(Some(slot)) => {
-                    slot.answer(answer);
+            |i, answer| match slots.get_mut(i).and_then(Option::take) {
+                Some(slot) => {
+                    answered.push((slot, answer));
                     None
                 }
-                _ => Some(answer),
+                None => Some(answer),
             },
         );
+        answered
+    }
+
+    /// Puts each answer in its caller's slot, waking that caller.
+    fn hand_out(answered: Vec<(Arc<Slot<O>>, Result<O>)>) {
+        for (slot, answer) in answered {
+            slot.answer(answer);
+        }
     }
 
     /// With works queued and no leader: calls the first queued blocking
@@ -295,10 +318,11 @@ impl<W, O> GroupCommit<W, O> {
     fn complete(&self, batch: Batch, slots: Slots<O>, started: std::time::Instant, answers: Result<Vec<O>>) {
         self.note_commit(batch.len(), started.elapsed());
         let mut p = self.lock();
-        Self::deliver(&mut p, batch, slots, answers);
+        let answered = Self::deliver(&mut p, batch, slots, answers);
         Self::call_next_leader(&p);
         drop(p);
         self.finished.notify(usize::MAX);
+        Self::hand_out(answered);
     }
 
     /// [`Self::submit`] for async code: the caller waits on an event, not
