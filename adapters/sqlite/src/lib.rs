@@ -9,7 +9,11 @@
 //!
 //! Every plan of the core's record contract runs as one `BEGIN IMMEDIATE`
 //! transaction, so several processes sharing a database file never take the
-//! same item. Table names come only from validated names
+//! same item. The file is switched to WAL on open; connections opening a
+//! new file at the same moment wait for each other there (SQLite refuses
+//! that switch at once rather than running its busy handler), so
+//! concurrent openers never fail with "database is locked". Table names
+//! come only from validated names
 //! (`[A-Za-z0-9_]{1,128}`: a kind prefix and a 64-byte queue name);
 //! every value is a bound parameter.
 //!
