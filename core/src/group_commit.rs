@@ -172,20 +172,6 @@ impl<W, O, E> Batches<W, O, E> {
         own.unwrap_or_else(|| Err(miscount()))
     }
 
-    /// [`Self::finish`] for a leader that is not one of the batch's
-    /// callers waiting on the spot (say, a flush task an async caller
-    /// started): every answer, the leader's own included, is left for its
-    /// caller to collect with [`Self::answer`].
-    pub fn finish_all(
-        &mut self,
-        batch: Batch,
-        answers: Result<Vec<O>, E>,
-        for_another: impl Fn(&E) -> E,
-        miscount: impl Fn() -> E,
-    ) {
-        self.finish_each(batch, answers, for_another, miscount, |_, answer| Some(answer));
-    }
-
     /// Ends a commit and gives each answer, with its work's place in the
     /// batch, to `deliver`, which hands it to its caller directly (a host
     /// whose callers each wait on their own slot) or gives it back to be
@@ -297,21 +283,36 @@ mod tests {
         assert_eq!(b.finish(batch, &t1, Ok(vec![10]), |e| e, || "miscount"), Ok(10));
         let (batch, _) = b.begin();
         assert_eq!((b.batch_of(&t2), b.has_queued()), (1, false));
-        b.finish_all(batch, Ok(vec![20]), |e| e, || "miscount");
+        b.finish_each(batch, Ok(vec![20]), |e| e, || "miscount", |_, a| Some(a));
     }
 
     #[test]
-    fn finish_all_leaves_every_answer_for_its_caller() {
+    fn finish_each_hands_answers_out_or_leaves_them_for_their_callers() {
         let mut b = B::new();
         let (t1, t2) = (b.enqueue(1), b.enqueue(2));
         let (batch, works) = b.begin();
         assert_eq!(works, vec![1, 2]);
-        b.finish_all(batch, Ok(vec![10, 20]), |e| e, || "miscount");
+        let mut handed = Vec::new();
+        b.finish_each(
+            batch,
+            Ok(vec![10, 20]),
+            |e| e,
+            || "miscount",
+            |i, a| {
+                if i == 0 {
+                    handed.push(a);
+                    None
+                } else {
+                    Some(a)
+                }
+            },
+        );
+        assert_eq!(handed, vec![Ok(10)], "the first answer went to its caller directly");
         assert!(!b.committing());
-        assert_eq!((b.answer(&t1), b.answer(&t2)), (Some(Ok(10)), Some(Ok(20))));
+        assert_eq!((b.answer(&t1), b.answer(&t2)), (None, Some(Ok(20))), "only the one given back is kept");
         let t3 = b.enqueue(3);
         let (batch, _) = b.begin();
-        b.finish_all(batch, Err("disk full"), |_| "disk full (copy)", || "miscount");
+        b.finish_each(batch, Err("disk full"), |_| "disk full (copy)", || "miscount", |_, a| Some(a));
         assert_eq!(b.answer(&t3), Some(Err("disk full (copy)")));
     }
 
