@@ -79,6 +79,10 @@ fn bench_smoke() {
         "2",
         "--large",
         "5000",
+        "--files-depth",
+        "20000",
+        "--sqlite-items",
+        "2000",
         "--dir",
         tmp.path().to_str().expect("path"),
     ]);
