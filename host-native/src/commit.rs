@@ -133,6 +133,11 @@ enum Step<W, O> {
 /// The slots of a batch's callers, in the order of its works.
 type Slots<O> = Vec<Option<Arc<Slot<O>>>>;
 
+/// A batch's jobs as the works to commit and their callers' slots.
+fn split<W, O>(jobs: Vec<Job<W, O>>) -> (Vec<W>, Slots<O>) {
+    jobs.into_iter().map(|j| (j.work, j.slot)).unzip()
+}
+
 impl<W, O> GroupCommit<W, O> {
     pub(crate) fn new(metrics: QueueMetrics) -> Self {
         GroupCommit {
@@ -230,7 +235,7 @@ impl<W, O> GroupCommit<W, O> {
             }
             let (batch, jobs) = p.begin();
             drop(p);
-            let (works, slots): (Vec<W>, Slots<O>) = jobs.into_iter().map(|j| (j.work, j.slot)).unzip();
+            let (works, slots) = split(jobs);
             let started = std::time::Instant::now();
             let answers = commit(works);
             self.note_commit(slots.len(), started.elapsed());
@@ -252,11 +257,10 @@ impl<W, O> GroupCommit<W, O> {
     fn deliver(
         p: &mut Batches<Job<W, O>, O, Error>,
         batch: Batch,
-        slots: Slots<O>,
+        mut slots: Slots<O>,
         answers: Result<Vec<O>>,
     ) -> Vec<(Arc<Slot<O>>, Result<O>)> {
         let mut answered = Vec::with_capacity(slots.len());
-        let mut slots: Vec<Option<Arc<Slot<O>>>> = slots;
         p.finish_each(
             batch,
             answers,
@@ -306,7 +310,7 @@ impl<W, O> GroupCommit<W, O> {
             return Step::Wait(self.finished.listen());
         }
         let (batch, jobs) = p.begin();
-        let (works, slots) = jobs.into_iter().map(|j| (j.work, j.slot)).unzip();
+        let (works, slots) = split(jobs);
         Step::Lead(batch, works, slots)
     }
 
